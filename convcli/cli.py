@@ -1,0 +1,220 @@
+"""The convcli command line: Typer commands that parse options and call the image pipeline."""
+
+from __future__ import annotations
+
+import enum
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from . import __version__
+from .engine import convolve, correlate, normalize_border
+from .errors import ConvcliError, UsageError
+from .filters import sobel as sobel_filter
+from .imaging import filter_file, stretch_to_max
+from .kernels import named_kernel, resolve_kernel
+
+stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+
+app = typer.Typer(
+    help="Filter images by true convolution (the kernel rotated 180 degrees) or, with "
+    "--correlate, by cross-correlation as CNNs compute it.",
+    epilog="Examples:  convcli blur photo.png --sigma 3   |   "
+    "convcli apply photo.png --kernel emboss --correlate   |   "
+    "convcli apply photo.png --kernel '1 2 1; 2 4 2; 1 2 1' --normalize",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Axis(str, enum.Enum):
+    x = "x"
+    y = "y"
+    both = "both"
+
+
+ImageArg = Annotated[
+    Path, typer.Argument(help="Input image (PNG, JPEG, TIFF, BMP, WebP, ...).", show_default=False)
+]
+OutputOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--output", "-o",
+        help="Output file; its extension picks the format. Default: IMAGE.<filter>.<ext> beside the input.",
+        show_default=False,
+    ),
+]
+BorderOpt = Annotated[
+    str,
+    typer.Option(help="Edge handling: reflect (dcba|abcd), mirror (dcb|abcd), nearest, wrap, constant."),
+]
+CvalOpt = Annotated[float, typer.Option(help="Value outside the image for --border constant, in pixel units.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Allow the output to overwrite the input image.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"convcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Filter images by true convolution or, with --correlate, by correlation."""
+
+
+@app.command()
+def blur(
+    image: ImageArg,
+    sigma: Annotated[float, typer.Option(help="Gaussian standard deviation in pixels (> 0).")] = 2.0,
+    output: OutputOpt = None,
+    border: BorderOpt = "reflect",
+    cval: CvalOpt = 0.0,
+    force: ForceOpt = False,
+) -> None:
+    """Gaussian blur. Example: convcli blur photo.png --sigma 3 -o soft.png"""
+    kernel = named_kernel(f"gaussian:sigma={sigma!r}").matrix
+    _run(image, output, "blur", kernel, False, border, cval, force)
+
+
+@app.command()
+def sharpen(
+    image: ImageArg,
+    amount: Annotated[
+        float, typer.Option(help="Strength: the kernel is identity - amount x laplacian; 1 is the classic 3x3.")
+    ] = 1.0,
+    output: OutputOpt = None,
+    border: BorderOpt = "reflect",
+    cval: CvalOpt = 0.0,
+    force: ForceOpt = False,
+) -> None:
+    """Sharpen with a 3x3 Laplacian kernel. Example: convcli sharpen photo.png --amount 0.5"""
+    kernel = named_kernel(f"sharpen:amount={amount!r}").matrix
+    _run(image, output, "sharpen", kernel, False, border, cval, force)
+
+
+@app.command()
+def sobel(
+    image: ImageArg,
+    axis: Annotated[
+        Axis, typer.Option(help="x: vertical edges, y: horizontal edges, both: gradient magnitude.")
+    ] = Axis.both,
+    output: OutputOpt = None,
+    border: BorderOpt = "reflect",
+    cval: CvalOpt = 0.0,
+    force: ForceOpt = False,
+) -> None:
+    """Sobel edges, scaled so the strongest edge is white. Example: convcli sobel photo.png --axis x"""
+    _check_border(border, cval)
+
+    def transform(colour):
+        return sobel_filter(colour, axis.value, border=border, cval=cval)
+
+    _write(image, output, "sobel", transform, force, stretch=True)
+
+
+@app.command()
+def apply(
+    image: ImageArg,
+    kernel: Annotated[
+        str,
+        typer.Option(
+            "--kernel", "-k",
+            help="A kernel file (rows of numbers), a name with optional parameters "
+            "(emboss, gaussian:sigma=2, motion:length=9,angle=30, shift:dx=1,dy=0), "
+            "or inline rows such as '1 2 1; 2 4 2; 1 2 1'.",
+            show_default=False,
+        ),
+    ],
+    correlate_: Annotated[
+        bool,
+        typer.Option("--correlate", help="Apply the kernel as written (cross-correlation, as CNNs do) "
+                     "instead of rotated 180 degrees (true convolution)."),
+    ] = False,
+    normalize: Annotated[bool, typer.Option("--normalize", help="Divide the kernel by its sum.")] = False,
+    output: OutputOpt = None,
+    border: BorderOpt = "reflect",
+    cval: CvalOpt = 0.0,
+    force: ForceOpt = False,
+) -> None:
+    """Convolve with any kernel. Example: convcli apply photo.png --kernel emboss --correlate"""
+    resolved = resolve_kernel(kernel)
+    matrix = resolved.matrix
+    if normalize:
+        total = matrix.sum()
+        if abs(total) < 1e-12 * max(1.0, abs(matrix).sum()):
+            raise UsageError(f"--normalize: kernel {resolved.label!r} sums to 0, so it cannot be normalised")
+        matrix = matrix / total
+    tag = resolved.label + (".correlate" if correlate_ else "")
+    _run(image, output, tag, matrix, correlate_, border, cval, force)
+
+
+def _check_border(border: str, cval: float) -> None:
+    try:
+        normalize_border(border)
+    except ValueError as exc:
+        raise UsageError(f"--border: {exc}") from None
+    if not math.isfinite(cval):
+        raise UsageError(f"--cval must be a finite number, not {cval}")
+
+
+def _run(image, output, tag, kernel, as_correlation, border, cval, force) -> None:
+    _check_border(border, cval)
+    operation = correlate if as_correlation else convolve
+
+    def transform(colour):
+        return operation(colour, kernel, border=border, cval=cval)
+
+    _write(image, output, tag, transform, force)
+
+
+def _write(image, output, tag, transform, force, stretch=False) -> None:
+    options = {"value_mapping": stretch_to_max} if stretch else {}
+    written = filter_file(image, output, tag, transform, force=force, warn=_warn, **options)
+    stderr.print(f"wrote {escape(str(written))}", style="dim")
+
+
+def _warn(message: str) -> None:
+    stderr.print(f"[yellow]warning:[/] {escape(message)}")
+
+
+def _error(message: str) -> None:
+    stderr.print(f"[bold red]error:[/] [red]{escape(message)}[/]")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every user error ends as one red line on stderr and exit code 1 or 2."""
+    try:
+        result = app(args=argv, prog_name="convcli", standalone_mode=False)
+    except ConvcliError as exc:
+        _error(str(exc))
+        return exc.exit_code
+    except typer.TyperException as exc:
+        context = getattr(exc, "ctx", None)
+        command = context.command_path if context is not None else "convcli"
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            stderr.print(exc.format_message(), markup=False)
+        else:
+            _error(f"{exc.format_message()} (see '{command} --help')")
+        return exc.exit_code
+    except (KeyboardInterrupt, typer.Abort):
+        _error("interrupted")
+        return 130
+    except MemoryError:
+        _error("out of memory: the image or kernel is too large")
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

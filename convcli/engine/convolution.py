@@ -1,0 +1,178 @@
+"""convolve and correlate: argument rules, size modes, and the choice of method."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import direct, separable
+from .borders import normalize_border, pad
+
+SIZE_MODES = ("same", "full", "valid")
+METHODS = ("auto", "direct", "separable")
+
+
+def correlate(
+    image,
+    kernel,
+    *,
+    border: str = "reflect",
+    cval: float = 0.0,
+    size: str = "same",
+    anchor=None,
+    dtype=np.float32,
+    method: str = "auto",
+) -> np.ndarray:
+    """Cross-correlate `image` with `kernel`: the kernel is applied as written (what CNNs compute).
+
+    ``out[y, x] = sum over i, j of kernel[i, j] * image[y + i - cy, x + j - cx]``
+
+    Parameters
+    ----------
+    image : array_like, shape (N,), (H, W) or (H, W, C)
+        A 1-D signal, a 2-D image, or an image whose channels are filtered independently.
+        Any real dtype; it is converted to `dtype` for the arithmetic.
+    kernel : array_like, shape (k,) or (kh, kw)
+        A 1-D kernel is a 1 x k row. Must be finite and non-empty.
+    border : {"reflect", "mirror", "nearest", "wrap", "constant"}
+        How the image is extended past its edges for ``size="same"`` (scipy.ndimage names;
+        numpy and OpenCV names such as "symmetric", "edge", "reflect_101" are aliases).
+    cval : float
+        The fill value for ``border="constant"``.
+    size : {"same", "full", "valid"}
+        "same" keeps the image's shape; "full" returns every position where the kernel
+        overlaps the image, treating the outside as zero; "valid" only positions where the
+        kernel lies wholly inside. `border` applies to "same" only.
+    anchor : (int, int) or int, optional
+        The kernel cell (cy, cx) placed over the output pixel, default (kh // 2, kw // 2);
+        an int for 1-D kernels. Only meaningful for ``size="same"``.
+    dtype : float32 or float64
+        The arithmetic and output dtype.
+    method : {"auto", "direct", "separable"}
+        "auto" uses the separable path when the kernel is rank 1 and that needs fewer
+        multiplications. Forcing "separable" on a kernel that is not rank 1 is an error.
+
+    Returns
+    -------
+    numpy.ndarray of `dtype`; 1-D for a 1-D image.
+
+    Examples
+    --------
+    >>> correlate([1, 0.5, 1, 1], [1, 0.5, 0.25], size="full", dtype=np.float64)
+    array([0.25 , 0.625, 1.5  , 1.25 , 1.5  , 1.   ])
+    """
+    return _filter(image, kernel, False, border, cval, size, anchor, dtype, method)
+
+
+def convolve(
+    image,
+    kernel,
+    *,
+    border: str = "reflect",
+    cval: float = 0.0,
+    size: str = "same",
+    anchor=None,
+    dtype=np.float32,
+    method: str = "auto",
+) -> np.ndarray:
+    """Convolve `image` with `kernel`: the kernel is rotated 180 degrees, then applied.
+
+    ``out[y, x] = sum over i, j of kernel[i, j] * image[y - i + cy, x - j + cx]``
+
+    so ``convolve(f, k, anchor=(cy, cx)) == correlate(f, k[::-1, ::-1], anchor=(kh-1-cy, kw-1-cx))``.
+    Parameters are those of :func:`correlate`; with the default anchor the result matches
+    ``scipy.ndimage.convolve`` (same) and ``scipy.signal.convolve2d`` (full, valid).
+
+    Examples
+    --------
+    >>> convolve([1, 0.5, 1, 1], [1, 0.5, 0.25], size="full", dtype=np.float64)
+    array([1.   , 1.   , 1.5  , 1.625, 0.75 , 0.25 ])
+    """
+    return _filter(image, kernel, True, border, cval, size, anchor, dtype, method)
+
+
+def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method):
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, not {dtype}")
+    if size not in SIZE_MODES:
+        raise ValueError(f"unknown size mode {size!r}; choose one of {', '.join(SIZE_MODES)}")
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    border = normalize_border(border)
+    if not np.isfinite(cval):
+        raise ValueError(f"cval must be finite, not {cval}")
+
+    signal = np.asarray(image)
+    if signal.dtype.kind not in "biuf":
+        raise ValueError(f"image must hold real numbers, not {signal.dtype}")
+    if signal.ndim not in (1, 2, 3):
+        raise ValueError(f"image must be 1-D, 2-D or 3-D (H, W, C), not {signal.ndim}-D")
+    weights = _as_kernel(kernel)
+    one_d = signal.ndim == 1
+    if one_d:
+        if weights.shape[0] != 1:
+            raise ValueError(f"a 1-D signal needs a 1-D kernel, not shape {weights.shape}")
+        signal = signal[np.newaxis, :]
+    if 0 in signal.shape[:2]:
+        raise ValueError(f"image is empty (shape {np.shape(image)})")
+    cy, cx = _anchor(anchor, weights.shape, one_d, size)
+
+    if flip:
+        weights = weights[::-1, ::-1]
+        cy, cx = weights.shape[0] - 1 - cy, weights.shape[1] - 1 - cx
+    kh, kw = weights.shape
+    signal = signal.astype(dtype, copy=False)
+    if size == "same":
+        padded = pad(signal, (cy, kh - 1 - cy), (cx, kw - 1 - cx), border, cval)
+    elif size == "full":
+        padded = pad(signal, (kh - 1, kh - 1), (kw - 1, kw - 1), "constant", 0.0)
+    else:
+        if signal.shape[0] < kh or signal.shape[1] < kw:
+            raise ValueError(
+                f"size='valid' needs a kernel no larger than the image: kernel {kh}x{kw}, "
+                f"image {signal.shape[0]}x{signal.shape[1]}"
+            )
+        padded = signal
+    out = _correlate_valid(padded, weights, method)
+    return out[0] if one_d else out
+
+
+def _as_kernel(kernel) -> np.ndarray:
+    weights = np.asarray(kernel)
+    if weights.dtype.kind not in "biuf":
+        raise ValueError(f"kernel must hold real numbers, not {weights.dtype}")
+    weights = weights.astype(np.float64)
+    if weights.ndim == 1:
+        weights = weights[np.newaxis, :]
+    if weights.ndim != 2:
+        raise ValueError(f"kernel must be 1-D or 2-D, not {weights.ndim}-D")
+    if weights.size == 0:
+        raise ValueError("kernel is empty")
+    if not np.all(np.isfinite(weights)):
+        raise ValueError("kernel holds NaN or infinite values")
+    return weights
+
+
+def _anchor(anchor, shape, one_d, size):
+    kh, kw = shape
+    if anchor is None:
+        return kh // 2, kw // 2
+    if size != "same":
+        raise ValueError(f"anchor applies to size='same' only, not size={size!r}")
+    if one_d and np.ndim(anchor) == 0:
+        anchor = (0, anchor)
+    cy, cx = (int(a) for a in anchor)
+    if not (0 <= cy < kh and 0 <= cx < kw):
+        raise ValueError(f"anchor {tuple(anchor)} lies outside the {kh}x{kw} kernel")
+    return cy, cx
+
+
+def _correlate_valid(padded, weights, method):
+    factors = separable.rank1_factors(weights) if method != "direct" else None
+    if method == "separable" and factors is None:
+        raise ValueError("method='separable' needs a rank-1 (separable) kernel")
+    if factors is not None and (
+        method == "separable" or sum(weights.shape) < np.count_nonzero(weights)
+    ):
+        return separable.correlate_valid(padded, *factors)
+    return direct.correlate_valid(padded, weights)

@@ -1,0 +1,52 @@
+"""Ready-made filters built from named kernels and the engine: blur, sharpen, Sobel."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .engine import convolve
+from .kernels import named
+
+
+def gaussian_blur(image, sigma: float = 2.0, *, truncate: float = 4.0, **options) -> np.ndarray:
+    """Gaussian blur; equals scipy.ndimage.gaussian_filter for the same border mode.
+
+    `options` are those of :func:`convcli.convolve` (border, cval, dtype, method).
+
+    >>> gaussian_blur(np.eye(3), 0.5, border="constant").round(2)
+    array([[0.63, 0.17, 0.01],
+           [0.17, 0.64, 0.17],
+           [0.01, 0.17, 0.63]], dtype=float32)
+    """
+    return convolve(image, named.gaussian(sigma, truncate), **options)
+
+
+def sharpen(image, amount: float = 1.0, **options) -> np.ndarray:
+    """Sharpen with identity - amount * laplacian (amount 1: [[0,-1,0],[-1,5,-1],[0,-1,0]]).
+
+    >>> sharpen([[0, 0, 0], [0, 1, 0], [0, 0, 0]], border="constant")
+    array([[ 0., -1.,  0.],
+           [-1.,  5., -1.],
+           [ 0., -1.,  0.]], dtype=float32)
+    """
+    return convolve(image, named.sharpen(amount), **options)
+
+
+def sobel(image, axis: str = "both", **options) -> np.ndarray:
+    """Sobel gradient: axis "x" gives d/dx (positive where the image brightens to the right),
+    "y" gives d/dy (positive where it brightens downward), "both" the magnitude hypot(dx, dy).
+
+    >>> sobel([[0, 0, 1, 1]] * 3, axis="x", border="nearest")
+    array([[0., 4., 4., 0.],
+           [0., 4., 4., 0.],
+           [0., 4., 4., 0.]], dtype=float32)
+    """
+    if axis not in ("x", "y", "both"):
+        raise ValueError(f"axis must be 'x', 'y' or 'both', not {axis!r}")
+    if axis == "x":
+        return convolve(image, named.sobel_x(), **options)
+    if axis == "y":
+        return convolve(image, named.sobel_y(), **options)
+    gx = convolve(image, named.sobel_x(), **options)
+    gy = convolve(image, named.sobel_y(), **options)
+    return np.hypot(gx, gy, out=gx)

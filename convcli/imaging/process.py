@@ -1,0 +1,54 @@
+"""One image file through a filter: read, split channels, filter, map to range, write."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import ConvcliError
+from . import channels, files, mapping
+
+Transform = Callable[[np.ndarray], np.ndarray]
+Mapping = Callable[[np.ndarray, int], np.ndarray]
+
+
+def filter_file(
+    source: Path,
+    output: Path | None,
+    tag: str,
+    transform: Transform,
+    *,
+    value_mapping: Mapping = mapping.to_range,
+    force: bool = False,
+    warn: Callable[[str], None] = lambda message: None,
+) -> Path:
+    """Filter the colour channels of `source` with `transform` and write the result.
+
+    `output` defaults to ``<stem>.<tag><suffix>`` beside the source. Alpha is carried
+    through unchanged. The input file is never replaced unless `force` is set.
+    Returns the path written.
+    """
+    if source.is_dir():
+        raise ConvcliError(f"{source}: is a directory, not an image")
+    destination = output if output is not None else files.default_output_path(source, tag)
+    fmt = files.output_format(destination)
+    if _same_file(source, destination) and not force:
+        raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
+    planes = channels.split(files.read_image(source), str(source))
+    values = value_mapping(transform(planes.colour), planes.max_value)
+    if fmt == "JPEG" and planes.alpha is not None:
+        warn(f"{destination}: JPEG has no alpha channel; transparency dropped")
+        planes.alpha = None
+        planes.mode = planes.mode.removesuffix("A")
+    files.write_image_atomic(channels.merge(values, planes), destination, fmt)
+    return destination
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(os.path.abspath(a)) == Path(os.path.abspath(b))

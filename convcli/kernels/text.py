@@ -1,0 +1,76 @@
+"""Kernels written as text: rows of numbers, in a file or inline ("1 2 1; 2 4 2; 1 2 1")."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+_SEPARATORS = re.compile(r"[,\s]+")
+
+
+class KernelSyntaxError(ValueError):
+    """A kernel text that cannot be read; the message names the source, line and problem."""
+
+
+def parse_kernel_text(text: str, source: str = "<inline>") -> np.ndarray:
+    """Parse rows of numbers into a float64 matrix.
+
+    Rows are lines (or ``;``-separated parts); numbers are separated by spaces or commas;
+    ``#`` starts a comment; blank rows are skipped; fractions such as ``1/16`` are allowed.
+    Errors name `source`, the line and the problem.
+
+    >>> parse_kernel_text("1 2 1; 2 4 2; 1 2 1  # binomial")
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    lines = text.splitlines()
+    # One-line text is an inline kernel, where rows are ;-separated: point at the row there.
+    unit = "line" if len(lines) > 1 else "row"
+    rows: list[list[float]] = []
+    first = ""
+    parts = (
+        (f"{unit} {line_no if unit == 'line' else part_no}", part)
+        for line_no, line in enumerate(lines, start=1)
+        for part_no, part in enumerate(line.split("#", 1)[0].split(";"), start=1)
+    )
+    for where, part in parts:
+        tokens = [t for t in _SEPARATORS.split(part.strip()) if t]
+        if not tokens:
+            continue
+        values = [_number(t, f"{source}: {where}") for t in tokens]
+        if rows and len(values) != len(rows[0]):
+            raise KernelSyntaxError(
+                f"{source}: {where}: row has {_numbers(len(values))}, "
+                f"but the first row ({first}) has {len(rows[0])}"
+            )
+        if not rows:
+            first = where
+        rows.append(values)
+    if not rows:
+        raise KernelSyntaxError(f"{source}: the kernel is empty (no numbers found)")
+    return np.array(rows, dtype=np.float64)
+
+
+def _numbers(n: int) -> str:
+    return f"{n} number" if n == 1 else f"{n} numbers"
+
+
+def _number(token: str, where: str) -> float:
+    numerator, slash, denominator = token.partition("/")
+    try:
+        value = float(numerator)
+        if slash:
+            divisor = float(denominator)
+            if divisor == 0:
+                raise KernelSyntaxError(f"{where}: {token!r} divides by zero")
+            value /= divisor
+    except ValueError as exc:
+        if isinstance(exc, KernelSyntaxError):
+            raise
+        raise KernelSyntaxError(f"{where}: {token!r} is not a number") from None
+    if not math.isfinite(value):
+        raise KernelSyntaxError(f"{where}: {token!r} is not a finite number")
+    return value
