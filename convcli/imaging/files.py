@@ -47,8 +47,12 @@ def output_format(path: Path) -> str:
 
 
 def default_output_path(source: Path, tag: str) -> Path:
-    """`photo.png` filtered by `tag` goes to `photo.<tag>.png` beside it."""
-    return source.with_name(f"{source.stem}.{tag}{source.suffix}")
+    """`photo.png` filtered by `tag` goes to `photo.<tag>.png` beside it; a source with no
+    image extension (`scan`, `scan.v2`) gets `.png` appended: `scan.v2.<tag>.png`."""
+    Image.init()
+    if source.suffix.lower() in Image.registered_extensions():
+        return source.with_name(f"{source.stem}.{tag}{source.suffix}")
+    return source.with_name(f"{source.name}.{tag}.png")
 
 
 def write_image_atomic(image: Image.Image, path: Path, fmt: str) -> None:
