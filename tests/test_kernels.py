@@ -178,6 +178,14 @@ def test_parse_errors_name_file_line_and_problem(text, message):
 def test_inline_errors_point_at_the_row():
     with pytest.raises(UsageError, match=r"row 2: row has 1 number, but the first row \(row 1\) has 2"):
         resolve_kernel("1 2; 3")
+    # Rows count across lines and ';' alike, as a pasted multi-line kernel is one argument.
+    with pytest.raises(UsageError, match=r"^--kernel '1 2; 3 4\\n5 x': row 3: 'x' is not a number$"):
+        resolve_kernel("1 2; 3 4\n5 x")
+
+
+def test_one_line_kernel_files_report_the_line():
+    with pytest.raises(KernelSyntaxError, match=r"^k.txt: line 1: 'two' is not a number$"):
+        parse_kernel_text("1 two 3\n", "k.txt")
 
 
 def test_resolve_prefers_an_existing_file(tmp_path, monkeypatch):

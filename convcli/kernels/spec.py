@@ -84,7 +84,7 @@ def resolve_kernel(spec: str) -> Kernel:
     try:
         return Kernel(parse_kernel_text(spec), "kernel")
     except KernelSyntaxError as exc:
-        raise UsageError(f"--kernel {exc}") from None
+        raise UsageError(f"--kernel {spec!r}: {exc}") from None
 
 
 def read_kernel_file(path: Path) -> np.ndarray:

@@ -14,43 +14,43 @@ class KernelSyntaxError(ValueError):
     """A kernel text that cannot be read; the message names the source, line and problem."""
 
 
-def parse_kernel_text(text: str, source: str = "<inline>") -> np.ndarray:
+def parse_kernel_text(text: str, source: str | None = None) -> np.ndarray:
     """Parse rows of numbers into a float64 matrix.
 
     Rows are lines (or ``;``-separated parts); numbers are separated by spaces or commas;
     ``#`` starts a comment; blank rows are skipped; fractions such as ``1/16`` are allowed.
-    Errors name `source`, the line and the problem.
+    Errors name the problem and where it is: ``source: line N`` for a file's text, or
+    ``row N`` for an inline kernel (`source` None), whose rows are counted across lines and ``;``.
 
     >>> parse_kernel_text("1 2 1; 2 4 2; 1 2 1  # binomial")
     array([[1., 2., 1.],
            [2., 4., 2.],
            [1., 2., 1.]])
     """
-    lines = text.splitlines()
-    # One-line text is an inline kernel, where rows are ;-separated: point at the row there.
-    unit = "line" if len(lines) > 1 else "row"
+    prefix = "" if source is None else f"{source}: "
+    parts = [
+        (line_no, part)
+        for line_no, line in enumerate(text.splitlines(), start=1)
+        for part in line.split("#", 1)[0].split(";")
+    ]
     rows: list[list[float]] = []
     first = ""
-    parts = (
-        (f"{unit} {line_no if unit == 'line' else part_no}", part)
-        for line_no, line in enumerate(lines, start=1)
-        for part_no, part in enumerate(line.split("#", 1)[0].split(";"), start=1)
-    )
-    for where, part in parts:
+    for row_no, (line_no, part) in enumerate(parts, start=1):
         tokens = [t for t in _SEPARATORS.split(part.strip()) if t]
         if not tokens:
             continue
-        values = [_number(t, f"{source}: {where}") for t in tokens]
+        where = f"row {row_no}" if source is None else f"line {line_no}"
+        values = [_number(t, f"{prefix}{where}") for t in tokens]
         if rows and len(values) != len(rows[0]):
             raise KernelSyntaxError(
-                f"{source}: {where}: row has {_numbers(len(values))}, "
+                f"{prefix}{where}: row has {_numbers(len(values))}, "
                 f"but the first row ({first}) has {len(rows[0])}"
             )
         if not rows:
             first = where
         rows.append(values)
     if not rows:
-        raise KernelSyntaxError(f"{source}: the kernel is empty (no numbers found)")
+        raise KernelSyntaxError(f"{prefix}the kernel is empty (no numbers found)")
     return np.array(rows, dtype=np.float64)
 
 
