@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import math
 import sys
@@ -17,7 +18,7 @@ from .engine import convolve, correlate, normalize_border
 from .errors import ConvcliError, UsageError
 from .filters import sobel as sobel_filter
 from .imaging import filter_file, stretch_to_max
-from .kernels import named_kernel, resolve_kernel
+from .kernels import named, resolve_kernel
 
 stderr = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -27,7 +28,6 @@ app = typer.Typer(
     epilog="Examples:  convcli blur photo.png --sigma 3   |   "
     "convcli apply photo.png --kernel emboss --correlate   |   "
     "convcli apply photo.png --kernel '1 2 1; 2 4 2; 1 2 1' --normalize",
-    no_args_is_help=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -83,7 +83,7 @@ def blur(
     force: ForceOpt = False,
 ) -> None:
     """Gaussian blur. Example: convcli blur photo.png --sigma 3 -o soft.png"""
-    kernel = named_kernel(f"gaussian:sigma={sigma!r}").matrix
+    kernel = _option_kernel("sigma", named.gaussian, sigma)
     _run(image, output, "blur", kernel, False, border, cval, force)
 
 
@@ -99,7 +99,7 @@ def sharpen(
     force: ForceOpt = False,
 ) -> None:
     """Sharpen with a 3x3 Laplacian kernel. Example: convcli sharpen photo.png --amount 0.5"""
-    kernel = named_kernel(f"sharpen:amount={amount!r}").matrix
+    kernel = _option_kernel("amount", named.sharpen, amount)
     _run(image, output, "sharpen", kernel, False, border, cval, force)
 
 
@@ -159,6 +159,15 @@ def apply(
     _run(image, output, tag, matrix, correlate_, border, cval, force)
 
 
+def _option_kernel(option: str, make, value: float):
+    """Build a named kernel from one option's value; the kernel's own check names the
+    parameter first ("sigma must be ..."), which the message turns into the option."""
+    try:
+        return make(value)
+    except ValueError as exc:
+        raise UsageError(f"--{exc}") from None
+
+
 def _check_border(border: str, cval: float) -> None:
     try:
         normalize_border(border)
@@ -194,18 +203,21 @@ def _error(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every user error ends as one red line on stderr and exit code 1 or 2."""
+    args = sys.argv[1:] if argv is None else argv
+    if not args:
+        # A bare `convcli` is a usage error: show the help, but on stderr, as stdout is for data.
+        with contextlib.redirect_stdout(sys.stderr):
+            app(args=["--help"], prog_name="convcli", standalone_mode=False)
+        return 2
     try:
-        result = app(args=argv, prog_name="convcli", standalone_mode=False)
+        result = app(args=args, prog_name="convcli", standalone_mode=False)
     except ConvcliError as exc:
         _error(str(exc))
         return exc.exit_code
     except typer.TyperException as exc:
         context = getattr(exc, "ctx", None)
         command = context.command_path if context is not None else "convcli"
-        if type(exc).__name__ == "NoArgsIsHelpError":
-            stderr.print(exc.format_message(), markup=False)
-        else:
-            _error(f"{exc.format_message()} (see '{command} --help')")
+        _error(f"{exc.format_message()} (see '{command} --help')")
         return exc.exit_code
     except (KeyboardInterrupt, typer.Abort):
         _error("interrupted")

@@ -61,8 +61,10 @@ def write_image_atomic(image: Image.Image, path: Path, fmt: str) -> None:
     directory = path.parent
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except FileNotFoundError:
-        raise ConvcliError(f"{path}: cannot write: directory {str(directory)!r} does not exist") from None
+    except FileNotFoundError as exc:
+        if not directory.is_dir():
+            raise ConvcliError(f"{path}: cannot write: directory {str(directory)!r} does not exist") from None
+        raise ConvcliError(f"{path}: cannot write: {exc.strerror or exc}") from None
     except OSError as exc:
         raise ConvcliError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:

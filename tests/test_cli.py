@@ -1,0 +1,476 @@
+"""The command line end to end: real processes on real files, checking pixels, streams and exit codes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_images"
+
+
+def convcli(*args, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m convcli ARGS` in `cwd`, as a user's shell would, with no terminal."""
+    return subprocess.run(
+        [sys.executable, "-m", "convcli", *map(str, args)],
+        cwd=cwd,
+        input=stdin if stdin is not None else b"",
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def ok(result: subprocess.CompletedProcess) -> str:
+    """Assert success with nothing on stdout; return stderr."""
+    err = result.stderr.decode()
+    assert result.returncode == 0, err
+    assert result.stdout == b""
+    return err
+
+
+def failed(result: subprocess.CompletedProcess, code: int, *fragments: str) -> str:
+    """Assert one error line on stderr holding `fragments`, exit `code`, no traceback, empty stdout."""
+    err = result.stderr.decode()
+    assert result.returncode == code, err
+    assert result.stdout == b""
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], err
+    return lines[0]
+
+
+def pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image)
+
+
+def save(array, path: Path) -> Path:
+    """Write `array` as an image; uint16 (H, W) becomes 16-bit grey (I;16)."""
+    Image.fromarray(np.asarray(array)).save(path)
+    return path
+
+
+def files_in(directory: Path) -> set[str]:
+    return {p.name for p in directory.iterdir()}
+
+
+@pytest.fixture
+def dot(tmp_path) -> Path:
+    """A black 7x9 grey image with one bright pixel at row 3, column 4."""
+    image = np.zeros((7, 9), np.uint8)
+    image[3, 4] = 200
+    return save(image, tmp_path / "dot.png")
+
+
+# --- the commands -------------------------------------------------------------------------
+
+
+def test_apply_shift_moves_the_dot_right_and_correlate_moves_it_left(dot, tmp_path):
+    err = ok(convcli("apply", dot, "--kernel", "shift", cwd=tmp_path))
+    assert "dot.shift.png" in err
+    moved = pixels(tmp_path / "dot.shift.png")
+    assert np.argwhere(moved).tolist() == [[3, 5]] and moved[3, 5] == 200
+
+    ok(convcli("apply", dot, "--kernel", "shift", "--correlate", cwd=tmp_path))
+    moved = pixels(tmp_path / "dot.shift.correlate.png")
+    assert np.argwhere(moved).tolist() == [[3, 3]] and moved[3, 3] == 200
+
+
+def test_apply_shift_parameters_move_down_and_left(dot, tmp_path):
+    ok(convcli("apply", dot, "--kernel", "shift:dx=-2,dy=1", "-o", "a.png", cwd=tmp_path))
+    assert np.argwhere(pixels(tmp_path / "a.png")).tolist() == [[4, 2]]
+    ok(convcli("apply", dot, "--kernel", "shift:-2,1", "--correlate", "-o", "b.png", cwd=tmp_path))
+    assert np.argwhere(pixels(tmp_path / "b.png")).tolist() == [[2, 6]]
+
+
+def test_convolving_a_dot_stamps_the_kernel_and_correlating_stamps_it_rotated(dot, tmp_path):
+    kernel = "0 0 0; 0.25 0.5 0; 0 0 0.125"
+    ok(convcli("apply", dot, "-k", kernel, "-o", "conv.png", cwd=tmp_path))
+    ok(convcli("apply", dot, "-k", kernel, "--correlate", "-o", "corr.png", cwd=tmp_path))
+    stamp = np.array([[0, 0, 0], [50, 100, 0], [0, 0, 25]])
+    assert pixels(tmp_path / "conv.png")[2:5, 3:6].tolist() == stamp.tolist()
+    assert pixels(tmp_path / "corr.png")[2:5, 3:6].tolist() == stamp[::-1, ::-1].tolist()
+    assert pixels(tmp_path / "conv.png").sum() == pixels(tmp_path / "corr.png").sum() == 175
+
+
+def test_blur_matches_scipy_gaussian_filter_on_the_sample_photo(tmp_path):
+    source = SAMPLES / "chelsea.png"
+    ok(convcli("blur", source, "--sigma", "3", "-o", "soft.png", cwd=tmp_path))
+    original = pixels(source).astype(np.float64)
+    want = ndimage.gaussian_filter(original, sigma=(3, 3, 0), mode="reflect")
+    got = pixels(tmp_path / "soft.png")
+    assert got.shape == original.shape and got.dtype == np.uint8
+    # float32 arithmetic may put a value a hair across a .5 rounding boundary.
+    assert np.abs(got - np.rint(want)).max() <= 1
+
+
+def test_blur_default_output_goes_beside_the_input(tmp_path):
+    source = shutil.copy(SAMPLES / "camera.png", tmp_path / "photo.png")
+    err = ok(convcli("blur", source, cwd=tmp_path))
+    assert err.strip() == f"wrote {tmp_path / 'photo.blur.png'}"
+    assert pixels(tmp_path / "photo.blur.png").shape == (512, 512)
+    assert pixels(tmp_path / "photo.png").tolist() == pixels(SAMPLES / "camera.png").tolist()
+
+
+def test_sharpen_applies_identity_minus_amount_laplacian(tmp_path):
+    image = np.full((5, 5), 100, np.uint8)
+    image[2, 2] = 120
+    source = save(image, tmp_path / "flat.png")
+    ok(convcli("sharpen", source, cwd=tmp_path))
+    got = pixels(tmp_path / "flat.sharpen.png").astype(int)
+    # 5 x 120 - 4 x 100 = 200 in the centre; each 4-neighbour gets 100 - 20 = 80.
+    assert got[2, 2] == 200 and got[1, 2] == got[2, 1] == got[3, 2] == got[2, 3] == 80
+    assert got[0, 0] == 100
+
+    ok(convcli("sharpen", source, "--amount", "0.5", "-o", "half.png", cwd=tmp_path))
+    got = pixels(tmp_path / "half.png").astype(int)
+    assert got[2, 2] == 160 and got[1, 2] == 90
+
+
+def test_sharpen_rounds_half_to_even_and_clips(tmp_path):
+    image = np.array([[0, 0, 0], [0, 255, 0], [0, 0, 0]], np.uint8)
+    source = save(image, tmp_path / "p.png")
+    ok(convcli("sharpen", source, "--border", "constant", cwd=tmp_path))
+    # The centre would be 5 x 255 (clipped to 255); its neighbours -255 (clipped to 0).
+    assert pixels(tmp_path / "p.sharpen.png").tolist() == [[0, 0, 0], [0, 255, 0], [0, 0, 0]]
+    ok(convcli("apply", source, "-k", "0.5", "--border", "constant", "-o", "half.png", cwd=tmp_path))
+    assert pixels(tmp_path / "half.png")[1, 1] == 128  # 127.5 rounds to the even 128
+
+
+@pytest.fixture
+def step(tmp_path) -> Path:
+    """Dark on the left, bright from column 4: an edge that brightens to the right."""
+    image = np.zeros((6, 8), np.uint8)
+    image[:, 4:] = 100
+    return save(image, tmp_path / "step.png")
+
+
+def test_sobel_magnitude_is_stretched_so_the_strongest_edge_is_white(step, tmp_path):
+    ok(convcli("sobel", step, cwd=tmp_path))
+    got = pixels(tmp_path / "step.sobel.png")
+    assert got.max() == 255
+    assert got[:, 3].tolist() == got[:, 4].tolist() == [255] * 6
+    assert got[:, :3].max() == 0 and got[:, 5:].max() == 0
+
+
+def test_sobel_axis_picks_the_direction(step, tmp_path):
+    ok(convcli("sobel", step, "--axis", "y", "-o", "y.png", cwd=tmp_path))
+    assert pixels(tmp_path / "y.png").max() == 0  # a vertical edge has no d/dy
+    ok(convcli("sobel", step, "--axis", "x", "-o", "x.png", cwd=tmp_path))
+    assert pixels(tmp_path / "x.png")[:, 3:5].min() == 255
+
+
+def test_sobel_of_16_bit_grey_stays_16_bit_and_reaches_65535(tmp_path):
+    image = np.zeros((6, 8), np.uint16)
+    image[:, 4:] = 1000
+    source = save(image, tmp_path / "deep.png")
+    ok(convcli("sobel", source, cwd=tmp_path))
+    with Image.open(tmp_path / "deep.sobel.png") as result:
+        assert result.mode.startswith("I;16") or result.mode == "I"
+        got = np.asarray(result)
+    assert got.max() == 65535 and got[:, 3].min() == 65535
+
+
+def test_sobel_x_convolved_is_positive_where_brightening_right_correlated_is_not(step, tmp_path):
+    """Clipping to 0..255 keeps only positive values, so the sign shows: convolved +d/dx, correlated -d/dx."""
+    ok(convcli("apply", step, "-k", "sobel-x", "-o", "conv.png", cwd=tmp_path))
+    ok(convcli("apply", step, "-k", "sobel-x", "--correlate", "-o", "corr.png", cwd=tmp_path))
+    assert pixels(tmp_path / "conv.png")[:, 3:5].min() == 255  # 4 x 100, clipped
+    assert pixels(tmp_path / "corr.png").max() == 0  # -400 everywhere on the edge, clipped to 0
+
+
+def test_apply_named_kernel_emboss_convolve_and_correlate_differ(tmp_path):
+    source = SAMPLES / "camera.png"
+    ok(convcli("apply", source, "-k", "emboss", "-o", "conv.png", cwd=tmp_path))
+    ok(convcli("apply", source, "-k", "emboss", "--correlate", "-o", "corr.png", cwd=tmp_path))
+    original = pixels(source).astype(np.float64)
+    emboss = np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]])
+    want_conv = np.clip(np.rint(ndimage.convolve(original, emboss, mode="reflect")), 0, 255)
+    want_corr = np.clip(np.rint(ndimage.correlate(original, emboss, mode="reflect")), 0, 255)
+    assert np.array_equal(pixels(tmp_path / "conv.png"), want_conv)
+    assert np.array_equal(pixels(tmp_path / "corr.png"), want_corr)
+    assert not np.array_equal(want_conv, want_corr)
+
+
+def test_apply_kernel_file_with_normalize(tmp_path):
+    kernel = tmp_path / "binomial.txt"
+    kernel.write_text("# binomial, not normalised\n1, 2, 1\n\n2 4 2   # middle\n1 2 1\n")
+    image = np.zeros((5, 5), np.uint8)
+    image[2, 2] = 160
+    source = save(image, tmp_path / "p.png")
+    ok(convcli("apply", source, "--kernel", kernel, "--normalize", cwd=tmp_path))
+    got = pixels(tmp_path / "p.binomial.png")
+    assert got[1:4, 1:4].tolist() == [[10, 20, 10], [20, 40, 20], [10, 20, 10]]
+
+
+def test_apply_fraction_kernel_file_equals_normalize(tmp_path):
+    (tmp_path / "k.txt").write_text("1/16 2/16 1/16\n2/16 4/16 2/16\n1/16 2/16 1/16\n")
+    source = SAMPLES / "chelsea.png"
+    ok(convcli("apply", source, "-k", "k.txt", "-o", "a.png", cwd=tmp_path))
+    ok(convcli("apply", source, "-k", "1 2 1; 2 4 2; 1 2 1", "--normalize", "-o", "b.png", cwd=tmp_path))
+    assert np.array_equal(pixels(tmp_path / "a.png"), pixels(tmp_path / "b.png"))
+
+
+@pytest.mark.parametrize(
+    "border, want",
+    [
+        ("reflect", [20, 10, 10, 20]),
+        ("mirror", [30, 20, 10, 20]),
+        ("nearest", [10, 10, 10, 20]),
+        ("wrap", [30, 40, 10, 20]),
+        ("constant", [99, 99, 10, 20]),
+        ("BORDER_REFLECT_101", [30, 20, 10, 20]),
+        ("edge", [10, 10, 10, 20]),
+    ],
+)
+def test_border_modes_on_the_command_line(border, want, tmp_path):
+    """`shift:dx=2` moves the row 2 pixels right; the two pushed in on the left come from the border."""
+    source = save(np.array([[10, 20, 30, 40]], np.uint8), tmp_path / "row.png")
+    args = ("apply", source, "-k", "shift:dx=2", "--border", border, "--cval", "99", "-o", "a.png")
+    ok(convcli(*args, cwd=tmp_path))
+    assert pixels(tmp_path / "a.png")[0].tolist() == want
+
+
+def test_rgba_alpha_is_carried_through_unchanged(tmp_path):
+    r = np.random.default_rng(1)
+    data = r.integers(0, 256, (6, 7, 4), dtype=np.uint8)
+    source = save(data, tmp_path / "rgba.png")
+    ok(convcli("apply", source, "-k", "shift", cwd=tmp_path))
+    got = pixels(tmp_path / "rgba.shift.png")
+    assert got.shape == (6, 7, 4)
+    assert np.array_equal(got[..., 3], data[..., 3])
+    assert np.array_equal(got[:, 1:, :3], data[:, :-1, :3])  # colour moved one pixel right
+
+
+def test_grey_alpha_and_palette_images(tmp_path):
+    la = np.dstack([np.arange(12, dtype=np.uint8).reshape(3, 4) * 20, np.full((3, 4), 77, np.uint8)])
+    source = save(la, tmp_path / "la.png")
+    ok(convcli("apply", source, "-k", "identity", cwd=tmp_path))
+    with Image.open(tmp_path / "la.identity.png") as result:
+        assert result.mode == "LA"
+        assert np.array_equal(np.asarray(result), la)
+
+    palette = Image.fromarray(np.array([[0, 1], [2, 0]], np.uint8), "P")
+    palette.putpalette([255, 0, 0, 0, 255, 0, 0, 0, 255] + [0] * 759)
+    palette.save(tmp_path / "pal.png")
+    ok(convcli("apply", tmp_path / "pal.png", "-k", "identity", cwd=tmp_path))
+    with Image.open(tmp_path / "pal.identity.png") as result:
+        assert result.mode == "RGB"
+        assert np.asarray(result).tolist() == [[[255, 0, 0], [0, 255, 0]], [[0, 0, 255], [255, 0, 0]]]
+
+
+def test_sixteen_bit_grey_is_filtered_without_8_bit_rounding(tmp_path):
+    image = np.array([[1000, 1001, 1002, 1003]], np.uint16)
+    source = save(image, tmp_path / "deep.png")
+    ok(convcli("apply", source, "-k", "0.5 0.5", "-o", "out.png", cwd=tmp_path))
+    with Image.open(tmp_path / "out.png") as result:
+        got = np.asarray(result).astype(int)
+    # Convolving [0.5 0.5] averages each pixel with its right-hand neighbour: 1000.5 -> 1000 (even).
+    assert got.tolist() == [[1000, 1002, 1002, 1003]]
+
+
+def test_exif_orientation_is_applied_before_filtering(tmp_path):
+    image = Image.fromarray(np.array([[0, 255, 255]], np.uint8))  # stored 1 x 3
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    image.save(tmp_path / "rotated.png", exif=exif)
+    ok(convcli("apply", tmp_path / "rotated.png", "-k", "identity", "-o", "out.png", cwd=tmp_path))
+    assert pixels(tmp_path / "out.png").tolist() == [[0], [255], [255]]
+
+
+@pytest.mark.parametrize("suffix, fmt", [(".jpg", "JPEG"), (".tif", "TIFF"), (".bmp", "BMP"), (".webp", "WEBP")])
+def test_output_format_follows_the_extension(suffix, fmt, dot, tmp_path):
+    ok(convcli("blur", dot, "-o", f"out{suffix}", cwd=tmp_path))
+    with Image.open(tmp_path / f"out{suffix}") as result:
+        assert result.format == fmt
+
+
+def test_jpeg_output_of_rgba_drops_alpha_with_a_warning(tmp_path):
+    source = save(np.full((4, 4, 4), 128, np.uint8), tmp_path / "a.png")
+    err = ok(convcli("blur", source, "-o", "a.jpg", cwd=tmp_path))
+    assert "warning:" in err and "alpha" in err
+    with Image.open(tmp_path / "a.jpg") as result:
+        assert result.mode == "RGB"
+
+
+def test_force_allows_overwriting_the_input(dot, tmp_path):
+    failed(convcli("apply", dot, "-k", "shift", "-o", dot, cwd=tmp_path), 1, str(dot), "--force")
+    assert np.argwhere(pixels(dot)).tolist() == [[3, 4]]
+    ok(convcli("apply", dot, "-k", "shift", "-o", dot, "--force", cwd=tmp_path))
+    assert np.argwhere(pixels(dot)).tolist() == [[3, 5]]
+
+
+def test_an_existing_other_output_is_replaced(dot, tmp_path):
+    save(np.full((2, 2), 9, np.uint8), tmp_path / "dot.blur.png")
+    ok(convcli("blur", dot, cwd=tmp_path))
+    assert pixels(tmp_path / "dot.blur.png").shape == (7, 9)
+
+
+def test_console_script_and_module_are_the_same_program(tmp_path):
+    script = Path(sys.executable).parent / ("convcli.exe" if os.name == "nt" else "convcli")
+    if not script.exists():
+        pytest.skip("convcli console script not installed next to this Python")
+    version = subprocess.run([script, "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("convcli ")
+    assert convcli("--version", cwd=tmp_path).stdout.decode() == version.stdout
+
+
+def test_help_lists_commands_and_no_arguments_shows_usage(tmp_path):
+    result = convcli("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("blur", "sharpen", "sobel", "apply"):
+        assert command in result.stdout.decode()
+    bare = convcli(cwd=tmp_path)
+    assert bare.returncode == 2 and bare.stdout == b""
+    assert "Usage" in bare.stderr.decode()
+
+
+# --- errors: one line, the right exit code, nothing written -------------------------------
+
+
+def test_missing_input_file(tmp_path):
+    failed(convcli("blur", "nowhere.png", cwd=tmp_path), 1, "nowhere.png", "no such file")
+    assert files_in(tmp_path) == set()
+
+
+def test_directory_as_input(tmp_path):
+    (tmp_path / "photos").mkdir()
+    failed(convcli("blur", "photos", cwd=tmp_path), 1, "photos", "directory")
+
+
+def test_text_file_as_input(tmp_path):
+    (tmp_path / "notes.png").write_text("not an image")
+    failed(convcli("sobel", "notes.png", cwd=tmp_path), 1, "notes.png", "not an image")
+    assert files_in(tmp_path) == {"notes.png"}
+
+
+def test_truncated_image(tmp_path):
+    data = (SAMPLES / "chelsea.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    failed(convcli("blur", "cut.png", cwd=tmp_path), 1, "cut.png", "cannot decode")
+    assert files_in(tmp_path) == {"cut.png"}
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads every file")
+def test_unreadable_input(dot, tmp_path):
+    dot.chmod(0)
+    failed(convcli("blur", dot, cwd=tmp_path), 1, str(dot), "permission denied")
+
+
+def test_unknown_kernel_name_suggests_the_closest(dot, tmp_path):
+    failed(convcli("apply", dot, "-k", "embos", cwd=tmp_path), 2, "'embos'", "did you mean 'emboss'?")
+    failed(convcli("apply", dot, "-k", "sobelx", cwd=tmp_path), 2, "did you mean 'sobel-x'?")
+    assert files_in(tmp_path) == {"dot.png"}
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["blur", "dot.png", "--sigma", "0"], ["--sigma", "positive"]),
+        (["blur", "dot.png", "--sigma", "-1"], ["--sigma", "positive"]),
+        (["blur", "dot.png", "--sigma", "nan"], ["--sigma", "positive"]),
+        (["blur", "dot.png", "--sigma", "soft"], ["--sigma"]),
+        (["sharpen", "dot.png", "--amount", "inf"], ["--amount", "finite"]),
+        (["sobel", "dot.png", "--axis", "z"], ["--axis"]),
+        (["blur", "dot.png", "--border", "bogus"], ["--border", "bogus", "reflect"]),
+        (["blur", "dot.png", "--border", "constant", "--cval", "nan"], ["--cval", "finite"]),
+        (["apply", "dot.png"], ["--kernel"]),
+        (["apply", "dot.png", "-k", "gaussian:sigma=-2"], ["gaussian", "sigma", "positive"]),
+        (["apply", "dot.png", "-k", "box:size=2.5"], ["box", "size", "whole number"]),
+        (["apply", "dot.png", "-k", "motion:speed=3"], ["motion", "no parameter 'speed'"]),
+        (["apply", "dot.png", "-k", "1 2; 3"], ["--kernel '1 2; 3': row 2", "has 1 number"]),
+        (["apply", "dot.png", "-k", "laplacian", "--normalize"], ["--normalize", "sums to 0"]),
+        (["blur", "dot.png", "-o", "dot.xyz"], ["dot.xyz", "'.xyz'"]),
+        (["blur", "dot.png", "--no-such-option"], ["--no-such-option"]),
+        (["frobnicate", "dot.png"], ["frobnicate"]),
+    ],
+)
+def test_usage_errors_exit_2(args, fragments, dot, tmp_path):
+    failed(convcli(*args, cwd=tmp_path), 2, *fragments)
+    assert files_in(tmp_path) == {"dot.png"}
+
+
+@pytest.mark.parametrize(
+    "content, fragments",
+    [
+        ("1 2 3\n4 5\n", ["line 2", "2 numbers", "first row (line 1) has 3"]),
+        ("1 two 3\n", ["line 1", "'two' is not a number"]),
+        ("1 nan 3\n", ["line 1", "not a finite number"]),
+        ("1 1/0 3\n", ["line 1", "divides by zero"]),
+        ("# nothing here\n\n", ["empty"]),
+    ],
+)
+def test_malformed_kernel_files_exit_1_naming_file_and_line(content, fragments, dot, tmp_path):
+    (tmp_path / "bad.txt").write_text(content)
+    failed(convcli("apply", dot, "-k", "bad.txt", cwd=tmp_path), 1, "bad.txt", *fragments)
+    assert files_in(tmp_path) == {"dot.png", "bad.txt"}
+
+
+def test_binary_kernel_file(dot, tmp_path):
+    (tmp_path / "k.bin").write_bytes(bytes(range(256)))
+    failed(convcli("apply", dot, "-k", "k.bin", cwd=tmp_path), 1, "k.bin", "not a text file")
+
+
+def test_output_into_a_missing_directory(dot, tmp_path):
+    failed(convcli("blur", dot, "-o", "no/such/dir/out.png", cwd=tmp_path), 1, "out.png", "does not exist")
+    assert files_in(tmp_path) == {"dot.png"}
+
+
+def test_output_that_is_a_directory_is_refused_and_left_alone(dot, tmp_path):
+    (tmp_path / "out.png").mkdir()
+    failed(convcli("blur", dot, "-o", "out.png", cwd=tmp_path), 1, "out.png")
+    assert (tmp_path / "out.png").is_dir()
+    assert files_in(tmp_path) == {"dot.png", "out.png"}
+
+
+@pytest.fixture
+def unwritable_dir(tmp_path):
+    """A directory no file can be created in: a locked one, or for root (which ignores
+    permissions) the read-only /sys of Linux."""
+    if not (hasattr(os, "geteuid") and os.geteuid() == 0):
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        yield locked
+        locked.chmod(0o700)
+        return
+    try:
+        (Path("/sys") / "convcli-probe").touch()
+    except OSError:
+        yield Path("/sys")
+    else:
+        pytest.skip("no unwritable directory available to root here")
+
+
+def test_unwritable_output_directory(dot, tmp_path, unwritable_dir):
+    before = files_in(unwritable_dir)
+    target = unwritable_dir / "out.png"
+    failed(convcli("blur", dot, "-o", target, cwd=tmp_path), 1, str(target), "cannot write")
+    assert files_in(unwritable_dir) == before
+    assert files_in(tmp_path) >= {"dot.png"} and "dot.blur.png" not in files_in(tmp_path)
+
+
+def test_output_into_a_directory_that_refuses_new_files_is_not_called_missing(dot, tmp_path):
+    """/proc exists but answers 'no such file' to creating one; the message must not say it is missing."""
+    if not Path("/proc/self").is_dir():
+        pytest.skip("no /proc here")
+    line = failed(convcli("blur", dot, "-o", "/proc/out.png", cwd=tmp_path), 1, "/proc/out.png", "cannot write")
+    assert "does not exist" not in line
+
+
+def test_a_failed_write_leaves_the_existing_output_whole_and_no_temp_file(tmp_path):
+    """Pillow cannot write a 16-bit grey image as JPEG: the error comes after the temp file exists."""
+    source = save(np.full((4, 4), 40000, np.uint16), tmp_path / "deep.png")
+    (tmp_path / "old.jpg").write_bytes(b"precious")
+    failed(convcli("blur", source, "-o", "old.jpg", cwd=tmp_path), 1, "old.jpg", "cannot write")
+    assert (tmp_path / "old.jpg").read_bytes() == b"precious"
+    assert files_in(tmp_path) == {"deep.png", "old.jpg"}
