@@ -77,6 +77,18 @@ def test_default_output_path():
     assert files.default_output_path(Path("IMG.JPG"), "sobel") == Path("IMG.sobel.JPG")
     assert files.default_output_path(Path("scan"), "blur") == Path("scan.blur.png")
     assert files.default_output_path(Path("scan.v2"), "blur") == Path("scan.v2.blur.png")
+    # Pillow reads XPM and PSD but cannot write them: the result must still be writable.
+    assert files.default_output_path(Path("icon.xpm"), "blur") == Path("icon.xpm.blur.png")
+    assert files.default_output_path(Path("art.psd"), "blur") == Path("art.psd.blur.png")
+
+
+def test_format_capabilities_are_probed_not_assumed():
+    assert [files.holds_alpha(f) for f in ("PNG", "TIFF", "WEBP", "JPEG", "BMP", "PDF")] == [
+        True, True, True, False, False, False,
+    ]
+    assert [files.holds_16_bit(f) for f in ("PNG", "TIFF", "GIF", "WEBP", "JPEG", "BMP")] == [
+        True, True, False, False, False, False,
+    ]
 
 
 def test_output_format_from_extension():

@@ -35,14 +35,21 @@ def filter_file(
         raise ConvcliError(f"{source}: is a directory, not an image")
     destination = output if output is not None else files.default_output_path(source, tag)
     fmt = files.output_format(destination)
+    if destination.is_dir():
+        raise ConvcliError(f"{destination}: is a directory; give an image file name")
     if _same_file(source, destination) and not force:
         raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
     planes = channels.split(files.read_image(source), str(source))
-    values = value_mapping(transform(planes.colour), planes.max_value)
-    if fmt == "JPEG" and planes.alpha is not None:
-        warn(f"{destination}: JPEG has no alpha channel; transparency dropped")
+    if planes.alpha is not None and not files.holds_alpha(fmt):
+        warn(f"{destination}: {fmt} has no alpha channel; transparency dropped")
         planes.alpha = None
         planes.mode = planes.mode.removesuffix("A")
+    filtered = transform(planes.colour)
+    if planes.mode == "I;16" and not files.holds_16_bit(fmt):
+        warn(f"{destination}: {fmt} holds 8 bits per channel; 16-bit values scaled to 0..255")
+        filtered = filtered * (255 / 65535)
+        planes.mode = "L"
+    values = value_mapping(filtered, planes.max_value)
     files.write_image_atomic(channels.merge(values, planes), destination, fmt)
     return destination
 
