@@ -40,7 +40,14 @@ class Axis(str, enum.Enum):
 
 
 ImageArg = Annotated[
-    Path, typer.Argument(help="Input image (PNG, JPEG, TIFF, BMP, WebP, ...).", show_default=False)
+    Path,
+    typer.Argument(
+        help="Input image (PNG, JPEG, TIFF, BMP, WebP, ...).",
+        metavar="IMAGE",
+        show_default=False,
+        # convcli reads the file itself, so an unreadable one is a failure (exit 1), not a usage error.
+        readable=False,
+    ),
 ]
 OutputOpt = Annotated[
     Optional[Path],
@@ -52,7 +59,10 @@ OutputOpt = Annotated[
 ]
 BorderOpt = Annotated[
     str,
-    typer.Option(help="Edge handling: reflect (dcba|abcd), mirror (dcb|abcd), nearest, wrap, constant."),
+    typer.Option(
+        help="Edge handling: reflect (dcba|abcd), mirror (dcb|abcd), nearest (aaa|abcd), wrap (bcd|abcd), "
+        "constant (--cval). numpy and OpenCV names (symmetric, edge, reflect_101, ...) are accepted too."
+    ),
 ]
 CvalOpt = Annotated[float, typer.Option(help="Value outside the image for --border constant, in pixel units.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Allow the output to overwrite the input image.")]
@@ -120,7 +130,8 @@ def sobel(
     def transform(colour):
         return sobel_filter(colour, axis.value, border=border, cval=cval)
 
-    _write(image, output, "sobel", transform, force, stretch=True)
+    tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
+    _write(image, output, tag, transform, force, stretch=True)
 
 
 @app.command()
@@ -131,8 +142,8 @@ def apply(
         typer.Option(
             "--kernel", "-k",
             help="A kernel file (rows of numbers), a name with optional parameters "
-            "(emboss, gaussian:sigma=2, motion:length=9,angle=30, shift:dx=1,dy=0), "
-            "or inline rows such as '1 2 1; 2 4 2; 1 2 1'.",
+            "(gaussian:sigma=2, motion:length=9,angle=30, shift:dx=1,dy=0), "
+            "or inline rows such as '1 2 1; 2 4 2; 1 2 1'. Names: " + ", ".join(named.KERNELS) + ".",
             show_default=False,
         ),
     ],

@@ -56,6 +56,8 @@ def named_kernel(spec: str) -> Kernel:
         pname = pname.strip().replace("-", "_")
         if pname not in params:
             raise UsageError(f"kernel {key!r} has no parameter {pname!r}; it takes {_describe(params)}")
+        if pname in kwargs:
+            raise UsageError(f"kernel {key!r}: {pname} is given twice")
         try:
             kwargs[pname] = float(text)
         except ValueError:
@@ -74,6 +76,8 @@ def resolve_kernel(spec: str) -> Kernel:
     """
     if os.path.exists(spec):
         return Kernel(read_kernel_file(Path(spec)), Path(spec).stem)
+    if _looks_like_path(spec):
+        raise ConvcliError(f"{spec}: no such kernel file")
     head = spec.partition(":")[0].strip()
     word = _NAME.match(head)
     if word and not _is_float(word.group(0)):
@@ -103,6 +107,14 @@ def read_kernel_file(path: Path) -> np.ndarray:
         return parse_kernel_text(text, str(path))
     except KernelSyntaxError as exc:
         raise ConvcliError(str(exc)) from None
+
+
+def _looks_like_path(spec: str) -> bool:
+    """A single word with a directory separator or a file extension (`k/edge.txt`,
+    `3x3.txt`), that is not a number or fraction such as `1/16`."""
+    if re.search(r"[\s,;]", spec) or all(_is_float(part) for part in spec.split("/", 1)):
+        return False
+    return "/" in spec or os.sep in spec or re.search(r"\.[A-Za-z]\w*$", spec) is not None
 
 
 def _is_float(word: str) -> bool:
