@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -534,3 +535,22 @@ def test_a_missing_kernel_file_is_reported_as_such(spec, dot, tmp_path):
 
 def test_a_kernel_parameter_given_twice_is_refused(dot, tmp_path):
     failed(convcli("apply", dot, "-k", "gaussian:2,sigma=3", cwd=tmp_path), 2, "sigma is given twice")
+
+
+def test_every_example_in_the_help_runs(tmp_path):
+    """The examples in `convcli --help` and each command's help, run on a real photo.png."""
+    from convcli.cli import app  # noqa: PLC0415 - only this test needs the Typer app itself
+
+    shutil.copy(SAMPLES / "chelsea.png", tmp_path / "photo.png")
+    texts = [app.info.epilog] + [command.callback.__doc__ for command in app.registered_commands]
+    examples = [
+        example.strip()
+        for text in texts
+        for part in text.split("Example")[1:]
+        for example in part.split(":", 1)[1].split("|")
+    ]
+    assert len(examples) >= 7
+    for example in examples:
+        words = shlex.split(example)
+        assert words[0] == "convcli"
+        ok(convcli(*words[1:], cwd=tmp_path))
