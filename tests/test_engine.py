@@ -7,13 +7,14 @@ import pytest
 from scipy import ndimage, signal
 
 from convcli import convolve, correlate
-from convcli.engine import BORDER_MODES, normalize_border
+from convcli.engine import BORDER_MODES, normalize_border, plan_for
 from convcli.engine.borders import pad
+from convcli.engine.lowrank import svd_factors
 from convcli.engine.separable import rank1_factors
 
 TOL = 1e-4
 KERNEL_SHAPES = [(1, 1), (3, 3), (4, 4), (2, 5), (5, 2), (1, 4), (3, 1), (6, 3)]
-METHODS = ["auto", "direct", "separable"]
+METHODS = ["auto", "direct", "separable", "lowrank", "fft"]
 
 
 def rng(seed=0):
@@ -142,12 +143,13 @@ def test_anchor_rule_of_the_design(shape):
         np.testing.assert_allclose(got, want, atol=TOL)
 
 
-def test_float64_on_request():
+@pytest.mark.parametrize("method", ["auto", "direct", "lowrank", "fft"])
+def test_float64_on_request(method):
     r = rng(4)
     image, kernel = r.uniform(size=(20, 20)), r.uniform(size=(5, 5))
-    got = convolve(image, kernel, dtype=np.float64)
+    got = convolve(image, kernel, dtype=np.float64, method=method)
     assert got.dtype == np.float64
-    np.testing.assert_allclose(got, ndimage.convolve(image, kernel, mode="reflect"), atol=1e-12)
+    np.testing.assert_allclose(got, ndimage.convolve(image, kernel, mode="reflect"), atol=1e-11)
 
 
 def test_integer_input_is_computed_in_float():
@@ -157,26 +159,63 @@ def test_integer_input_is_computed_in_float():
     assert got.tolist() == [[255.0, 510.0, 765.0]]
 
 
-def test_auto_uses_separable_path_for_rank1(monkeypatch):
-    from convcli.engine import direct, separable
+def test_auto_picks_by_kernel_size_rank_sparsity_and_threads():
+    big = (3000, 4000, 3)
+    r = rng(1)
 
-    calls = []
-    for module in (direct, separable):
-        original = module.correlate_valid
-        monkeypatch.setattr(
-            module,
-            "correlate_valid",
-            lambda *a, _m=module.__name__, _f=original: calls.append(_m.rsplit(".")[-1]) or _f(*a),
-        )
-    convolve(np.ones((10, 10)), np.outer([1, 2, 1], [1, 2, 3, 2, 1]))
-    assert calls == ["separable"]
-    calls.clear()
-    convolve(np.ones((10, 10)), [[1, 2, 1], [2, 4, 2], [1, 2, 0]])
-    assert calls == ["direct"]
-    calls.clear()
+    def method(kernel, threads=1):
+        return plan_for(big, kernel, threads=threads).method
+
+    assert method(np.outer([1, 2, 1], [1, 2, 3, 2, 1])) == "separable"
+    assert method([[1, 2, 1], [2, 4, 2], [1, 2, 0]]) == "direct"
     # A sparse rank-1 kernel (a shift) is cheaper tap by tap than in two passes.
-    convolve(np.ones((10, 10)), [[0, 0, 0], [0, 0, 1], [0, 0, 0]])
-    assert calls == ["direct"]
+    assert method([[0, 0, 0], [0, 0, 1], [0, 0, 0]]) == "direct"
+    rank2 = np.outer(r.random(7), r.random(7)) + np.outer(r.random(7), r.random(7))
+    assert method(rank2) == "lowrank"
+    assert method(r.uniform(-1, 1, (15, 15))) == method(r.uniform(-1, 1, (31, 31))) == "fft"
+    assert method(r.uniform(-1, 1, (5, 5))) == "direct"
+    # The FFT gains far more from a second thread than shift-and-add does.
+    assert method(r.uniform(-1, 1, (5, 5)), threads=2) == "fft"
+    assert method(rank2, threads=2) == "fft"
+    assert plan_for((5, 5), r.uniform(-1, 1, (3, 3))).method == "direct"
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("threads", [1, 3])
+def test_strips_tiles_and_threads_cover_the_image_exactly(method, threads, monkeypatch):
+    """One output row per strip and 16x20 FFT tiles, so every seam is crossed many times."""
+    from convcli.engine import fourier, strips
+
+    monkeypatch.setattr(strips, "CACHE_BYTES", 1)
+    monkeypatch.setattr(strips, "CACHE_BYTES_THREADED", 1)
+    monkeypatch.setattr(fourier, "tile_shape", lambda kernel_shape, out_shape, channels=1: (16, 20))
+    r = rng(8)
+    image = r.uniform(0, 1, (37, 45, 3))
+    kernel = kernel_for(method, (5, 6), r)
+    for border in BORDER_MODES:
+        got = correlate(image, kernel, border=border, method=method, threads=threads)
+        for c in range(3):
+            want = ndimage.correlate(image[..., c], kernel, mode=border)
+            np.testing.assert_allclose(got[..., c], want, atol=TOL, rtol=0)
+
+
+def test_every_method_agrees_on_a_large_image():
+    r = rng(12)
+    image = r.uniform(0, 1, (300, 410, 3)).astype(np.float32)
+    kernel = np.outer(r.uniform(-1, 1, 9), r.uniform(-1, 1, 7))
+    results = {m: convolve(image, kernel, method=m) for m in METHODS}
+    want = np.stack([ndimage.convolve(image[..., c].astype(np.float64), kernel, mode="reflect") for c in range(3)], -1)
+    for method, got in results.items():
+        np.testing.assert_allclose(got, want, atol=TOL, rtol=0, err_msg=method)
+
+
+def test_svd_factors_give_the_numerical_rank():
+    r = rng(13)
+    rank2 = np.outer(r.random(6), r.random(5)) + np.outer(r.random(6), r.random(5))
+    factors = svd_factors(rank2)
+    assert len(factors) == 2
+    np.testing.assert_allclose(sum(np.outer(c, w) for c, w in factors), rank2, atol=1e-12)
+    assert svd_factors(np.zeros((3, 3))) == []
 
 
 def test_rank1_factors():
@@ -209,7 +248,9 @@ def test_pad_matches_design_table():
     "call, message",
     [
         (lambda: convolve(np.ones((3, 3)), np.ones((3, 3)), size="huge"), "unknown size mode"),
-        (lambda: convolve(np.ones((3, 3)), np.ones((3, 3)), method="fft"), "unknown method"),
+        (lambda: convolve(np.ones((3, 3)), np.ones((3, 3)), method="magic"), "unknown method"),
+        (lambda: convolve(np.ones((3, 3)), np.ones((3, 3)), threads=0), "threads"),
+        (lambda: convolve(np.ones((3, 3)), np.ones((3, 3)), threads=1.5), "threads"),
         (lambda: convolve(np.ones((3, 3)), np.eye(3), method="separable"), "rank-1"),
         (lambda: convolve(np.ones((3, 3)), [[np.nan]]), "NaN or infinite"),
         (lambda: convolve(np.ones((3, 3)), np.ones((0, 3))), "empty"),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import direct, separable
+from . import strips
 from .borders import normalize_border, pad
+from .planning import METHODS, Plan, make_plan
 
 SIZE_MODES = ("same", "full", "valid")
-METHODS = ("auto", "direct", "separable")
 
 
 def correlate(
@@ -21,6 +21,7 @@ def correlate(
     anchor=None,
     dtype=np.float32,
     method: str = "auto",
+    threads: int | None = None,
 ) -> np.ndarray:
     """Cross-correlate `image` with `kernel`: the kernel is applied as written (what CNNs compute).
 
@@ -47,9 +48,14 @@ def correlate(
         an int for 1-D kernels. Only meaningful for ``size="same"``.
     dtype : float32 or float64
         The arithmetic and output dtype.
-    method : {"auto", "direct", "separable"}
-        "auto" uses the separable path when the kernel is rank 1 and that needs fewer
-        multiplications. Forcing "separable" on a kernel that is not rank 1 is an error.
+    method : {"auto", "direct", "separable", "lowrank", "fft"}
+        "direct" shifts and adds once per non-zero tap; "separable" applies a rank-1 kernel
+        as a column pass then a row pass (an error for other kernels); "lowrank" applies a
+        kernel of rank r as r separable passes (its SVD); "fft" multiplies spectra tile by
+        tile. "auto" takes the one a cost model of image size, kernel size and rank finds
+        cheapest. All give the same result to float rounding.
+    threads : int, optional
+        Threads to spread the work over, in horizontal strips; default all available cores.
 
     Returns
     -------
@@ -60,7 +66,7 @@ def correlate(
     >>> correlate([1, 0.5, 1, 1], [1, 0.5, 0.25], size="full", dtype=np.float64)
     array([0.25 , 0.625, 1.5  , 1.25 , 1.5  , 1.   ])
     """
-    return _filter(image, kernel, False, border, cval, size, anchor, dtype, method)
+    return _filter(image, kernel, False, border, cval, size, anchor, dtype, method, threads)
 
 
 def convolve(
@@ -73,6 +79,7 @@ def convolve(
     anchor=None,
     dtype=np.float32,
     method: str = "auto",
+    threads: int | None = None,
 ) -> np.ndarray:
     """Convolve `image` with `kernel`: the kernel is rotated 180 degrees, then applied.
 
@@ -87,10 +94,10 @@ def convolve(
     >>> convolve([1, 0.5, 1, 1], [1, 0.5, 0.25], size="full", dtype=np.float64)
     array([1.   , 1.   , 1.5  , 1.625, 0.75 , 0.25 ])
     """
-    return _filter(image, kernel, True, border, cval, size, anchor, dtype, method)
+    return _filter(image, kernel, True, border, cval, size, anchor, dtype, method, threads)
 
 
-def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method):
+def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method, threads):
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, not {dtype}")
@@ -98,6 +105,9 @@ def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method):
         raise ValueError(f"unknown size mode {size!r}; choose one of {', '.join(SIZE_MODES)}")
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    threads = strips.available_cores() if threads is None else threads
+    if not (isinstance(threads, (int, np.integer)) and threads >= 1):
+        raise ValueError(f"threads must be a whole number, 1 or more, not {threads!r}")
     border = normalize_border(border)
     if not np.isfinite(cval):
         raise ValueError(f"cval must be finite, not {cval}")
@@ -133,8 +143,33 @@ def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method):
                 f"image {signal.shape[0]}x{signal.shape[1]}"
             )
         padded = signal
-    out = _correlate_valid(padded, weights, method)
+    out = np.empty((padded.shape[0] - kh + 1, padded.shape[1] - kw + 1) + padded.shape[2:], dtype=dtype)
+    plan = make_plan(weights, out.shape, dtype, method, threads)
+    strips.run(plan.build(), padded, out, halo=kh - 1, rows=plan.rows, threads=threads)
     return out[0] if one_d else out
+
+
+def plan_for(
+    image_shape, kernel, *, size: str = "same", dtype=np.float32, method: str = "auto", threads: int | None = None
+) -> Plan:
+    """The plan :func:`convolve` and :func:`correlate` follow for an image of `image_shape`
+    and this kernel: ``plan.method`` is the method, ``plan.detail`` its shape (taps, rank,
+    tiles) and ``plan.seconds`` the cost model's estimate on one core.
+
+    >>> plan_for((3000, 4000, 3), np.ones((3, 3))).method
+    'separable'
+    >>> plan_for((3000, 4000, 3), np.random.default_rng(0).random((31, 31))).method
+    'fft'
+    """
+    if size not in SIZE_MODES:
+        raise ValueError(f"unknown size mode {size!r}; choose one of {', '.join(SIZE_MODES)}")
+    weights = _as_kernel(kernel)
+    shape = (1,) + tuple(image_shape) if len(image_shape) == 1 else tuple(image_shape)
+    kh, kw = weights.shape
+    grow = {"same": (0, 0), "full": (kh - 1, kw - 1), "valid": (1 - kh, 1 - kw)}[size]
+    out_shape = (max(1, shape[0] + grow[0]), max(1, shape[1] + grow[1])) + shape[2:]
+    threads = strips.available_cores() if threads is None else threads
+    return make_plan(weights, out_shape, dtype, method, threads)
 
 
 def _as_kernel(kernel) -> np.ndarray:
@@ -165,14 +200,3 @@ def _anchor(anchor, shape, one_d, size):
     if not (0 <= cy < kh and 0 <= cx < kw):
         raise ValueError(f"anchor {tuple(anchor)} lies outside the {kh}x{kw} kernel")
     return cy, cx
-
-
-def _correlate_valid(padded, weights, method):
-    factors = separable.rank1_factors(weights) if method != "direct" else None
-    if method == "separable" and factors is None:
-        raise ValueError("method='separable' needs a rank-1 (separable) kernel")
-    if factors is not None and (
-        method == "separable" or sum(weights.shape) < np.count_nonzero(weights)
-    ):
-        return separable.correlate_valid(padded, *factors)
-    return direct.correlate_valid(padded, weights)

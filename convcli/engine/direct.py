@@ -5,22 +5,27 @@ from __future__ import annotations
 import numpy as np
 
 
-def correlate_valid(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Correlate `padded` (H, W[, C]) with `kernel` (kh, kw) where the kernel fits wholly inside.
+def correlate_valid(padded: np.ndarray, kernel: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Correlate `padded` (H, W[, C]) with `kernel` (kh, kw) where the kernel fits wholly
+    inside, writing the (H - kh + 1, W - kw + 1[, C]) result into `out` and returning it.
 
-    Output shape is (H - kh + 1, W - kw + 1[, C]); arithmetic stays in ``padded.dtype``.
-    Zero taps cost nothing, so sparse kernels (shift, motion, Sobel) are cheap.
+    Arithmetic stays in ``out.dtype``. Zero taps cost nothing, so sparse kernels (shift,
+    motion, Sobel) are cheap.
 
-    >>> correlate_valid(np.arange(5.0)[None, :], np.array([[1.0, 0.0, -1.0]]))
+    >>> correlate_valid(np.arange(5.0)[None, :], np.array([[1.0, 0.0, -1.0]]), np.empty((1, 3)))
     array([[-2., -2., -2.]])
     """
-    kh, kw = kernel.shape
-    oh = padded.shape[0] - kh + 1
-    ow = padded.shape[1] - kw + 1
-    out = np.zeros((oh, ow) + padded.shape[2:], dtype=padded.dtype)
-    tmp = np.empty_like(out)
-    taps = kernel.astype(padded.dtype)
-    for i, j in zip(*np.nonzero(taps)):
-        np.multiply(padded[i : i + oh, j : j + ow], taps[i, j], out=tmp)
-        np.add(out, tmp, out=out)
+    oh, ow = out.shape[:2]
+    taps = kernel.astype(out.dtype)
+    rows, cols = np.nonzero(taps)
+    if rows.size == 0:
+        out.fill(0)
+        return out
+    # The first tap writes, the others add: no pass is spent zeroing `out`.
+    np.multiply(padded[rows[0] : rows[0] + oh, cols[0] : cols[0] + ow], taps[rows[0], cols[0]], out=out)
+    if rows.size > 1:
+        product = np.empty_like(out)
+        for i, j in zip(rows[1:], cols[1:]):
+            np.multiply(padded[i : i + oh, j : j + ow], taps[i, j], out=product)
+            np.add(out, product, out=out)
     return out

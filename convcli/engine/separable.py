@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .direct import correlate_valid as correlate_valid_direct
+from . import direct
 
 
 def rank1_factors(kernel: np.ndarray, rtol: float = 1e-6) -> tuple[np.ndarray, np.ndarray] | None:
@@ -12,7 +12,7 @@ def rank1_factors(kernel: np.ndarray, rtol: float = 1e-6) -> tuple[np.ndarray, n
 
     The factors are taken from the kernel's own entries (the column through its largest
     entry, divided by that entry, and the row through it), so integer kernels such as
-    Sobel factor exactly, with no SVD rounding.
+    Sobel factor exactly, where an SVD would leave rounding in every tap.
 
     >>> rank1_factors(np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]]))
     (array([0.5, 1. , 0.5]), array([ 2.,  0., -2.]))
@@ -29,8 +29,8 @@ def rank1_factors(kernel: np.ndarray, rtol: float = 1e-6) -> tuple[np.ndarray, n
     return None
 
 
-def correlate_valid(padded: np.ndarray, column: np.ndarray, row: np.ndarray) -> np.ndarray:
-    """Correlate `padded` with ``outer(column, row)`` in two 1-D passes (valid positions only)."""
-    vertical = correlate_valid_direct(padded, column[:, np.newaxis])
-    return correlate_valid_direct(vertical, row[np.newaxis, :])
-
+def correlate_valid(padded: np.ndarray, column: np.ndarray, row: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Correlate `padded` with ``outer(column, row)`` into `out` in two 1-D passes (valid positions only)."""
+    vertical = np.empty((out.shape[0],) + padded.shape[1:], dtype=out.dtype)
+    direct.correlate_valid(padded, column[:, np.newaxis], vertical)
+    return direct.correlate_valid(vertical, row[np.newaxis, :], out)

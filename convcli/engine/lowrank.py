@@ -1,0 +1,37 @@
+"""Low-rank correlation: a kernel of rank r applied as the sum of r separable passes (its SVD)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import separable
+
+
+def svd_factors(kernel: np.ndarray, rtol: float = 1e-6) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(column, row) pairs whose outer products sum to `kernel`, one per singular value above
+    `rtol` times the largest: the kernel's numerical rank is the length of the list.
+
+    >>> len(svd_factors(np.eye(3))), len(svd_factors(np.ones((5, 5)))), len(svd_factors(np.zeros((2, 2))))
+    (3, 1, 0)
+    """
+    u, s, vt = np.linalg.svd(np.asarray(kernel, dtype=np.float64))
+    if s.size == 0 or s[0] == 0:
+        return []
+    rank = int(np.count_nonzero(s > rtol * s[0]))
+    return [(u[:, i] * s[i], vt[i].copy()) for i in range(rank)]
+
+
+def correlate_valid(
+    padded: np.ndarray, factors: list[tuple[np.ndarray, np.ndarray]], out: np.ndarray
+) -> np.ndarray:
+    """Correlate `padded` with ``sum(outer(c, r) for c, r in factors)`` into `out` (valid positions)."""
+    if not factors:
+        out.fill(0)
+        return out
+    separable.correlate_valid(padded, *factors[0], out)
+    if len(factors) > 1:
+        term = np.empty_like(out)
+        for column, row in factors[1:]:
+            separable.correlate_valid(padded, column, row, term)
+            np.add(out, term, out=out)
+    return out
