@@ -6,6 +6,8 @@ import contextlib
 import enum
 import math
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import __version__
-from .engine import convolve, correlate, normalize_border
+from .engine import METHODS, available_cores, convolve, correlate, normalize_border, plan_for
 from .errors import ConvcliError, UsageError
 from .filters import sobel as sobel_filter
 from .imaging import filter_file, stretch_to_max
@@ -37,6 +39,9 @@ class Axis(str, enum.Enum):
     x = "x"
     y = "y"
     both = "both"
+
+
+Method = enum.Enum("Method", {name: name for name in METHODS}, type=str)
 
 
 ImageArg = Annotated[
@@ -66,6 +71,41 @@ BorderOpt = Annotated[
 ]
 CvalOpt = Annotated[float, typer.Option(help="Value outside the image for --border constant, in pixel units.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Allow the output to overwrite the input image.")]
+MethodOpt = Annotated[
+    Method,
+    typer.Option(
+        help="How to compute: direct (shift-and-add per tap), separable (rank-1 kernels), lowrank "
+        "(sum of separable passes), fft (tiled FFT), or auto: the fastest by a cost model."
+    ),
+]
+ThreadsOpt = Annotated[
+    Optional[int],
+    typer.Option(min=1, help="Threads to use. Default: all available cores.", show_default=False),
+]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Print the method chosen and the time it took to stderr.")
+]
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """The options every command passes to the engine."""
+
+    border: str
+    cval: float
+    method: str
+    threads: int
+    verbose: bool
+
+
+def _engine_options(border: str, cval: float, method: Method, threads: int | None, verbose: bool) -> EngineOptions:
+    try:
+        normalize_border(border)
+    except ValueError as exc:
+        raise UsageError(f"--border: {exc}") from None
+    if not math.isfinite(cval):
+        raise UsageError(f"--cval must be a finite number, not {cval}")
+    return EngineOptions(border, cval, method.value, threads or available_cores(), verbose)
 
 
 def _version(value: bool) -> None:
@@ -91,10 +131,14 @@ def blur(
     border: BorderOpt = "reflect",
     cval: CvalOpt = 0.0,
     force: ForceOpt = False,
+    method: MethodOpt = Method.auto,
+    threads: ThreadsOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Gaussian blur. Example: convcli blur photo.png --sigma 3 -o soft.png"""
+    options = _engine_options(border, cval, method, threads, verbose)
     kernel = _option_kernel("sigma", named.gaussian, sigma)
-    _run(image, output, "blur", kernel, False, border, cval, force)
+    _run(image, output, "blur", kernel, False, options, force)
 
 
 @app.command()
@@ -107,10 +151,14 @@ def sharpen(
     border: BorderOpt = "reflect",
     cval: CvalOpt = 0.0,
     force: ForceOpt = False,
+    method: MethodOpt = Method.auto,
+    threads: ThreadsOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Sharpen with a 3x3 Laplacian kernel. Example: convcli sharpen photo.png --amount 0.5"""
+    options = _engine_options(border, cval, method, threads, verbose)
     kernel = _option_kernel("amount", named.sharpen, amount)
-    _run(image, output, "sharpen", kernel, False, border, cval, force)
+    _run(image, output, "sharpen", kernel, False, options, force)
 
 
 @app.command()
@@ -123,12 +171,19 @@ def sobel(
     border: BorderOpt = "reflect",
     cval: CvalOpt = 0.0,
     force: ForceOpt = False,
+    method: MethodOpt = Method.auto,
+    threads: ThreadsOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Sobel edges, scaled so the strongest edge is white. Example: convcli sobel photo.png --axis x"""
-    _check_border(border, cval)
+    options = _engine_options(border, cval, method, threads, verbose)
 
     def transform(colour):
-        return sobel_filter(colour, axis.value, border=border, cval=cval)
+        with _timed(options, colour.shape, named.sobel_x(), passes=1 if axis is not Axis.both else 2):
+            return sobel_filter(
+                colour, axis.value, border=options.border, cval=options.cval,
+                method=options.method, threads=options.threads,
+            )
 
     tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
     _write(image, output, tag, transform, force, stretch=True)
@@ -157,8 +212,12 @@ def apply(
     border: BorderOpt = "reflect",
     cval: CvalOpt = 0.0,
     force: ForceOpt = False,
+    method: MethodOpt = Method.auto,
+    threads: ThreadsOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Convolve with any kernel. Example: convcli apply photo.png --kernel emboss --correlate"""
+    options = _engine_options(border, cval, method, threads, verbose)
     resolved = resolve_kernel(kernel)
     matrix = resolved.matrix
     if normalize:
@@ -167,7 +226,7 @@ def apply(
             raise UsageError(f"--normalize: kernel {resolved.label!r} sums to 0, so it cannot be normalised")
         matrix = matrix / total
     tag = resolved.label + (".correlate" if correlate_ else "")
-    _run(image, output, tag, matrix, correlate_, border, cval, force)
+    _run(image, output, tag, matrix, correlate_, options, force)
 
 
 def _option_kernel(option: str, make, value: float):
@@ -179,23 +238,42 @@ def _option_kernel(option: str, make, value: float):
         raise UsageError(f"--{exc}") from None
 
 
-def _check_border(border: str, cval: float) -> None:
-    try:
-        normalize_border(border)
-    except ValueError as exc:
-        raise UsageError(f"--border: {exc}") from None
-    if not math.isfinite(cval):
-        raise UsageError(f"--cval must be a finite number, not {cval}")
-
-
-def _run(image, output, tag, kernel, as_correlation, border, cval, force) -> None:
-    _check_border(border, cval)
+def _run(image, output, tag, kernel, as_correlation, options: EngineOptions, force) -> None:
+    _check_method(kernel, options)
     operation = correlate if as_correlation else convolve
 
     def transform(colour):
-        return operation(colour, kernel, border=border, cval=cval)
+        with _timed(options, colour.shape, kernel):
+            return operation(
+                colour, kernel, border=options.border, cval=options.cval,
+                method=options.method, threads=options.threads,
+            )
 
     _write(image, output, tag, transform, force)
+
+
+@contextlib.contextmanager
+def _timed(options: EngineOptions, shape, kernel, passes: int = 1):
+    """With --verbose, report on stderr the plan the engine follows and the time the filtering took."""
+    start = time.perf_counter()
+    yield
+    if options.verbose:
+        plan = plan_for(shape, kernel, method=options.method, threads=options.threads)
+        elapsed = time.perf_counter() - start
+        what = f"{plan.method} ({plan.detail})" + (f" x{passes} passes" if passes > 1 else "")
+        stderr.print(
+            f"{'x'.join(map(str, shape))}: {what} on {options.threads} thread(s), "
+            f"estimated {passes * plan.seconds:.3f} s, took {elapsed:.3f} s",
+            style="dim",
+        )
+
+
+def _check_method(kernel, options: EngineOptions) -> None:
+    """Refuse a --method the kernel cannot take before any image is read."""
+    try:
+        plan_for((1, 1), kernel, method=options.method)
+    except ValueError as exc:
+        raise UsageError(f"--method {options.method}: {exc}") from None
 
 
 def _write(image, output, tag, transform, force, stretch=False) -> None:

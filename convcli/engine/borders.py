@@ -54,22 +54,53 @@ def normalize_border(name: str) -> str:
     )
 
 
-def pad(
-    image: np.ndarray,
-    rows: tuple[int, int],
-    cols: tuple[int, int],
-    border: str,
-    cval: float = 0.0,
-) -> np.ndarray:
-    """Extend `image` by `rows` (top, bottom) and `cols` (left, right) on its first two axes.
+class Padded:
+    """`image` extended by `rows` (top, bottom) and `cols` (left, right) on its first two axes,
+    made a band of rows at a time, so that the whole extended image never needs memory of
+    its own. Widths larger than the image repeat the extension periodically, as scipy.ndimage does.
 
-    Widths larger than the image repeat the extension periodically, as scipy.ndimage does.
-
-    >>> pad(np.array([[1, 2, 3]]), (0, 0), (2, 2), "reflect")
-    array([[2, 1, 1, 2, 3, 3, 2]])
+    >>> Padded(np.array([[1, 2, 3]]), (1, 0), (2, 2), "reflect").band(0, 2)
+    array([[2, 1, 1, 2, 3, 3, 2],
+           [2, 1, 1, 2, 3, 3, 2]])
     """
-    mode = normalize_border(border)
-    widths = [rows, cols] + [(0, 0)] * (image.ndim - 2)
+
+    def __init__(self, image: np.ndarray, rows: tuple[int, int], cols: tuple[int, int], border: str, cval=0.0):
+        mode = normalize_border(border)
+        height, width = image.shape[:2]
+        self.image = image
+        self.cval = cval
+        self.left = cols[0]
+        self.shape = (height + sum(rows), width + sum(cols)) + image.shape[2:]
+        self._rows = _source_index(height, rows, mode)
+        self._cols = _source_index(width, cols, mode)
+
+    def band(self, start: int, stop: int) -> np.ndarray:
+        """Rows `start` to `stop` of the extended image: a view where no extension is needed."""
+        sources = self._rows[start:stop]
+        first = int(sources[0])
+        consecutive = first >= 0 and np.array_equal(sources, np.arange(first, first + len(sources)))
+        if consecutive and self.shape[1] == self.image.shape[1]:
+            return self.image[first : first + len(sources)]
+        band = np.empty((len(sources),) + self.shape[1:], dtype=self.image.dtype)
+        middle = band[:, self.left : self.left + self.image.shape[1]]
+        if consecutive:
+            middle[...] = self.image[first : first + len(sources)]
+        else:
+            for row, source in zip(middle, sources):
+                row[...] = self.image[source] if source >= 0 else self.cval
+        # The side columns come from the band's own middle: the rows are already in place.
+        for side in (slice(0, self.left), slice(self.left + self.image.shape[1], None)):
+            picked = self._cols[side]
+            band[:, side] = middle[:, picked]
+            band[:, side][:, picked < 0] = self.cval
+        return band
+
+
+def _source_index(size: int, widths: tuple[int, int], mode: str) -> np.ndarray:
+    """For each position along an extended axis, the position in the image it copies, or -1
+    for the constant value. numpy.pad applied to the positions themselves gives exactly
+    the extension numpy.pad would make of the image."""
+    positions = np.arange(size)
     if mode == "constant":
-        return np.pad(image, widths, mode="constant", constant_values=cval)
-    return np.pad(image, widths, mode=_NUMPY_PAD_MODE[mode])
+        return np.pad(positions, widths, mode="constant", constant_values=-1)
+    return np.pad(positions, widths, mode=_NUMPY_PAD_MODE[mode])

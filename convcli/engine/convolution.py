@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import strips
-from .borders import normalize_border, pad
+from .borders import Padded, normalize_border
 from .planning import METHODS, Plan, make_plan
 
 SIZE_MODES = ("same", "full", "valid")
@@ -133,19 +133,20 @@ def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method, thre
     kh, kw = weights.shape
     signal = signal.astype(dtype, copy=False)
     if size == "same":
-        padded = pad(signal, (cy, kh - 1 - cy), (cx, kw - 1 - cx), border, cval)
+        padded = Padded(signal, (cy, kh - 1 - cy), (cx, kw - 1 - cx), border, cval)
     elif size == "full":
-        padded = pad(signal, (kh - 1, kh - 1), (kw - 1, kw - 1), "constant", 0.0)
+        padded = Padded(signal, (kh - 1, kh - 1), (kw - 1, kw - 1), "constant", 0.0)
     else:
         if signal.shape[0] < kh or signal.shape[1] < kw:
             raise ValueError(
                 f"size='valid' needs a kernel no larger than the image: kernel {kh}x{kw}, "
                 f"image {signal.shape[0]}x{signal.shape[1]}"
             )
-        padded = signal
-    out = np.empty((padded.shape[0] - kh + 1, padded.shape[1] - kw + 1) + padded.shape[2:], dtype=dtype)
+        padded = Padded(signal, (0, 0), (0, 0), "constant")
+    height, width = padded.shape[:2]
+    out = np.empty((height - kh + 1, width - kw + 1) + padded.shape[2:], dtype=dtype)
     plan = make_plan(weights, out.shape, dtype, method, threads)
-    strips.run(plan.build(), padded, out, halo=kh - 1, rows=plan.rows, threads=threads)
+    strips.run(plan.build(), padded.band, out, halo=kh - 1, rows=plan.rows, threads=threads)
     return out[0] if one_d else out
 
 

@@ -41,28 +41,38 @@ def _smooth_lengths(limit: int) -> tuple[int, ...]:
 
 
 # Seconds on one core per cell of one channel's tile (two FFTs, the product, the copies in
-# and out): a constant plus a little per doubling of the tile, as larger tiles leave the
-# cache; and the fixed cost of a tile. Fitted by benchmarks/calibrate.py.
-SECONDS_PER_CELL = 3.8e-9
-SECONDS_PER_CELL_DOUBLING = 0.15e-9
+# and out) while a tile's buffers fit a core's L2 cache, and what each doubling of the
+# buffers beyond it adds; and the fixed cost of a tile. Fitted by benchmarks/calibrate.py on
+# a machine with 2 MiB of L2 per core.
+SECONDS_PER_CELL = 6.4e-9
+SECONDS_PER_CELL_DOUBLING = 1.1e-9
 SECONDS_PER_TILE = 15e-6
+L2_BYTES = 2 << 20
 
 
 def fft_seconds(
-    tile: tuple[int, int], kernel_shape: tuple[int, int], out_shape: tuple[int, int], channels: int = 1
+    tile: tuple[int, int],
+    kernel_shape: tuple[int, int],
+    out_shape: tuple[int, int],
+    channels: int = 1,
+    itemsize: int = 4,
 ) -> float:
     """The modelled time, on one core, of covering a (H, W) `out_shape` with `tile`s."""
     (ty, tx), (kh, kw), (oh, ow) = tile, kernel_shape, out_shape
     tiles = math.ceil(oh / (ty - kh + 1)) * math.ceil(ow / (tx - kw + 1))
-    per_cell = SECONDS_PER_CELL + SECONDS_PER_CELL_DOUBLING * math.log2(ty * tx)
-    return tiles * (channels * ty * tx * per_cell + SECONDS_PER_TILE)
+    cells = channels * ty * tx
+    buffer_bytes = 2 * itemsize * cells  # the real tile and its half spectrum, complex
+    per_cell = SECONDS_PER_CELL + SECONDS_PER_CELL_DOUBLING * max(0.0, math.log2(buffer_bytes / L2_BYTES))
+    return tiles * (cells * per_cell + SECONDS_PER_TILE)
 
 
-def tile_shape(kernel_shape: tuple[int, int], out_shape: tuple[int, int], channels: int = 1) -> tuple[int, int]:
+def tile_shape(
+    kernel_shape: tuple[int, int], out_shape: tuple[int, int], channels: int = 1, itemsize: int = 4
+) -> tuple[int, int]:
     """The tile (ty, tx) of 5-smooth sides that covers a (H, W) `out_shape` fastest.
 
     >>> tile_shape((31, 31), (3000, 4000), channels=3)
-    (405, 432)
+    (405, 243)
     >>> tile_shape((3, 3), (20, 30))
     (24, 32)
     """
@@ -75,7 +85,7 @@ def tile_shape(kernel_shape: tuple[int, int], out_shape: tuple[int, int], channe
 
     return min(
         ((ty, tx) for ty in sides(kh, oh) for tx in sides(kw, ow)),
-        key=lambda tile: fft_seconds(tile, kernel_shape, out_shape, channels),
+        key=lambda tile: fft_seconds(tile, kernel_shape, out_shape, channels, itemsize),
     )
 
 

@@ -133,14 +133,17 @@ def _lowrank(kernel, out_shape, dtype, threads) -> Plan:
 def _fft(kernel, out_shape, dtype, threads) -> Plan:
     plane = out_shape[:2]
     channels = _outputs(out_shape) // _outputs(plane)
-    tile = fourier.tile_shape(kernel.shape, plane, channels)
+    tile = fourier.tile_shape(kernel.shape, plane, channels, dtype.itemsize)
 
     def build() -> strips.StripFilter:
         spectrum = fourier.kernel_spectrum(kernel, tile, dtype)
         return partial(fourier.correlate_valid, spectrum=spectrum, kernel_shape=kernel.shape, tile=tile)
 
     rows = tile[0] - kernel.shape[0] + 1
-    one_core = fourier.fft_seconds(tile, kernel.shape, plane, channels) + _outputs(out_shape) * SECONDS_PER_OUTPUT
+    one_core = (
+        fourier.fft_seconds(tile, kernel.shape, plane, channels, dtype.itemsize)
+        + _outputs(out_shape) * SECONDS_PER_OUTPUT
+    )
     return Plan(
         "fft",
         f"tiles {tile[0]}x{tile[1]}",

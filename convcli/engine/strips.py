@@ -40,22 +40,23 @@ def rows_for_cache(row_bytes: int, buffers: int, threads: int = 1) -> int:
 
 def run(
     apply: StripFilter,
-    padded: np.ndarray,
+    band: Callable[[int, int], np.ndarray],
     out: np.ndarray,
     halo: int,
     rows: int,
     threads: int,
 ) -> None:
-    """Call ``apply(padded[r0 : r1 + halo], out=out[r0 : r1])`` for consecutive strips of `rows`
-    output rows, on up to `threads` threads. `halo` is the kernel height less one: the extra
-    input rows a strip of output needs. The first exception raised in any strip propagates.
+    """Call ``apply(band(r0, r1 + halo), out=out[r0 : r1])`` for consecutive strips of `rows`
+    output rows, on up to `threads` threads. `band(start, stop)` gives those rows of the
+    extended input; `halo` is the kernel height less one: the extra input rows a strip of
+    output needs. The first exception raised in any strip propagates.
     """
     height = out.shape[0]
     starts = range(0, height, rows)
 
     def work(r0: int) -> None:
         r1 = min(r0 + rows, height)
-        apply(padded[r0 : r1 + halo], out=out[r0:r1])
+        apply(band(r0, r1 + halo), out=out[r0:r1])
 
     if threads <= 1 or len(starts) == 1:
         for r0 in starts:
