@@ -47,7 +47,7 @@ def filter_file(
     filtered = transform(planes.colour)
     if planes.mode == "I;16" and not files.holds_16_bit(fmt):
         warn(f"{destination}: {fmt} holds 8 bits per channel; 16-bit values scaled to 0..255")
-        filtered = filtered * (255 / 65535)
+        filtered *= 255 / 65535
         planes.mode = "L"
     values = value_mapping(filtered, planes.max_value)
     files.write_image_atomic(channels.merge(values, planes), destination, fmt)
