@@ -554,3 +554,45 @@ def test_every_example_in_the_help_runs(tmp_path):
         words = shlex.split(example)
         assert words[0] == "convcli"
         ok(convcli(*words[1:], cwd=tmp_path))
+
+
+@pytest.mark.parametrize("method", ["auto", "direct", "separable", "lowrank", "fft"])
+def test_every_method_moves_the_dot_the_same_way(method, dot, tmp_path):
+    ok(convcli("apply", dot, "-k", "shift", "--method", method, "-o", "conv.png", cwd=tmp_path))
+    ok(convcli("apply", dot, "-k", "shift", "--correlate", "--method", method, "-o", "corr.png", cwd=tmp_path))
+    assert np.argwhere(pixels(tmp_path / "conv.png")).tolist() == [[3, 5]]
+    assert np.argwhere(pixels(tmp_path / "corr.png")).tolist() == [[3, 3]]
+
+
+@pytest.mark.parametrize("method", ["direct", "lowrank", "fft"])
+def test_methods_and_threads_agree_on_a_photo(method, tmp_path):
+    source = SAMPLES / "chelsea.png"
+    ok(convcli("apply", source, "-k", "motion:length=7,angle=30", "-o", "auto.png", cwd=tmp_path))
+    ok(convcli("apply", source, "-k", "motion:length=7,angle=30", "--method", method, "--threads", "3",
+               "-o", "forced.png", cwd=tmp_path))
+    difference = np.abs(pixels(tmp_path / "auto.png").astype(int) - pixels(tmp_path / "forced.png"))
+    assert difference.max() <= 1  # float32 rounding may move a value across a .5 boundary
+
+
+def test_verbose_reports_the_method_and_time_on_stderr(tmp_path):
+    err = ok(convcli("blur", SAMPLES / "camera.png", "--sigma", "3", "--method", "fft", "--threads", "1",
+                     "-v", "-o", "soft.png", cwd=tmp_path))
+    report = err.splitlines()[0]
+    assert report.startswith("512x512: fft (tiles ") and "on 1 thread(s)" in report
+    assert "estimated" in report and "took" in report
+    quiet = ok(convcli("blur", SAMPLES / "camera.png", "-o", "soft.png", cwd=tmp_path))
+    assert "took" not in quiet
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["apply", "dot.png", "-k", "emboss", "--method", "separable"], ["--method separable", "rank-1"]),
+        (["blur", "dot.png", "--method", "quick"], ["--method", "quick"]),
+        (["blur", "dot.png", "--threads", "0"], ["--threads"]),
+        (["sobel", "dot.png", "--threads", "many"], ["--threads"]),
+    ],
+)
+def test_method_and_threads_usage_errors(args, fragments, dot, tmp_path):
+    failed(convcli(*args, cwd=tmp_path), 2, *fragments)
+    assert files_in(tmp_path) == {"dot.png"}
