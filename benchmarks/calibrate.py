@@ -5,7 +5,7 @@
 Prints, on a 4000x3000 RGB float32 image:
 1. shift-and-add on one thread for kernels of 9 to 225 taps, and the least-squares fit of
    SECONDS_PER_TAP and SECONDS_PER_OUTPUT;
-2. FFT tiles of 128 to 1024 cells a side on one thread, and the fit of SECONDS_PER_CELL
+2. FFT tiles of 128 to 1024 cells a side on all cores, and the fit of SECONDS_PER_CELL
    (tiles whose buffers fit L2) and SECONDS_PER_CELL_DOUBLING (each doubling beyond);
 3. the strip budget sweep behind strips.CACHE_BYTES and CACHE_BYTES_THREADED, and what a
    second thread gains for each method (TAP_GAIN_PER_THREAD, FFT_GAIN_PER_THREAD).
@@ -23,7 +23,7 @@ from functools import partial
 import numpy as np
 
 import convcli
-from convcli.engine import fourier, strips
+from convcli.engine import fourier, planning, strips
 from convcli.engine.borders import Padded
 from convcli.kernels import named
 
@@ -53,6 +53,10 @@ def tap_model(image: np.ndarray) -> None:
 
 
 def fft_model(image: np.ndarray) -> None:
+    """On all cores, as the CLI runs, converted to one core's time with FFT_GAIN_PER_THREAD:
+    a second thread's share of the memory bus makes large tiles dearer than on one alone."""
+    threads = strips.available_cores()
+    gain = 1 + planning.FFT_GAIN_PER_THREAD * (threads - 1)
     kernel = np.random.default_rng(1).uniform(0, 1, (31, 31))
     padded = Padded(image, (15, 15), (15, 15), "reflect")
     out = np.empty_like(image)
@@ -62,13 +66,17 @@ def fft_model(image: np.ndarray) -> None:
         tile = (side, side)
         spectrum = fourier.kernel_spectrum(kernel, tile, image.dtype)
         apply = partial(fourier.correlate_valid, spectrum=spectrum, kernel_shape=kernel.shape, tile=tile)
-        elapsed = median_time(lambda: strips.run(apply, padded.band, out, 30, side - 30, 1), 3)
+        elapsed = median_time(lambda: strips.run(apply, padded.band, out, 30, side - 30, threads), 3)
         tiles = math.ceil(image.shape[0] / (side - 30)) * math.ceil(image.shape[1] / (side - 30))
-        per_cell = (elapsed - tiles * fourier.SECONDS_PER_TILE) / (tiles * channels * side * side)
+        one_core = elapsed * gain
+        per_cell = (one_core - tiles * fourier.SECONDS_PER_TILE) / (tiles * channels * side * side)
         doublings = math.log2(2 * image.itemsize * channels * side * side / fourier.L2_BYTES)
         (small if doublings <= 0 else large).append((doublings, per_cell))
         model = fourier.fft_seconds(tile, kernel.shape, image.shape[:2], channels, image.itemsize)
-        print(f"  tiles {side}x{side}: {elapsed:.3f} s, model {model:.3f} s, {per_cell * 1e9:.2f} ns per cell")
+        print(
+            f"  tiles {side}x{side}: {elapsed:.3f} s on {threads} threads = {one_core:.3f} s on one core, "
+            f"model {model:.3f} s, {per_cell * 1e9:.2f} ns per cell"
+        )
     base = statistics.median(cost for _, cost in small) if small else fourier.SECONDS_PER_CELL
     slope = statistics.median((cost - base) / d for d, cost in large) if large else 0.0
     print(f"  fit: SECONDS_PER_CELL = {base:.2e}, SECONDS_PER_CELL_DOUBLING = {slope:.2e}")
@@ -101,7 +109,7 @@ def main() -> None:
     image = np.random.default_rng(0).random((3000, 4000, 3), dtype=np.float32)
     print("1. shift-and-add, one thread")
     tap_model(image)
-    print("2. FFT tiles, one thread, 31x31 kernel")
+    print("2. FFT tiles, all cores, 31x31 kernel")
     fft_model(image)
     print("3. strip budget and threads")
     threads_and_strips(image)

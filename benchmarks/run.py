@@ -274,6 +274,33 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def summary(rows: list[dict]) -> str:
+    """One line per image and case: convcli auto (and the method it took), the best
+    convcli method forced, and each peer, as seconds and ratio to the fastest."""
+    peers = ["scipy.ndimage", "OpenCV", "Pillow (8-bit)"]
+    lines = [
+        "| image | case | convcli auto | best convcli forced | " + " | ".join(peers) + " |",
+        "| --- | --- |" + " ---: |" * (2 + len(peers)),
+    ]
+    for size, case in dict.fromkeys((row["size"], row["case"]) for row in rows):
+        here = [row for row in rows if (row["size"], row["case"]) == (size, case)]
+        auto = next(row for row in here if "auto" in row["tool"])
+        forced = min((row for row in here if row["tool"].startswith("convcli ") and row is not auto),
+                     key=lambda row: row["seconds"])
+
+        def cell(row):
+            return f"{row['seconds']:.3f} s ({row['ratio']:.2f}x)" if row else "-"
+
+        by_tool = {row["tool"]: row for row in here}
+        method = auto["tool"].split("(")[1].rstrip(")")
+        lines.append(
+            f"| {size} | {case} | {cell(auto)} {method} | {cell(forced)} {forced['tool'].split()[1]} | "
+            + " | ".join(cell(by_tool.get(peer)) for peer in peers)
+            + " |"
+        )
+    return "\n".join(lines)
+
+
 def targets(rows: list[dict]) -> list[str]:
     """The targets of issue 3, checked on the 4000x3000 rows."""
     big = [row for row in rows if row["size"] == "4000x3000"]
@@ -306,11 +333,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="runs per tool and case (at least 3)")
     parser.add_argument("--threads", type=int, default=available_cores(), help="threads for convcli and OpenCV")
     parser.add_argument("--out", type=Path, default=RESULTS, help="the Markdown file to write")
+    parser.add_argument(
+        "--readme", type=Path, help="also put the summary between the bench markers of this README"
+    )
     args = parser.parse_args()
     rows = []
     for size in args.sizes.split(","):
         width, height = (int(n) for n in size.lower().split("x"))
         rows.extend(benchmark(width, height, max(3, args.repeat), args.threads))
+    memory_lines = memory(args.threads)
     report = "\n".join(
         [
             "# convcli benchmark",
@@ -318,6 +349,12 @@ def main() -> None:
             f"Machine: {machine(args.threads)}.",
             "",
             f"Command: `python benchmarks/run.py --sizes {args.sizes}`",
+            "",
+            "## Summary",
+            "",
+            summary(rows),
+            "",
+            "## Every run",
             "",
             table(rows),
             "",
@@ -327,12 +364,34 @@ def main() -> None:
             "",
             "## Memory",
             "",
-            *memory(args.threads),
+            *memory_lines,
             "",
         ]
     )
     args.out.write_text(report)
     print(report)
+    if args.readme:
+        begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+        text = args.readme.read_text()
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1]
+        pasted = "\n".join(
+            [
+                "",
+                f"Measured by `python benchmarks/run.py --readme README.md` on {machine(args.threads)}.",
+                "Seconds are medians of 3 to 5 runs; the ratio is to the fastest tool on that case in the",
+                "same run. Every result was checked against scipy's; benchmarks/results.md has every run,",
+                "the max differences, the targets and peak memory.",
+                "",
+                summary(rows),
+                "",
+                *targets(rows),
+                "",
+                *memory_lines,
+                "",
+            ]
+        )
+        args.readme.write_text(head + begin + pasted + end + tail)
 
 
 if __name__ == "__main__":

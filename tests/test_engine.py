@@ -184,8 +184,9 @@ def test_auto_picks_by_kernel_size_rank_sparsity_and_threads():
 @pytest.mark.parametrize("threads", [1, 3])
 def test_strips_tiles_and_threads_cover_the_image_exactly(method, threads, monkeypatch):
     """One output row per strip and 16x20 FFT tiles, so every seam is crossed many times."""
-    from convcli.engine import fourier, strips
+    from convcli.engine import convolution, fourier, strips
 
+    monkeypatch.setattr(convolution, "_SERIAL_SECONDS", 0)  # thread even this small image
     monkeypatch.setattr(strips, "CACHE_BYTES", 1)
     monkeypatch.setattr(strips, "CACHE_BYTES_THREADED", 1)
     monkeypatch.setattr(fourier, "tile_shape", lambda *args: (16, 20))

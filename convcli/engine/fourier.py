@@ -43,9 +43,10 @@ def _smooth_lengths(limit: int) -> tuple[int, ...]:
 # Seconds on one core per cell of one channel's tile (two FFTs, the product, the copies in
 # and out) while a tile's buffers fit a core's L2 cache, and what each doubling of the
 # buffers beyond it adds; and the fixed cost of a tile. Fitted by benchmarks/calibrate.py on
-# a machine with 2 MiB of L2 per core.
+# a machine with 2 MiB of L2 per core, running on both its cores as the CLI does (large
+# tiles lose more when two threads share the memory bus).
 SECONDS_PER_CELL = 6.4e-9
-SECONDS_PER_CELL_DOUBLING = 1.1e-9
+SECONDS_PER_CELL_DOUBLING = 0.45e-9
 SECONDS_PER_TILE = 15e-6
 L2_BYTES = 2 << 20
 
@@ -66,13 +67,15 @@ def fft_seconds(
     return tiles * (cells * per_cell + SECONDS_PER_TILE)
 
 
+@lru_cache(maxsize=256)
 def tile_shape(
     kernel_shape: tuple[int, int], out_shape: tuple[int, int], channels: int = 1, itemsize: int = 4
 ) -> tuple[int, int]:
-    """The tile (ty, tx) of 5-smooth sides that covers a (H, W) `out_shape` fastest.
+    """The tile (ty, tx) of 5-smooth sides that covers a (H, W) `out_shape` fastest. The search
+    takes a millisecond, so its answers are kept for images of the same size.
 
     >>> tile_shape((31, 31), (3000, 4000), channels=3)
-    (405, 243)
+    (405, 432)
     >>> tile_shape((3, 3), (20, 30))
     (24, 32)
     """

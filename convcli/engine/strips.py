@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -62,6 +63,12 @@ def run(
         for r0 in starts:
             work(r0)
         return
-    with ThreadPoolExecutor(max_workers=min(threads, len(starts))) as pool:
-        for _ in pool.map(work, starts):
-            pass
+    for _ in _pool(min(threads, len(starts))).map(work, starts):
+        pass
+
+
+@lru_cache(maxsize=8)
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """One pool per thread count, kept for the process: starting threads for every call
+    costs more than filtering a small image."""
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="convcli")
