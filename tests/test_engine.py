@@ -180,6 +180,20 @@ def test_auto_picks_by_kernel_size_rank_sparsity_and_threads():
     assert plan_for((5, 5), r.uniform(-1, 1, (3, 3))).method == "direct"
 
 
+def test_auto_takes_no_svd_where_low_rank_cannot_win(monkeypatch):
+    """An SVD of a large kernel leaves OpenBLAS's threads spinning on every core."""
+    from convcli.engine import lowrank
+
+    def refuse(kernel, rtol=1e-6):
+        raise AssertionError(f"SVD of a {kernel.shape} kernel")
+
+    monkeypatch.setattr(lowrank, "svd_factors", refuse)
+    big = (1080, 1920, 3)
+    assert plan_for(big, np.outer(np.hanning(81), np.hanning(81))).method == "fft"  # rank 1
+    assert plan_for(big, rng(14).uniform(0, 1, (41, 41))).method == "fft"
+    assert plan_for(big, [[1, 2, 1], [2, 4, 2], [1, 2, 0]]).method == "direct"
+
+
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("threads", [1, 3])
 def test_strips_tiles_and_threads_cover_the_image_exactly(method, threads, monkeypatch):

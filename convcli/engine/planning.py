@@ -31,9 +31,9 @@ TAP_GAIN_PER_THREAD = 0.15
 @dataclass(frozen=True)
 class Plan:
     """How a correlation will run: the method, a short description of its shape, the cost
-    model's estimate in seconds on the threads planned for, the strip height, and `build`, which makes the
-    strip filter (deferred, as the FFT's kernel spectrum is not worth computing for a plan
-    that loses)."""
+    model's estimate in seconds on the threads planned for, the strip height, and `build`,
+    which makes the strip filter (deferred, as the FFT's kernel spectrum is not worth
+    computing for a plan that loses)."""
 
     method: str
     detail: str
@@ -59,14 +59,23 @@ def make_plan(
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     dtype = np.dtype(dtype)
-    makers = {"direct": _direct, "separable": _separable, "lowrank": _lowrank, "fft": _fft}
     if method != "auto":
+        makers = {"direct": _direct, "separable": _separable, "lowrank": _lowrank, "fft": _fft}
         plan = makers[method](kernel, out_shape, dtype, threads)
         if plan is None:
             raise ValueError("method='separable' needs a rank-1 (separable) kernel")
         return plan
-    plans = [p for p in (make(kernel, out_shape, dtype, threads) for make in makers.values()) if p is not None]
-    return min(plans, key=lambda p: p.seconds)
+    rank1 = _separable(kernel, out_shape, dtype, threads)
+    candidates = [_direct(kernel, out_shape, dtype, threads), rank1, _fft(kernel, out_shape, dtype, threads)]
+    best = min((p for p in candidates if p is not None), key=lambda p: p.seconds)
+    # Low rank needs an SVD, and for kernels over ~40 a side LAPACK wakes OpenBLAS's threads,
+    # which then spin on every core for tens of milliseconds: the filtering that follows ran
+    # 70% slower. So it is planned only where it could win: rank 2 or more (rank 1 is the
+    # separable plan) and two passes cheaper than the best plan so far.
+    kh, kw = kernel.shape
+    if rank1 is None and _tap_seconds(2 * (kh + kw) + 1, out_shape, threads, best.rows) < best.seconds:
+        best = min(best, _lowrank(kernel, out_shape, dtype, threads), key=lambda p: p.seconds)
+    return best
 
 
 def _on_threads(seconds: float, gain_per_thread: float, threads: int, rows: int, height: int) -> float:
