@@ -97,14 +97,17 @@ def _tap_seconds(taps: float, out_shape, threads: int, rows: int) -> float:
     return _on_threads(one_core, TAP_GAIN_PER_THREAD, threads, rows, out_shape[0])
 
 
+def _tap_plan(method, detail, taps, buffers, out_shape, dtype, threads, build) -> Plan:
+    """A shift-and-add plan: `taps` multiply-adds per output value, over strips that hold
+    `buffers` row-sized arrays in the cache."""
+    rows = strips.rows_for_cache(_row_bytes(out_shape, dtype), buffers, threads)
+    return Plan(method, detail, _tap_seconds(taps, out_shape, threads, rows), rows, build)
+
+
 def _direct(kernel, out_shape, dtype, threads) -> Plan:
     taps = int(np.count_nonzero(kernel))
-    rows = strips.rows_for_cache(_row_bytes(out_shape, dtype), buffers=3, threads=threads)
-    return Plan(
-        "direct",
-        f"{taps} taps",
-        _tap_seconds(taps, out_shape, threads, rows),
-        rows,
+    return _tap_plan(
+        "direct", f"{taps} taps", taps, 3, out_shape, dtype, threads,
         lambda: partial(direct.correlate_valid, kernel=kernel),
     )
 
@@ -115,12 +118,8 @@ def _separable(kernel, out_shape, dtype, threads) -> Plan | None:
         return None
     column, row = factors
     taps = np.count_nonzero(column) + np.count_nonzero(row)
-    rows = strips.rows_for_cache(_row_bytes(out_shape, dtype), buffers=4, threads=threads)
-    return Plan(
-        "separable",
-        f"column {column.size} x row {row.size}",
-        _tap_seconds(taps, out_shape, threads, rows),
-        rows,
+    return _tap_plan(
+        "separable", f"column {column.size} x row {row.size}", taps, 4, out_shape, dtype, threads,
         lambda: partial(separable.correlate_valid, column=column, row=row),
     )
 
@@ -129,12 +128,8 @@ def _lowrank(kernel, out_shape, dtype, threads) -> Plan:
     factors = lowrank.svd_factors(kernel)
     # Each term after the first costs one more pass to add it in.
     taps = sum(np.count_nonzero(c) + np.count_nonzero(r) for c, r in factors) + max(0, len(factors) - 1)
-    rows = strips.rows_for_cache(_row_bytes(out_shape, dtype), buffers=5, threads=threads)
-    return Plan(
-        "lowrank",
-        f"rank {len(factors)}",
-        _tap_seconds(taps, out_shape, threads, rows),
-        rows,
+    return _tap_plan(
+        "lowrank", f"rank {len(factors)}", taps, 5, out_shape, dtype, threads,
         lambda: partial(lowrank.correlate_valid, factors=factors),
     )
 
