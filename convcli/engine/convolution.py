@@ -162,7 +162,7 @@ def plan_for(
 ) -> Plan:
     """The plan :func:`convolve` and :func:`correlate` follow for an image of `image_shape`
     and this kernel: ``plan.method`` is the method, ``plan.detail`` its shape (taps, rank,
-    tiles) and ``plan.seconds`` the cost model's estimate on one core.
+    tiles) and ``plan.seconds`` the cost model's estimate on `threads` threads (default all cores).
 
     >>> plan_for((3000, 4000, 3), np.ones((3, 3))).method
     'separable'
