@@ -74,6 +74,7 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Allow the output to ove
 MethodOpt = Annotated[
     Method,
     typer.Option(
+        case_sensitive=False,
         help="How to compute: direct (shift-and-add per tap), separable (rank-1 kernels), lowrank "
         "(sum of separable passes), fft (tiled FFT), or auto: the fastest by a cost model."
     ),
@@ -262,7 +263,7 @@ def _timed(options: EngineOptions, shape, kernel, passes: int = 1):
         elapsed = time.perf_counter() - start
         what = f"{plan.method} ({plan.detail})" + (f" x{passes} passes" if passes > 1 else "")
         stderr.print(
-            f"{'x'.join(map(str, shape))}: {what} on {options.threads} thread(s), "
+            f"{'x'.join(map(str, shape))}: {what} on {plan.threads} thread(s), "
             f"estimated {passes * plan.seconds:.3f} s, took {elapsed:.3f} s",
             style="dim",
         )

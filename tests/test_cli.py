@@ -584,6 +584,11 @@ def test_verbose_reports_the_method_and_time_on_stderr(tmp_path):
     assert "took" not in quiet
 
 
+def test_verbose_reports_the_threads_really_used(dot, tmp_path):
+    err = ok(convcli("apply", dot, "-k", "emboss", "--method", "FFT", "--threads", "8", "-v", cwd=tmp_path))
+    assert ": fft (tiles " in err and "on 1 thread(s)" in err  # a 7x9 image is not worth a second thread
+
+
 @pytest.mark.parametrize(
     "args, fragments",
     [

@@ -198,9 +198,9 @@ def test_auto_takes_no_svd_where_low_rank_cannot_win(monkeypatch):
 @pytest.mark.parametrize("threads", [1, 3])
 def test_strips_tiles_and_threads_cover_the_image_exactly(method, threads, monkeypatch):
     """One output row per strip and 16x20 FFT tiles, so every seam is crossed many times."""
-    from convcli.engine import convolution, fourier, strips
+    from convcli.engine import fourier, planning, strips
 
-    monkeypatch.setattr(convolution, "_SERIAL_SECONDS", 0)  # thread even this small image
+    monkeypatch.setattr(planning, "SERIAL_SECONDS", 0)  # thread even this small image
     monkeypatch.setattr(strips, "CACHE_BYTES", 1)
     monkeypatch.setattr(strips, "CACHE_BYTES_THREADED", 1)
     monkeypatch.setattr(fourier, "tile_shape", lambda *args: (16, 20))
@@ -237,7 +237,8 @@ def test_rank1_factors():
     col, row = rank1_factors(np.outer([1.0, 2.0, 1.0], [-1.0, 0.0, 1.0]))
     np.testing.assert_array_equal(np.outer(col, row), np.outer([1, 2, 1], [-1, 0, 1]))
     assert rank1_factors(np.eye(3)) is None
-    assert rank1_factors(np.zeros((3, 3))) is None
+    zero_column, zero_row = rank1_factors(np.zeros((3, 2)))  # zero is rank 0, separable too
+    assert zero_column.tolist() == [0, 0, 0] and zero_row.tolist() == [0, 0]
 
 
 def test_border_aliases():
@@ -304,3 +305,68 @@ def test_padding_band_by_band_equals_numpy_pad(border, rows, cols):
 def test_bad_arguments_raise_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_nan_and_infinity_stay_where_they_are():
+    r = rng(15)
+    image = r.uniform(0, 1, (60, 70)).astype(np.float32)
+    image[30, 30], image[10, 50] = np.nan, np.inf
+    kernel = r.uniform(0, 1, (15, 15))
+    assert plan_for(image.shape, kernel).method == "fft"  # for a finite image of this size
+    got = convolve(image, kernel)
+    want = ndimage.convolve(image.astype(np.float64), kernel, mode="reflect")
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+    finite = np.isfinite(want)
+    np.testing.assert_allclose(got[finite], want[finite], atol=TOL * 10)
+    with pytest.raises(ValueError, match="method='fft' would spread"):
+        convolve(image, kernel, method="fft")
+
+
+def test_auto_counts_call_overhead_and_padded_width():
+    """Huge kernels on tiny or narrow images: shift-and-add pays per tap, the FFT does not."""
+    r = rng(16)
+    gaussian_100 = np.outer(*[np.exp(-0.5 * (np.arange(-400, 401) / 100) ** 2)] * 2)
+    assert plan_for((3000, 8, 3), gaussian_100).method == "fft"
+    assert plan_for((1, 1), r.uniform(0, 1, (801, 801))).method == "fft"
+    assert plan_for((2000, 10), np.outer(np.hanning(801), np.hanning(801))).method == "fft"
+    assert plan_for((5, 5, 3), r.uniform(0, 1, (1001, 1001))).method == "fft"
+
+
+def test_small_work_runs_on_one_thread():
+    assert plan_for((200, 300, 3), [[1, 2, 1], [2, 4, 2], [1, 2, 0]], threads=4).threads == 1
+    assert plan_for((3000, 4000, 3), rng(17).uniform(0, 1, (31, 31)), threads=2).threads == 2
+
+
+def test_zero_kernel_with_every_method():
+    image = rng(18).uniform(0, 1, (9, 8, 3))
+    for method in METHODS:
+        assert not convolve(image, np.zeros((3, 4)), method=method).any()
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: plan_for((10, 10), np.ones((3, 3)), threads=-1), "threads"),
+        (lambda: plan_for((10, 10), np.ones((3, 3)), threads=0), "threads"),
+        (lambda: plan_for((10, 10), np.ones((3, 3)), dtype=np.float16), "float32 or float64"),
+        (lambda: plan_for((2, 2, 2, 2), np.ones((3, 3))), "1-D, 2-D or 3-D"),
+        (lambda: plan_for((0, 5), np.ones((3, 3))), "empty"),
+        (lambda: plan_for((2, 2), np.ones((3, 3)), size="valid"), "no larger than the image"),
+        (lambda: convolve(np.ones((3, 3)), np.ones((3, 3)), threads=True), "threads"),
+        (lambda: convolve(np.ones((5, 5)), np.ones((3, 3)), anchor=(1.7, 0.2)), "two whole numbers"),
+        (lambda: convolve(np.ones((5, 5)), np.ones((3, 3)), anchor=1), "two whole numbers"),
+        (lambda: convolve(np.ones((5, 5)), np.ones((3, 3)), anchor=(1, 1, 1)), "two whole numbers"),
+        (lambda: convolve(np.ones((5, 5)), np.ones((3, 3)), cval=None), "cval must be a real number"),
+        (lambda: convolve(np.ones((5, 5)), np.ones((3, 3)), cval=[1, 2]), "cval must be a real number"),
+        (lambda: convolve(np.ones((5, 5, 0)), np.ones((3, 3))), "empty"),
+    ],
+)
+def test_plan_for_and_convolve_check_the_same_things(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_method_names_ignore_case():
+    image = rng(19).uniform(0, 1, (9, 8))
+    np.testing.assert_array_equal(convolve(image, np.ones((3, 3)), method="FFT"), convolve(image, np.ones((3, 3)), method="fft"))

@@ -10,11 +10,6 @@ from .planning import METHODS, Plan, make_plan
 
 SIZE_MODES = ("same", "full", "valid")
 
-# Work the cost model puts under this many seconds runs on one thread: handing strips to
-# other threads costs more than it saves there (measured: a 300x200 RGB emboss takes
-# 0.9 ms on one thread, 1.2 ms on two).
-_SERIAL_SECONDS = 0.002
-
 
 def correlate(
     image,
@@ -103,57 +98,37 @@ def convolve(
 
 
 def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method, threads):
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, not {dtype}")
-    if size not in SIZE_MODES:
-        raise ValueError(f"unknown size mode {size!r}; choose one of {', '.join(SIZE_MODES)}")
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    threads = strips.available_cores() if threads is None else threads
-    if not (isinstance(threads, (int, np.integer)) and threads >= 1):
-        raise ValueError(f"threads must be a whole number, 1 or more, not {threads!r}")
+    dtype, method, threads = _options(size, dtype, method, threads)
     border = normalize_border(border)
-    if not np.isfinite(cval):
-        raise ValueError(f"cval must be finite, not {cval}")
-
+    cval = _real("cval", cval)
     signal = np.asarray(image)
     if signal.dtype.kind not in "biuf":
         raise ValueError(f"image must hold real numbers, not {signal.dtype}")
-    if signal.ndim not in (1, 2, 3):
-        raise ValueError(f"image must be 1-D, 2-D or 3-D (H, W, C), not {signal.ndim}-D")
     weights = _as_kernel(kernel)
     one_d = signal.ndim == 1
-    if one_d:
-        if weights.shape[0] != 1:
-            raise ValueError(f"a 1-D signal needs a 1-D kernel, not shape {weights.shape}")
-        signal = signal[np.newaxis, :]
-    if 0 in signal.shape[:2]:
-        raise ValueError(f"image is empty (shape {np.shape(image)})")
+    shape = _image_shape(signal.shape, weights.shape)
+    signal = signal.reshape(shape)
     cy, cx = _anchor(anchor, weights.shape, one_d, size)
 
     if flip:
         weights = weights[::-1, ::-1]
         cy, cx = weights.shape[0] - 1 - cy, weights.shape[1] - 1 - cx
     kh, kw = weights.shape
+    out_shape = _out_shape(shape, weights.shape, size)
+    # The FFT would spread a NaN or an infinity over its whole tile. A sum is NaN or infinite
+    # if any value is (or if it overflows, near the float's limit: then auto merely skips the
+    # FFT); integers are always finite.
+    finite = method not in ("auto", "fft") or signal.dtype.kind != "f" or bool(np.isfinite(np.sum(signal)))
+    plan = make_plan(weights, out_shape, dtype, method, threads, finite)
     signal = signal.astype(dtype, copy=False)
     if size == "same":
         padded = Padded(signal, (cy, kh - 1 - cy), (cx, kw - 1 - cx), border, cval)
     elif size == "full":
         padded = Padded(signal, (kh - 1, kh - 1), (kw - 1, kw - 1), "constant", 0.0)
     else:
-        if signal.shape[0] < kh or signal.shape[1] < kw:
-            raise ValueError(
-                f"size='valid' needs a kernel no larger than the image: kernel {kh}x{kw}, "
-                f"image {signal.shape[0]}x{signal.shape[1]}"
-            )
         padded = Padded(signal, (0, 0), (0, 0), "constant")
-    height, width = padded.shape[:2]
-    out = np.empty((height - kh + 1, width - kw + 1) + padded.shape[2:], dtype=dtype)
-    plan = make_plan(weights, out.shape, dtype, method, threads)
-    if plan.seconds < _SERIAL_SECONDS:
-        threads = 1
-    strips.run(plan.build(), padded.band, out, halo=kh - 1, rows=plan.rows, threads=threads)
+    out = np.empty(out_shape, dtype=dtype)
+    strips.run(plan.build(), padded.band, out, halo=kh - 1, rows=plan.rows, threads=plan.threads)
     return out[0] if one_d else out
 
 
@@ -161,23 +136,72 @@ def plan_for(
     image_shape, kernel, *, size: str = "same", dtype=np.float32, method: str = "auto", threads: int | None = None
 ) -> Plan:
     """The plan :func:`convolve` and :func:`correlate` follow for an image of `image_shape`
-    and this kernel: ``plan.method`` is the method, ``plan.detail`` its shape (taps, rank,
-    tiles) and ``plan.seconds`` the cost model's estimate on `threads` threads (default all cores).
+    and this kernel (for a finite image: NaN or infinities rule out the FFT):
+    ``plan.method`` is the method, ``plan.detail`` its shape (taps, rank, tiles),
+    ``plan.threads`` the threads it uses and ``plan.seconds`` the cost model's estimate.
 
     >>> plan_for((3000, 4000, 3), np.ones((3, 3))).method
     'separable'
     >>> plan_for((3000, 4000, 3), np.random.default_rng(0).random((31, 31))).method
     'fft'
     """
+    dtype, method, threads = _options(size, dtype, method, threads)
+    weights = _as_kernel(kernel)
+    shape = _image_shape(tuple(image_shape), weights.shape)
+    return make_plan(weights, _out_shape(shape, weights.shape, size), dtype, method, threads)
+
+
+def _options(size, dtype, method, threads):
+    """Check the options shared by convolve, correlate and plan_for; return them normalised."""
     if size not in SIZE_MODES:
         raise ValueError(f"unknown size mode {size!r}; choose one of {', '.join(SIZE_MODES)}")
-    weights = _as_kernel(kernel)
-    shape = (1,) + tuple(image_shape) if len(image_shape) == 1 else tuple(image_shape)
-    kh, kw = weights.shape
-    grow = {"same": (0, 0), "full": (kh - 1, kw - 1), "valid": (1 - kh, 1 - kw)}[size]
-    out_shape = (max(1, shape[0] + grow[0]), max(1, shape[1] + grow[1])) + shape[2:]
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, not {dtype}")
+    name = method.lower() if isinstance(method, str) else method
+    if name not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     threads = strips.available_cores() if threads is None else threads
-    return make_plan(weights, out_shape, dtype, method, threads)
+    # bool is an int to Python, but threads=True is a mistake, not a count.
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ValueError(f"threads must be a whole number, 1 or more, not {threads!r}")
+    return dtype, name, int(threads)
+
+
+def _image_shape(shape: tuple[int, ...], kernel_shape: tuple[int, int]) -> tuple[int, ...]:
+    """The image's shape as (H, W) or (H, W, C): a 1-D signal becomes one row."""
+    if len(shape) not in (1, 2, 3):
+        raise ValueError(f"image must be 1-D, 2-D or 3-D (H, W, C), not {len(shape)}-D")
+    if len(shape) == 1:
+        if kernel_shape[0] != 1:
+            raise ValueError(f"a 1-D signal needs a 1-D kernel, not shape {kernel_shape}")
+        shape = (1,) + shape
+    if 0 in shape:
+        raise ValueError(f"image is empty (shape {shape})")
+    return shape
+
+
+def _out_shape(shape: tuple[int, ...], kernel_shape: tuple[int, int], size: str) -> tuple[int, ...]:
+    (height, width), (kh, kw) = shape[:2], kernel_shape
+    if size == "same":
+        return shape
+    if size == "full":
+        return (height + kh - 1, width + kw - 1) + shape[2:]
+    if height < kh or width < kw:
+        raise ValueError(
+            f"size='valid' needs a kernel no larger than the image: kernel {kh}x{kw}, image {height}x{width}"
+        )
+    return (height - kh + 1, width - kw + 1) + shape[2:]
+
+
+def _real(name: str, value) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number, not {value!r}") from None
+    if not np.isfinite(number):
+        raise ValueError(f"{name} must be finite, not {value!r}")
+    return number
 
 
 def _as_kernel(kernel) -> np.ndarray:
@@ -204,7 +228,10 @@ def _anchor(anchor, shape, one_d, size):
         raise ValueError(f"anchor applies to size='same' only, not size={size!r}")
     if one_d and np.ndim(anchor) == 0:
         anchor = (0, anchor)
-    cy, cx = (int(a) for a in anchor)
+    cells = np.asarray(anchor)
+    if cells.shape != (2,) or cells.dtype.kind not in "iu":
+        raise ValueError(f"anchor must be two whole numbers (row, column), not {anchor!r}")
+    cy, cx = (int(a) for a in cells)
     if not (0 <= cy < kh and 0 <= cx < kw):
-        raise ValueError(f"anchor {tuple(anchor)} lies outside the {kh}x{kw} kernel")
+        raise ValueError(f"anchor {(cy, cx)} lies outside the {kh}x{kw} kernel")
     return cy, cx

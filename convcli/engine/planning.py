@@ -15,11 +15,14 @@ from . import direct, fourier, lowrank, separable, strips
 METHODS = ("auto", "direct", "separable", "lowrank", "fft")
 
 # Seconds on one core, fitted by benchmarks/calibrate.py on a 2-core x86-64 (AVX-512) machine:
-# per output value per tap (a multiply and an add in a cache-sized strip), and per output
-# value on top (allocating and first touching the output). The FFT's own constants are in
-# fourier.py. Only ratios matter for the choice; the scale makes --verbose's estimate a time.
+# per value computed per tap (a multiply and an add in a cache-sized strip); per output value
+# on top (allocating and first touching the output); and per tap per strip, the Python and
+# ufunc call overhead that dominates when a huge kernel meets a small image. The FFT's own
+# constants are in fourier.py. Only ratios matter for the choice; the scale makes
+# --verbose's estimate a time.
 SECONDS_PER_TAP = 0.2e-9
 SECONDS_PER_OUTPUT = 1.5e-9
+SECONDS_PER_TAP_CALL = 1.4e-6
 
 # What each extra thread adds to the speed, measured on 2 cores: an FFT tile is milliseconds
 # of work with the GIL released, a shift-and-add call on a cache-sized strip is ~20 us, so
@@ -27,29 +30,41 @@ SECONDS_PER_OUTPUT = 1.5e-9
 FFT_GAIN_PER_THREAD = 0.8
 TAP_GAIN_PER_THREAD = 0.15
 
+# Work estimated under this many seconds runs on one thread: handing strips to other threads
+# costs more than it saves there (a 300x200 RGB emboss: 0.9 ms on one thread, 1.2 ms on two).
+SERIAL_SECONDS = 0.002
+
 
 @dataclass(frozen=True)
 class Plan:
     """How a correlation will run: the method, a short description of its shape, the cost
-    model's estimate in seconds on the threads planned for, the strip height, and `build`,
+    model's estimate in seconds, the threads it will use, the strip height, and `build`,
     which makes the strip filter (deferred, as the FFT's kernel spectrum is not worth
     computing for a plan that loses)."""
 
     method: str
     detail: str
     seconds: float
+    threads: int
     rows: int
     build: Callable[[], strips.StripFilter]
 
 
 def make_plan(
-    kernel: np.ndarray, out_shape: tuple[int, ...], dtype, method: str = "auto", threads: int = 1
+    kernel: np.ndarray,
+    out_shape: tuple[int, ...],
+    dtype,
+    method: str = "auto",
+    threads: int = 1,
+    finite: bool = True,
 ) -> Plan:
     """Plan the valid correlation of an image by `kernel` (float64, 2-D) whose valid output
-    has `out_shape` ((H, W) or (H, W, C)), computed in `dtype` on `threads` threads.
+    has `out_shape` ((H, W) or (H, W, C)), computed in `dtype` on up to `threads` threads.
 
     `method` "auto" takes the plan the cost model finds cheapest; a named method is planned
-    as asked ("separable" needs a rank-1 kernel).
+    as asked ("separable" needs a rank-1 kernel). If the image holds NaN or infinities
+    (`finite` False), auto keeps to the methods that keep them where they are: the FFT
+    spreads one over its whole tile, and low rank's terms can turn inf into NaN.
 
     >>> make_plan(np.ones((3, 3)), (100, 100), np.float32, "direct").method
     'direct'
@@ -59,28 +74,46 @@ def make_plan(
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     dtype = np.dtype(dtype)
+    if method == "fft" and not finite:
+        raise ValueError(
+            "method='fft' would spread the image's NaN or infinite values over whole tiles; "
+            "use method='direct' or 'separable', or replace them first"
+        )
     if method != "auto":
         makers = {"direct": _direct, "separable": _separable, "lowrank": _lowrank, "fft": _fft}
         plan = makers[method](kernel, out_shape, dtype, threads)
         if plan is None:
             raise ValueError("method='separable' needs a rank-1 (separable) kernel")
-        return plan
+        return _serial_if_small(plan)
     rank1 = _separable(kernel, out_shape, dtype, threads)
-    candidates = [_direct(kernel, out_shape, dtype, threads), rank1, _fft(kernel, out_shape, dtype, threads)]
+    candidates = [_direct(kernel, out_shape, dtype, threads), rank1]
+    if finite:
+        candidates.append(_fft(kernel, out_shape, dtype, threads))
     best = min((p for p in candidates if p is not None), key=lambda p: p.seconds)
     # Low rank needs an SVD, and for kernels over ~40 a side LAPACK wakes OpenBLAS's threads,
     # which then spin on every core for tens of milliseconds: the filtering that follows ran
     # 70% slower. So it is planned only where it could win: rank 2 or more (rank 1 is the
     # separable plan) and two passes cheaper than the best plan so far.
     kh, kw = kernel.shape
-    if rank1 is None and _tap_seconds(2 * (kh + kw) + 1, out_shape, threads, best.rows) < best.seconds:
+    two_terms = 2 * _separable_taps(np.ones(kh), np.ones(kw), out_shape) + _outputs(out_shape)
+    if finite and rank1 is None and _tap_seconds(two_terms, 2 * (kh + kw), out_shape, threads, best.rows) < best.seconds:
         best = min(best, _lowrank(kernel, out_shape, dtype, threads), key=lambda p: p.seconds)
-    return best
+    return _serial_if_small(best)
 
 
-def _on_threads(seconds: float, gain_per_thread: float, threads: int, rows: int, height: int) -> float:
-    """`seconds` on one core, spread over `threads` (no more than there are strips)."""
-    used = min(threads, math.ceil(height / rows))
+def _serial_if_small(plan: Plan) -> Plan:
+    if plan.seconds < SERIAL_SECONDS and plan.threads > 1:
+        return Plan(plan.method, plan.detail, plan.seconds, 1, plan.rows, plan.build)
+    return plan
+
+
+def _threads_used(threads: int, rows: int, height: int) -> int:
+    """No more threads than there are strips."""
+    return max(1, min(threads, math.ceil(height / rows)))
+
+
+def _on_threads(seconds: float, gain_per_thread: float, used: int) -> float:
+    """`seconds` on one core, spread over `used` threads."""
     return seconds / (1 + gain_per_thread * (used - 1))
 
 
@@ -92,22 +125,40 @@ def _row_bytes(out_shape, dtype) -> int:
     return math.prod(out_shape[1:]) * dtype.itemsize
 
 
-def _tap_seconds(taps: float, out_shape, threads: int, rows: int) -> float:
-    one_core = _outputs(out_shape) * (taps * SECONDS_PER_TAP + SECONDS_PER_OUTPUT)
-    return _on_threads(one_core, TAP_GAIN_PER_THREAD, threads, rows, out_shape[0])
+def _separable_taps(column: np.ndarray, row: np.ndarray, out_shape) -> int:
+    """Multiply-adds of a column pass then a row pass: the column pass covers the padded
+    width, W + kw - 1, which on a narrow image is far more than W."""
+    height, width = out_shape[:2]
+    channels = _outputs(out_shape) // (height * width)
+    padded_width = width + row.size - 1
+    return (
+        np.count_nonzero(column) * height * padded_width * channels
+        + np.count_nonzero(row) * _outputs(out_shape)
+    )
 
 
-def _tap_plan(method, detail, taps, buffers, out_shape, dtype, threads, build) -> Plan:
-    """A shift-and-add plan: `taps` multiply-adds per output value, over strips that hold
-    `buffers` row-sized arrays in the cache."""
+def _tap_seconds(tap_values: int, taps_per_strip: int, out_shape, threads: int, rows: int) -> float:
+    strips_count = math.ceil(out_shape[0] / rows)
+    one_core = (
+        tap_values * SECONDS_PER_TAP
+        + _outputs(out_shape) * SECONDS_PER_OUTPUT
+        + strips_count * taps_per_strip * SECONDS_PER_TAP_CALL
+    )
+    return _on_threads(one_core, TAP_GAIN_PER_THREAD, _threads_used(threads, rows, out_shape[0]))
+
+
+def _tap_plan(method, detail, tap_values, taps_per_strip, buffers, out_shape, dtype, threads, build) -> Plan:
+    """A shift-and-add plan: `tap_values` multiply-adds in all, `taps_per_strip` ufunc
+    passes over each strip, which holds `buffers` row-sized arrays in the cache."""
     rows = strips.rows_for_cache(_row_bytes(out_shape, dtype), buffers, threads)
-    return Plan(method, detail, _tap_seconds(taps, out_shape, threads, rows), rows, build)
+    seconds = _tap_seconds(tap_values, taps_per_strip, out_shape, threads, rows)
+    return Plan(method, detail, seconds, _threads_used(threads, rows, out_shape[0]), rows, build)
 
 
 def _direct(kernel, out_shape, dtype, threads) -> Plan:
     taps = int(np.count_nonzero(kernel))
     return _tap_plan(
-        "direct", f"{taps} taps", taps, 3, out_shape, dtype, threads,
+        "direct", f"{taps} taps", taps * _outputs(out_shape), taps, 3, out_shape, dtype, threads,
         lambda: partial(direct.correlate_valid, kernel=kernel),
     )
 
@@ -119,7 +170,8 @@ def _separable(kernel, out_shape, dtype, threads) -> Plan | None:
     column, row = factors
     taps = np.count_nonzero(column) + np.count_nonzero(row)
     return _tap_plan(
-        "separable", f"column {column.size} x row {row.size}", taps, 4, out_shape, dtype, threads,
+        "separable", f"column {column.size} x row {row.size}", _separable_taps(column, row, out_shape), taps, 4,
+        out_shape, dtype, threads,
         lambda: partial(separable.correlate_valid, column=column, row=row),
     )
 
@@ -127,9 +179,11 @@ def _separable(kernel, out_shape, dtype, threads) -> Plan | None:
 def _lowrank(kernel, out_shape, dtype, threads) -> Plan:
     factors = lowrank.svd_factors(kernel)
     # Each term after the first costs one more pass to add it in.
-    taps = sum(np.count_nonzero(c) + np.count_nonzero(r) for c, r in factors) + max(0, len(factors) - 1)
+    adds = max(0, len(factors) - 1)
+    tap_values = sum(_separable_taps(c, r, out_shape) for c, r in factors) + adds * _outputs(out_shape)
+    taps = sum(np.count_nonzero(c) + np.count_nonzero(r) for c, r in factors) + adds
     return _tap_plan(
-        "lowrank", f"rank {len(factors)}", taps, 5, out_shape, dtype, threads,
+        "lowrank", f"rank {len(factors)}", tap_values, taps, 5, out_shape, dtype, threads,
         lambda: partial(lowrank.correlate_valid, factors=factors),
     )
 
@@ -144,14 +198,9 @@ def _fft(kernel, out_shape, dtype, threads) -> Plan:
         return partial(fourier.correlate_valid, spectrum=spectrum, kernel_shape=kernel.shape, tile=tile)
 
     rows = tile[0] - kernel.shape[0] + 1
+    used = _threads_used(threads, rows, plane[0])
     one_core = (
         fourier.fft_seconds(tile, kernel.shape, plane, channels, dtype.itemsize)
         + _outputs(out_shape) * SECONDS_PER_OUTPUT
     )
-    return Plan(
-        "fft",
-        f"tiles {tile[0]}x{tile[1]}",
-        _on_threads(one_core, FFT_GAIN_PER_THREAD, threads, rows, plane[0]),
-        rows,
-        build,
-    )
+    return Plan("fft", f"tiles {tile[0]}x{tile[1]}", _on_threads(one_core, FFT_GAIN_PER_THREAD, used), used, rows, build)

@@ -8,7 +8,7 @@ from . import direct
 
 
 def rank1_factors(kernel: np.ndarray, rtol: float = 1e-6) -> tuple[np.ndarray, np.ndarray] | None:
-    """Return (column, row) with ``outer(column, row) == kernel``, or None if the kernel is not rank 1.
+    """Return (column, row) with ``outer(column, row) == kernel``, or None if the kernel's rank is above 1.
 
     The factors are taken from the kernel's own entries (the column through its largest
     entry, divided by that entry, and the row through it), so integer kernels such as
@@ -20,8 +20,8 @@ def rank1_factors(kernel: np.ndarray, rtol: float = 1e-6) -> tuple[np.ndarray, n
     kernel = np.asarray(kernel, dtype=np.float64)
     i, j = np.unravel_index(np.argmax(np.abs(kernel)), kernel.shape)
     pivot = kernel[i, j]
-    if pivot == 0:
-        return None
+    if pivot == 0:  # all zeros: the product of two zero vectors
+        return np.zeros(kernel.shape[0]), np.zeros(kernel.shape[1])
     column = kernel[:, j] / pivot
     row = kernel[i, :].copy()
     if np.allclose(np.outer(column, row), kernel, rtol=0.0, atol=rtol * abs(pivot)):
