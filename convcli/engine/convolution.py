@@ -115,11 +115,12 @@ def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method, thre
         cy, cx = weights.shape[0] - 1 - cy, weights.shape[1] - 1 - cx
     kh, kw = weights.shape
     out_shape = _out_shape(shape, weights.shape, size)
-    # The FFT would spread a NaN or an infinity over its whole tile. A sum is NaN or infinite
-    # if any value is (or if it overflows, near the float's limit: then auto merely skips the
-    # FFT); integers are always finite.
-    finite = method not in ("auto", "fft") or signal.dtype.kind != "f" or bool(np.isfinite(np.sum(signal)))
-    plan = make_plan(weights, out_shape, dtype, method, threads, finite)
+    plan = make_plan(weights, out_shape, dtype, method, threads)
+    # The FFT would spread a NaN or an infinity over its whole tile, and low rank's terms can
+    # turn inf into NaN. A sum is NaN or infinite if any value is (or if it overflows, near
+    # the float's limit: then auto merely avoids those two); integers are always finite.
+    if plan.method in ("fft", "lowrank") and signal.dtype.kind == "f" and not np.isfinite(np.sum(signal)):
+        plan = make_plan(weights, out_shape, dtype, method, threads, finite=False)
     signal = signal.astype(dtype, copy=False)
     if size == "same":
         padded = Padded(signal, (cy, kh - 1 - cy), (cx, kw - 1 - cx), border, cval)
