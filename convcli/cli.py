@@ -19,7 +19,7 @@ from . import __version__
 from .engine import METHODS, available_cores, convolve, correlate, normalize_border, plan_for
 from .errors import ConvcliError, UsageError
 from .filters import sobel as sobel_filter
-from .imaging import filter_file, stretch_to_max
+from .imaging import DEFAULT_MAX_PIXELS, filter_file, stretch_to_max
 from .kernels import named, resolve_kernel
 
 stderr = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -71,6 +71,14 @@ BorderOpt = Annotated[
 ]
 CvalOpt = Annotated[float, typer.Option(help="Value outside the image for --border constant, in pixel units.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Allow the output to overwrite the input image.")]
+MaxPixelsOpt = Annotated[
+    int,
+    typer.Option(min=0, help="Refuse images of more pixels than this, a guard against decompression bombs; 0: no limit."),
+]
+QualityOpt = Annotated[
+    Optional[int],
+    typer.Option(min=1, max=100, help="JPEG and WebP quality, 1-100. Default: 92 for JPEG, 80 for WebP.", show_default=False),
+]
 MethodOpt = Annotated[
     Method,
     typer.Option(
@@ -97,6 +105,15 @@ class EngineOptions:
     method: str
     threads: int
     verbose: bool
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    """The options every command passes to the image pipeline."""
+
+    force: bool
+    max_pixels: int  # 0: no limit
+    quality: int | None
 
 
 def _engine_options(border: str, cval: float, method: Method, threads: int | None, verbose: bool) -> EngineOptions:
@@ -132,6 +149,8 @@ def blur(
     border: BorderOpt = "reflect",
     cval: CvalOpt = 0.0,
     force: ForceOpt = False,
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
+    quality: QualityOpt = None,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -139,7 +158,7 @@ def blur(
     """Gaussian blur. Example: convcli blur photo.png --sigma 3 -o soft.png"""
     options = _engine_options(border, cval, method, threads, verbose)
     kernel = _option_kernel("sigma", named.gaussian, sigma)
-    _run(image, output, "blur", kernel, False, options, force)
+    _run(image, output, "blur", kernel, False, options, FileOptions(force, max_pixels, quality))
 
 
 @app.command()
@@ -152,6 +171,8 @@ def sharpen(
     border: BorderOpt = "reflect",
     cval: CvalOpt = 0.0,
     force: ForceOpt = False,
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
+    quality: QualityOpt = None,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -159,7 +180,7 @@ def sharpen(
     """Sharpen with a 3x3 Laplacian kernel. Example: convcli sharpen photo.png --amount 0.5"""
     options = _engine_options(border, cval, method, threads, verbose)
     kernel = _option_kernel("amount", named.sharpen, amount)
-    _run(image, output, "sharpen", kernel, False, options, force)
+    _run(image, output, "sharpen", kernel, False, options, FileOptions(force, max_pixels, quality))
 
 
 @app.command()
@@ -172,6 +193,8 @@ def sobel(
     border: BorderOpt = "reflect",
     cval: CvalOpt = 0.0,
     force: ForceOpt = False,
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
+    quality: QualityOpt = None,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -187,7 +210,7 @@ def sobel(
             )
 
     tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
-    _write(image, output, tag, transform, force, stretch=True)
+    _write(image, output, tag, transform, FileOptions(force, max_pixels, quality), stretch=True)
 
 
 @app.command()
@@ -213,6 +236,8 @@ def apply(
     border: BorderOpt = "reflect",
     cval: CvalOpt = 0.0,
     force: ForceOpt = False,
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
+    quality: QualityOpt = None,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -227,7 +252,7 @@ def apply(
             raise UsageError(f"--normalize: kernel {resolved.label!r} sums to 0, so it cannot be normalised")
         matrix = matrix / total
     tag = resolved.label + (".correlate" if correlate_ else "")
-    _run(image, output, tag, matrix, correlate_, options, force)
+    _run(image, output, tag, matrix, correlate_, options, FileOptions(force, max_pixels, quality))
 
 
 def _option_kernel(option: str, make, value: float):
@@ -239,7 +264,7 @@ def _option_kernel(option: str, make, value: float):
         raise UsageError(f"--{exc}") from None
 
 
-def _run(image, output, tag, kernel, as_correlation, options: EngineOptions, force) -> None:
+def _run(image, output, tag, kernel, as_correlation, options: EngineOptions, file_options: FileOptions) -> None:
     _check_method(kernel, options)
     operation = correlate if as_correlation else convolve
 
@@ -250,7 +275,7 @@ def _run(image, output, tag, kernel, as_correlation, options: EngineOptions, for
                 method=options.method, threads=options.threads,
             )
 
-    _write(image, output, tag, transform, force)
+    _write(image, output, tag, transform, file_options)
 
 
 @contextlib.contextmanager
@@ -277,9 +302,12 @@ def _check_method(kernel, options: EngineOptions) -> None:
         raise UsageError(f"--method {options.method}: {exc}") from None
 
 
-def _write(image, output, tag, transform, force, stretch=False) -> None:
-    options = {"value_mapping": stretch_to_max} if stretch else {}
-    written = filter_file(image, output, tag, transform, force=force, warn=_warn, **options)
+def _write(image, output, tag, transform, file_options: FileOptions, stretch=False) -> None:
+    mapping = {"value_mapping": stretch_to_max} if stretch else {}
+    written = filter_file(
+        image, output, tag, transform, force=file_options.force, warn=_warn,
+        max_pixels=file_options.max_pixels or None, quality=file_options.quality, **mapping,
+    )
     stderr.print(f"wrote {escape(str(written))}", style="dim")
 
 

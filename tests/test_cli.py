@@ -601,3 +601,39 @@ def test_verbose_reports_the_threads_really_used(dot, tmp_path):
 def test_method_and_threads_usage_errors(args, fragments, dot, tmp_path):
     failed(convcli(*args, cwd=tmp_path), 2, *fragments)
     assert files_in(tmp_path) == {"dot.png"}
+
+
+def test_animations_and_multi_page_files_are_refused_not_cut_to_one_frame(tmp_path):
+    frames = [Image.fromarray(np.full((4, 5), value, np.uint8)) for value in (0, 120, 240)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=100)
+    frames[0].save(tmp_path / "pages.tif", save_all=True, append_images=frames[1:])
+    for name in ("anim.gif", "pages.tif"):
+        failed(convcli("blur", name, cwd=tmp_path), 1, name, "3 frames", "single images")
+    assert files_in(tmp_path) == {"anim.gif", "pages.tif"}
+
+
+def test_max_pixels_guards_against_decompression_bombs(dot, tmp_path):
+    """A 7x9 image is 63 pixels: over a limit of 50, under one of 63."""
+    line = failed(convcli("blur", dot, "--max-pixels", "50", cwd=tmp_path), 1, str(dot), "63 pixels", "--max-pixels")
+    assert "decompression" in line
+    ok(convcli("blur", dot, "--max-pixels", "63", cwd=tmp_path))
+    ok(convcli("blur", dot, "--max-pixels", "0", "-o", "unlimited.png", cwd=tmp_path))
+
+
+def test_pillows_own_bomb_limit_is_replaced_by_convclis(tmp_path):
+    """An image over Pillow's default limit is refused with convcli's message, not Pillow's warning."""
+    Image.new("L", (9500, 9500)).save(tmp_path / "huge.png")  # 90.25 Mpx of zeros: a small file
+    failed(convcli("blur", "huge.png", cwd=tmp_path), 1, "huge.png", "9500x9500", "--max-pixels")
+
+
+def test_quality_sets_jpeg_and_webp_compression(tmp_path):
+    source = SAMPLES / "chelsea.png"
+    for suffix in (".jpg", ".webp"):
+        ok(convcli("apply", source, "-k", "identity", "--quality", "20", "-o", f"low{suffix}", cwd=tmp_path))
+        ok(convcli("apply", source, "-k", "identity", "--quality", "95", "-o", f"high{suffix}", cwd=tmp_path))
+        assert (tmp_path / f"low{suffix}").stat().st_size < (tmp_path / f"high{suffix}").stat().st_size / 2
+    # JPEG defaults to 92, not Pillow's 75.
+    ok(convcli("apply", source, "-k", "identity", "-o", "default.jpg", cwd=tmp_path))
+    ok(convcli("apply", source, "-k", "identity", "--quality", "92", "-o", "q92.jpg", cwd=tmp_path))
+    assert (tmp_path / "default.jpg").read_bytes() == (tmp_path / "q92.jpg").read_bytes()
+    failed(convcli("blur", source, "--quality", "0", "-o", "x.jpg", cwd=tmp_path), 2, "--quality")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import os
@@ -14,12 +15,36 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ..errors import ConvcliError, UsageError
 
 JPEG_QUALITY = 92  # ImageMagick's default; Pillow's 75 visibly blurs filtered detail.
+LOSSY_FORMATS = ("JPEG", "WEBP")
 
 
-def read_image(path: Path) -> Image.Image:
-    """Open and fully decode `path`, with its EXIF orientation applied."""
+# Pillow's guard against decompression bombs: 89,478,485 pixels, a quarter-gigabyte RGB image.
+DEFAULT_MAX_PIXELS = 89_478_485
+
+
+def read_image(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Open and fully decode `path`, with its EXIF orientation applied.
+
+    An image over `max_pixels` (None: no limit) is refused before it is decoded, and so is
+    an animation or a multi-page file: filtering only its first frame would lose the rest.
+    """
     try:
-        with Image.open(path) as opened:
+        with _pillow_limit_off():
+            opened = Image.open(path)
+        with opened:
+            width, height = opened.size
+            if max_pixels is not None and width * height > max_pixels:
+                raise ConvcliError(
+                    f"{path}: {width}x{height} is {width * height:,} pixels, over the limit of "
+                    f"{max_pixels:,} that guards against decompression bombs; "
+                    "raise it with --max-pixels if you trust the file"
+                )
+            frames = getattr(opened, "n_frames", 1)
+            if frames > 1:
+                raise ConvcliError(
+                    f"{path}: has {frames} frames or pages; convcli filters single images only "
+                    "(extract one first, e.g. with ImageMagick: magick in.gif[0] frame.png)"
+                )
             opened.load()
             return ImageOps.exif_transpose(opened)
     except FileNotFoundError:
@@ -30,10 +55,20 @@ def read_image(path: Path) -> Image.Image:
         raise ConvcliError(f"{path}: permission denied") from None
     except UnidentifiedImageError:
         raise ConvcliError(f"{path}: not an image format Pillow can read") from None
-    except Image.DecompressionBombError as exc:
-        raise ConvcliError(f"{path}: {exc}") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ConvcliError(f"{path}: cannot decode image ({exc})") from None
+
+
+@contextlib.contextmanager
+def _pillow_limit_off():
+    """read_image checks the size itself, with the user's limit: Pillow's own check is a
+    process-wide setting that only warns up to twice its limit."""
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
 
 
 def output_format(path: Path) -> str:
@@ -101,9 +136,10 @@ def _round_trips(fmt: str, mode: str) -> bool:
         return False
 
 
-def write_image_atomic(image: Image.Image, path: Path, fmt: str) -> None:
+def write_image_atomic(image: Image.Image, path: Path, fmt: str, quality: int | None = None) -> None:
     """Write `image` to a temporary file beside `path`, then rename it into place, so an
-    existing file is either untouched or wholly replaced."""
+    existing file is either untouched or wholly replaced. `quality` (1-100) applies to the
+    lossy formats, JPEG and WebP; JPEG's default is 92."""
     # Write through a symbolic link, as `>` would, rather than replace the link itself.
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     directory = target.parent
@@ -117,7 +153,9 @@ def write_image_atomic(image: Image.Image, path: Path, fmt: str) -> None:
         raise ConvcliError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as stream:
-            params = {"quality": JPEG_QUALITY} if fmt == "JPEG" else {}
+            if quality is None and fmt == "JPEG":
+                quality = JPEG_QUALITY
+            params = {"quality": quality} if quality is not None and fmt in LOSSY_FORMATS else {}
             image.save(stream, format=fmt, **params)
         os.chmod(temp, _file_mode(target))
         os.replace(temp, target)

@@ -24,11 +24,14 @@ def filter_file(
     value_mapping: Mapping = mapping.to_range,
     force: bool = False,
     warn: Callable[[str], None] = lambda message: None,
+    max_pixels: int | None = files.DEFAULT_MAX_PIXELS,
+    quality: int | None = None,
 ) -> Path:
     """Filter the colour channels of `source` with `transform` and write the result.
 
     `output` defaults to ``<stem>.<tag><suffix>`` beside the source. Alpha is carried
-    through unchanged. The input file is never replaced unless `force` is set.
+    through unchanged. The input file is never replaced unless `force` is set. Images over
+    `max_pixels` are refused (None: no limit); `quality` is for JPEG and WebP output.
     Returns the path written.
     """
     if source.is_dir():
@@ -39,7 +42,7 @@ def filter_file(
         raise ConvcliError(f"{destination}: is a directory; give an image file name")
     if _same_file(source, destination) and not force:
         raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
-    planes = channels.split(files.read_image(source), str(source))
+    planes = channels.split(files.read_image(source, max_pixels), str(source))
     if planes.alpha is not None and not files.holds_alpha(fmt):
         warn(f"{destination}: {fmt} has no alpha channel; transparency dropped")
         planes.alpha = None
@@ -50,7 +53,7 @@ def filter_file(
         filtered *= 255 / 65535
         planes.mode = "L"
     values = value_mapping(filtered, planes.max_value)
-    files.write_image_atomic(channels.merge(values, planes), destination, fmt)
+    files.write_image_atomic(channels.merge(values, planes), destination, fmt, quality)
     return destination
 
 
