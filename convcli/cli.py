@@ -19,7 +19,8 @@ from . import __version__
 from .engine import METHODS, available_cores, convolve, correlate, normalize_border, plan_for
 from .errors import ConvcliError, UsageError
 from .filters import sobel as sobel_filter
-from .imaging import DEFAULT_MAX_PIXELS, filter_file, stretch_to_max
+from .imaging import DEFAULT_MAX_PIXELS, filter_file
+from .imaging.mapping import abs_to_range, rescale_to_range, scaled, stretch_to_max, to_range
 from .kernels import named, resolve_kernel
 
 stderr = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -210,7 +211,7 @@ def sobel(
             )
 
     tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
-    _write(image, output, tag, transform, FileOptions(force, max_pixels, quality), stretch=True)
+    _write(image, output, tag, transform, FileOptions(force, max_pixels, quality), stretch_to_max)
 
 
 @app.command()
@@ -232,6 +233,18 @@ def apply(
                      "instead of rotated 180 degrees (true convolution)."),
     ] = False,
     normalize: Annotated[bool, typer.Option("--normalize", help="Divide the kernel by its sum.")] = False,
+    scale: Annotated[
+        float, typer.Option(help="Multiply the result by this before mapping it to pixels (GIMP's 1/divisor).")
+    ] = 1.0,
+    offset: Annotated[
+        float, typer.Option(help="Add this after --scale, in pixel units: 128 shows signed 8-bit results around grey.")
+    ] = 0.0,
+    absolute: Annotated[
+        bool, typer.Option("--abs", help="Map |result| to pixels: edges of either sign show bright.")
+    ] = False,
+    rescale: Annotated[
+        bool, typer.Option("--rescale", help="Stretch the result's min..max to the full pixel range.")
+    ] = False,
     output: OutputOpt = None,
     border: BorderOpt = "reflect",
     cval: CvalOpt = 0.0,
@@ -252,7 +265,8 @@ def apply(
             raise UsageError(f"--normalize: kernel {resolved.label!r} sums to 0, so it cannot be normalised")
         matrix = matrix / total
     tag = resolved.label + (".correlate" if correlate_ else "")
-    _run(image, output, tag, matrix, correlate_, options, FileOptions(force, max_pixels, quality))
+    value_mapping = _value_mapping(scale, offset, absolute, rescale)
+    _run(image, output, tag, matrix, correlate_, options, FileOptions(force, max_pixels, quality), value_mapping)
 
 
 def _option_kernel(option: str, make, value: float):
@@ -264,7 +278,23 @@ def _option_kernel(option: str, make, value: float):
         raise UsageError(f"--{exc}") from None
 
 
-def _run(image, output, tag, kernel, as_correlation, options: EngineOptions, file_options: FileOptions) -> None:
+def _value_mapping(scale: float, offset: float, absolute: bool, rescale: bool):
+    """How apply maps results to pixels: clipped (default), absolute or rescaled, after
+    --scale and --offset."""
+    if absolute and rescale:
+        raise UsageError("--abs and --rescale exclude each other; choose one")
+    for name, value in (("--scale", scale), ("--offset", offset)):
+        if not math.isfinite(value):
+            raise UsageError(f"{name} must be a finite number, not {value}")
+    if scale == 0:
+        raise UsageError("--scale 0 would make every pixel the same")
+    base = abs_to_range if absolute else rescale_to_range if rescale else to_range
+    return scaled(base, scale, offset)
+
+
+def _run(
+    image, output, tag, kernel, as_correlation, options: EngineOptions, file_options: FileOptions, value_mapping=to_range
+) -> None:
     _check_method(kernel, options)
     operation = correlate if as_correlation else convolve
 
@@ -275,7 +305,7 @@ def _run(image, output, tag, kernel, as_correlation, options: EngineOptions, fil
                 method=options.method, threads=options.threads,
             )
 
-    _write(image, output, tag, transform, file_options)
+    _write(image, output, tag, transform, file_options, value_mapping)
 
 
 @contextlib.contextmanager
@@ -302,11 +332,10 @@ def _check_method(kernel, options: EngineOptions) -> None:
         raise UsageError(f"--method {options.method}: {exc}") from None
 
 
-def _write(image, output, tag, transform, file_options: FileOptions, stretch=False) -> None:
-    mapping = {"value_mapping": stretch_to_max} if stretch else {}
+def _write(image, output, tag, transform, file_options: FileOptions, value_mapping) -> None:
     written = filter_file(
-        image, output, tag, transform, force=file_options.force, warn=_warn,
-        max_pixels=file_options.max_pixels or None, quality=file_options.quality, **mapping,
+        image, output, tag, transform, value_mapping=value_mapping, force=file_options.force, warn=_warn,
+        max_pixels=file_options.max_pixels or None, quality=file_options.quality,
     )
     stderr.print(f"wrote {escape(str(written))}", style="dim")
 

@@ -637,3 +637,29 @@ def test_quality_sets_jpeg_and_webp_compression(tmp_path):
     ok(convcli("apply", source, "-k", "identity", "--quality", "92", "-o", "q92.jpg", cwd=tmp_path))
     assert (tmp_path / "default.jpg").read_bytes() == (tmp_path / "q92.jpg").read_bytes()
     failed(convcli("blur", source, "--quality", "0", "-o", "x.jpg", cwd=tmp_path), 2, "--quality")
+
+
+@pytest.mark.parametrize(
+    "options, edge, flat",
+    [
+        ([], 0, 0),  # -400 clipped to black
+        (["--abs"], 255, 0),  # |-400| clipped to white
+        (["--rescale"], 0, 255),  # min -400 -> 0, max 0 -> 255
+        (["--scale", "0.25", "--offset", "128"], 28, 128),  # GIMP-style divisor 4, offset 128
+        (["--offset", "500"], 100, 255),
+    ],
+)
+def test_apply_maps_signed_results_as_asked(options, edge, flat, step, tmp_path):
+    """Correlating sobel-x gives -400 on an edge that brightens to the right, 0 elsewhere."""
+    ok(convcli("apply", step, "-k", "sobel-x", "--correlate", *options, "-o", "out.png", cwd=tmp_path))
+    got = pixels(tmp_path / "out.png")
+    assert got[:, 3:5].min() == got[:, 3:5].max() == edge
+    assert got[:, :2].min() == got[:, 6:].max() == flat
+
+
+@pytest.mark.parametrize(
+    "options, fragment",
+    [(["--abs", "--rescale"], "exclude each other"), (["--scale", "0"], "--scale 0"), (["--offset", "nan"], "--offset")],
+)
+def test_apply_mapping_usage_errors(options, fragment, dot, tmp_path):
+    failed(convcli("apply", dot, "-k", "emboss", *options, cwd=tmp_path), 2, fragment)

@@ -31,3 +31,46 @@ def stretch_to_max(values: np.ndarray, max_value: int) -> np.ndarray:
     if peak > 0:
         magnitude *= max_value / peak
     return to_range(magnitude, max_value)
+
+
+def rescale_to_range(values: np.ndarray, max_value: int) -> np.ndarray:
+    """Stretch linearly so the smallest value becomes 0 and the largest `max_value` (a flat
+    image becomes 0), then round as :func:`to_range` does. `values` is overwritten.
+
+    >>> rescale_to_range(np.array([-2.0, 0.0, 2.0]), 255)
+    array([  0, 128, 255], dtype=uint8)
+    """
+    low = float(values.min()) if values.size else 0.0
+    high = float(values.max()) if values.size else 0.0
+    values -= low
+    if high > low:
+        values *= max_value / (high - low)
+    return to_range(values, max_value)
+
+
+def abs_to_range(values: np.ndarray, max_value: int) -> np.ndarray:
+    """Take absolute values (an edge's strength, whichever its sign), then round and clip as
+    :func:`to_range` does. `values` is overwritten.
+
+    >>> abs_to_range(np.array([-300.0, -3.0, 3.0]), 255)
+    array([255,   3,   3], dtype=uint8)
+    """
+    return to_range(np.abs(values, out=values), max_value)
+
+
+def scaled(mapping, scale: float = 1.0, offset: float = 0.0):
+    """`mapping` applied to ``values * scale + offset``, as GIMP's divisor and offset: an
+    offset of 128 shows a signed 8-bit result (emboss, a derivative) around mid-grey.
+
+    >>> scaled(to_range, 0.5, 128)(np.array([-100.0, 0.0, 100.0]), 255)
+    array([ 78, 128, 178], dtype=uint8)
+    """
+
+    def mapped(values: np.ndarray, max_value: int) -> np.ndarray:
+        if scale != 1.0:
+            values *= scale
+        if offset != 0.0:
+            values += offset
+        return mapping(values, max_value)
+
+    return mapped
