@@ -20,6 +20,7 @@ from .engine import METHODS, available_cores, convolve, correlate, normalize_bor
 from .errors import ConvcliError, UsageError
 from .filters import sobel as sobel_filter
 from .imaging import DEFAULT_MAX_PIXELS, filter_file
+from .imaging.alpha import ALPHA_MODES
 from .imaging.mapping import abs_to_range, rescale_to_range, scaled, stretch_to_max, to_range
 from .kernels import named, resolve_kernel
 
@@ -72,6 +73,17 @@ BorderOpt = Annotated[
 ]
 CvalOpt = Annotated[float, typer.Option(help="Value outside the image for --border constant, in pixel units.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Allow the output to overwrite the input image.")]
+AlphaMode = enum.Enum("AlphaMode", {name: name for name in ALPHA_MODES}, type=str)
+AlphaOpt = Annotated[
+    Optional[AlphaMode],
+    typer.Option(
+        case_sensitive=False,
+        help="Alpha channel: premultiply (colour weighted by opacity, no dark fringes), separate "
+        "(colour and alpha filtered each as is) or ignore (alpha kept unchanged). Default: "
+        "premultiply for kernels without negative weights (blurs), ignore for the others.",
+        show_default=False,
+    ),
+]
 MaxPixelsOpt = Annotated[
     int,
     typer.Option(min=0, help="Refuse images of more pixels than this, a guard against decompression bombs; 0: no limit."),
@@ -115,6 +127,7 @@ class FileOptions:
     force: bool
     max_pixels: int  # 0: no limit
     quality: int | None
+    alpha: AlphaMode | None  # None: by the kernel
 
 
 def _engine_options(border: str, cval: float, method: Method, threads: int | None, verbose: bool) -> EngineOptions:
@@ -152,6 +165,7 @@ def blur(
     force: ForceOpt = False,
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
     quality: QualityOpt = None,
+    alpha: AlphaOpt = None,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -159,7 +173,7 @@ def blur(
     """Gaussian blur. Example: convcli blur photo.png --sigma 3 -o soft.png"""
     options = _engine_options(border, cval, method, threads, verbose)
     kernel = _option_kernel("sigma", named.gaussian, sigma)
-    _run(image, output, "blur", kernel, False, options, FileOptions(force, max_pixels, quality))
+    _run(image, output, "blur", kernel, False, options, FileOptions(force, max_pixels, quality, alpha))
 
 
 @app.command()
@@ -174,6 +188,7 @@ def sharpen(
     force: ForceOpt = False,
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
     quality: QualityOpt = None,
+    alpha: AlphaOpt = None,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -181,7 +196,7 @@ def sharpen(
     """Sharpen with a 3x3 Laplacian kernel. Example: convcli sharpen photo.png --amount 0.5"""
     options = _engine_options(border, cval, method, threads, verbose)
     kernel = _option_kernel("amount", named.sharpen, amount)
-    _run(image, output, "sharpen", kernel, False, options, FileOptions(force, max_pixels, quality))
+    _run(image, output, "sharpen", kernel, False, options, FileOptions(force, max_pixels, quality, alpha))
 
 
 @app.command()
@@ -196,6 +211,7 @@ def sobel(
     force: ForceOpt = False,
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
     quality: QualityOpt = None,
+    alpha: AlphaOpt = None,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -211,7 +227,7 @@ def sobel(
             )
 
     tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
-    _write(image, output, tag, transform, FileOptions(force, max_pixels, quality), stretch_to_max)
+    _write(image, output, tag, transform, FileOptions(force, max_pixels, quality, alpha), stretch_to_max, "ignore")
 
 
 @app.command()
@@ -251,6 +267,7 @@ def apply(
     force: ForceOpt = False,
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
     quality: QualityOpt = None,
+    alpha: AlphaOpt = None,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -266,7 +283,7 @@ def apply(
         matrix = matrix / total
     tag = resolved.label + (".correlate" if correlate_ else "")
     value_mapping = _value_mapping(scale, offset, absolute, rescale)
-    _run(image, output, tag, matrix, correlate_, options, FileOptions(force, max_pixels, quality), value_mapping)
+    _run(image, output, tag, matrix, correlate_, options, FileOptions(force, max_pixels, quality, alpha), value_mapping)
 
 
 def _option_kernel(option: str, make, value: float):
@@ -305,7 +322,8 @@ def _run(
                 method=options.method, threads=options.threads,
             )
 
-    _write(image, output, tag, transform, file_options, value_mapping)
+    # A kernel without negative weights averages, and averaging must weigh colour by opacity.
+    _write(image, output, tag, transform, file_options, value_mapping, "premultiply" if (kernel >= 0).all() else "ignore")
 
 
 @contextlib.contextmanager
@@ -332,10 +350,11 @@ def _check_method(kernel, options: EngineOptions) -> None:
         raise UsageError(f"--method {options.method}: {exc}") from None
 
 
-def _write(image, output, tag, transform, file_options: FileOptions, value_mapping) -> None:
+def _write(image, output, tag, transform, file_options: FileOptions, value_mapping, default_alpha: str) -> None:
     written = filter_file(
         image, output, tag, transform, value_mapping=value_mapping, force=file_options.force, warn=_warn,
         max_pixels=file_options.max_pixels or None, quality=file_options.quality,
+        alpha=file_options.alpha.value if file_options.alpha else default_alpha,
     )
     stderr.print(f"wrote {escape(str(written))}", style="dim")
 

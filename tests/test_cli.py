@@ -265,11 +265,11 @@ def test_border_modes_on_the_command_line(border, want, tmp_path):
     assert pixels(tmp_path / "a.png")[0].tolist() == want
 
 
-def test_rgba_alpha_is_carried_through_unchanged(tmp_path):
+def test_rgba_alpha_is_carried_through_unchanged_with_alpha_ignore(tmp_path):
     r = np.random.default_rng(1)
     data = r.integers(0, 256, (6, 7, 4), dtype=np.uint8)
     source = save(data, tmp_path / "rgba.png")
-    ok(convcli("apply", source, "-k", "shift", cwd=tmp_path))
+    ok(convcli("apply", source, "-k", "shift", "--alpha", "ignore", cwd=tmp_path))
     got = pixels(tmp_path / "rgba.shift.png")
     assert got.shape == (6, 7, 4)
     assert np.array_equal(got[..., 3], data[..., 3])
@@ -663,3 +663,41 @@ def test_apply_maps_signed_results_as_asked(options, edge, flat, step, tmp_path)
 )
 def test_apply_mapping_usage_errors(options, fragment, dot, tmp_path):
     failed(convcli("apply", dot, "-k", "emboss", *options, cwd=tmp_path), 2, fragment)
+
+
+@pytest.fixture
+def red_square(tmp_path) -> Path:
+    """An opaque red square on a transparent background whose hidden colour is black."""
+    image = np.zeros((24, 24, 4), np.uint8)
+    image[8:16, 8:16] = (255, 0, 0, 255)
+    return save(image, tmp_path / "square.png")
+
+
+def test_blur_of_a_transparent_image_has_no_dark_fringe(red_square, tmp_path):
+    ok(convcli("blur", red_square, "--sigma", "2", "-o", "soft.png", cwd=tmp_path))
+    got = pixels(tmp_path / "soft.png").astype(int)
+    fringe = (got[..., 3] > 0) & (got[..., 3] < 255)
+    assert fringe.sum() > 50  # the edge is now partly transparent
+    assert got[..., 0][fringe].min() >= 254 and got[..., 1:3][fringe].max() <= 1  # and still pure red
+
+    ok(convcli("blur", red_square, "--sigma", "2", "--alpha", "ignore", "-o", "dark.png", cwd=tmp_path))
+    dark = pixels(tmp_path / "dark.png").astype(int)
+    assert np.array_equal(dark[..., 3], pixels(red_square)[..., 3])  # alpha untouched
+    inside = pixels(red_square)[..., 3] == 255
+    assert dark[..., 0][inside].min() < 200  # the black behind the transparency bled in
+
+
+def test_alpha_separate_blurs_colour_and_alpha_each_as_they_are(red_square, tmp_path):
+    ok(convcli("blur", red_square, "--sigma", "2", "--alpha", "separate", "-o", "out.png", cwd=tmp_path))
+    got = pixels(tmp_path / "out.png").astype(int)
+    premultiplied = pixels(red_square)
+    fringe = (got[..., 3] > 0) & (got[..., 3] < 255)
+    assert fringe.sum() > 50 and got[..., 0][fringe].min() < 128  # dark fringe: colour not weighted
+    assert not np.array_equal(got[..., 3], premultiplied[..., 3])
+
+
+def test_edge_filters_leave_alpha_alone_by_default(red_square, tmp_path):
+    ok(convcli("sobel", red_square, cwd=tmp_path))
+    ok(convcli("apply", red_square, "-k", "emboss", cwd=tmp_path))
+    for name in ("square.sobel.png", "square.emboss.png"):
+        assert np.array_equal(pixels(tmp_path / name)[..., 3], pixels(red_square)[..., 3])

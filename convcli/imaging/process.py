@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import ConvcliError
 from . import channels, files, mapping
+from .alpha import filter_with_alpha
 
 Transform = Callable[[np.ndarray], np.ndarray]
 Mapping = Callable[[np.ndarray, int], np.ndarray]
@@ -26,11 +27,13 @@ def filter_file(
     warn: Callable[[str], None] = lambda message: None,
     max_pixels: int | None = files.DEFAULT_MAX_PIXELS,
     quality: int | None = None,
+    alpha: str = "ignore",
 ) -> Path:
     """Filter the colour channels of `source` with `transform` and write the result.
 
-    `output` defaults to ``<stem>.<tag><suffix>`` beside the source. Alpha is carried
-    through unchanged. The input file is never replaced unless `force` is set. Images over
+    `output` defaults to ``<stem>.<tag><suffix>`` beside the source. `alpha` says how an
+    alpha channel is treated (see :func:`filter_with_alpha`; "ignore" carries it through
+    unchanged). The input file is never replaced unless `force` is set. Images over
     `max_pixels` are refused (None: no limit); `quality` is for JPEG and WebP output.
     Returns the path written.
     """
@@ -47,7 +50,10 @@ def filter_file(
         warn(f"{destination}: {fmt} has no alpha channel; transparency dropped")
         planes.alpha = None
         planes.mode = planes.mode.removesuffix("A")
-    filtered = transform(planes.colour)
+    if planes.alpha is None:
+        filtered = transform(planes.colour)
+    else:
+        filtered, planes.alpha = filter_with_alpha(planes.colour, planes.alpha, planes.max_value, transform, alpha)
     if planes.mode == "I;16" and not files.holds_16_bit(fmt):
         warn(f"{destination}: {fmt} holds 8 bits per channel; 16-bit values scaled to 0..255")
         filtered *= 255 / 65535
