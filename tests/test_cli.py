@@ -701,3 +701,28 @@ def test_edge_filters_leave_alpha_alone_by_default(red_square, tmp_path):
     ok(convcli("apply", red_square, "-k", "emboss", cwd=tmp_path))
     for name in ("square.sobel.png", "square.emboss.png"):
         assert np.array_equal(pixels(tmp_path / name)[..., 3], pixels(red_square)[..., 3])
+
+
+def test_icc_profile_resolution_and_exif_survive_with_the_orientation_reset(tmp_path):
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x013B] = "Ada Lovelace"  # Artist
+    exif[0x0112] = 6  # Orientation: rotate 90 degrees clockwise to display
+    Image.fromarray(np.zeros((2, 3, 3), np.uint8)).save(tmp_path / "in.png", icc_profile=icc, dpi=(300, 300), exif=exif)
+    for suffix in (".png", ".jpg", ".tif"):
+        ok(convcli("blur", "in.png", "-o", f"out{suffix}", cwd=tmp_path))
+        with Image.open(tmp_path / f"out{suffix}") as result:
+            assert result.size == (2, 3)  # turned upright on load
+            assert result.info.get("icc_profile") == icc
+            assert tuple(round(d) for d in result.info["dpi"]) == (300, 300)
+            written = result.getexif()
+            assert written.get(0x013B) == "Ada Lovelace" and written.get(0x0112, 1) == 1
+
+
+def test_a_cmyk_profile_is_not_attached_to_the_rgb_result(tmp_path):
+    Image.new("CMYK", (3, 2), (0, 255, 0, 0)).save(tmp_path / "in.jpg", icc_profile=b"not an RGB profile")
+    ok(convcli("blur", "in.jpg", "-o", "out.png", cwd=tmp_path))
+    with Image.open(tmp_path / "out.png") as result:
+        assert result.mode == "RGB" and "icc_profile" not in result.info

@@ -59,6 +59,29 @@ def read_image(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image
         raise ConvcliError(f"{path}: cannot decode image ({exc})") from None
 
 
+# Modes convcli converts to RGB on load: their ICC profile describes another colour space.
+_OTHER_COLOUR_SPACES = ("CMYK", "LAB", "YCbCr", "HSV")
+
+
+def metadata(image: Image.Image) -> dict:
+    """The ICC profile, resolution and EXIF of a loaded image, as keyword arguments of
+    Pillow's save(). The EXIF's orientation is dropped: the pixels were turned upright on load.
+
+    >>> metadata(Image.new("RGB", (1, 1)))
+    {}
+    """
+    kept = {}
+    if image.info.get("icc_profile") and image.mode not in _OTHER_COLOUR_SPACES:
+        kept["icc_profile"] = image.info["icc_profile"]
+    if image.info.get("dpi"):
+        kept["dpi"] = image.info["dpi"]
+    exif = image.getexif()
+    exif.pop(0x0112, None)  # Orientation
+    if exif:
+        kept["exif"] = exif.tobytes()
+    return kept
+
+
 @contextlib.contextmanager
 def _pillow_limit_off():
     """read_image checks the size itself, with the user's limit: Pillow's own check is a
@@ -136,10 +159,13 @@ def _round_trips(fmt: str, mode: str) -> bool:
         return False
 
 
-def write_image_atomic(image: Image.Image, path: Path, fmt: str, quality: int | None = None) -> None:
+def write_image_atomic(
+    image: Image.Image, path: Path, fmt: str, quality: int | None = None, info: dict | None = None
+) -> None:
     """Write `image` to a temporary file beside `path`, then rename it into place, so an
     existing file is either untouched or wholly replaced. `quality` (1-100) applies to the
-    lossy formats, JPEG and WebP; JPEG's default is 92."""
+    lossy formats, JPEG and WebP; JPEG's default is 92. `info` is :func:`metadata`'s, written
+    where the format has room for it (Pillow's writers pass over what they cannot hold)."""
     # Write through a symbolic link, as `>` would, rather than replace the link itself.
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     directory = target.parent
@@ -155,7 +181,9 @@ def write_image_atomic(image: Image.Image, path: Path, fmt: str, quality: int | 
         with os.fdopen(fd, "wb") as stream:
             if quality is None and fmt == "JPEG":
                 quality = JPEG_QUALITY
-            params = {"quality": quality} if quality is not None and fmt in LOSSY_FORMATS else {}
+            params = dict(info or {})
+            if quality is not None and fmt in LOSSY_FORMATS:
+                params["quality"] = quality
             image.save(stream, format=fmt, **params)
         os.chmod(temp, _file_mode(target))
         os.replace(temp, target)

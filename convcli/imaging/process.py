@@ -45,7 +45,9 @@ def filter_file(
         raise ConvcliError(f"{destination}: is a directory; give an image file name")
     if _same_file(source, destination) and not force:
         raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
-    planes = channels.split(files.read_image(source, max_pixels), str(source))
+    image = files.read_image(source, max_pixels)
+    info = files.metadata(image)
+    planes = channels.split(image, str(source))
     if planes.alpha is not None and not files.holds_alpha(fmt):
         warn(f"{destination}: {fmt} has no alpha channel; transparency dropped")
         planes.alpha = None
@@ -59,7 +61,7 @@ def filter_file(
         filtered *= 255 / 65535
         planes.mode = "L"
     values = value_mapping(filtered, planes.max_value)
-    files.write_image_atomic(channels.merge(values, planes), destination, fmt, quality)
+    files.write_image_atomic(channels.merge(values, planes), destination, fmt, quality, info)
     return destination
 
 
