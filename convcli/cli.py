@@ -84,6 +84,14 @@ AlphaOpt = Annotated[
         show_default=False,
     ),
 ]
+LinearOpt = Annotated[
+    bool,
+    typer.Option(
+        "--linear",
+        help="Filter in linear light: decode sRGB first, encode after, so a blurred edge between "
+        "black and white is as bright as the light mixes (for photos; not for data or masks).",
+    ),
+]
 MaxPixelsOpt = Annotated[
     int,
     typer.Option(min=0, help="Refuse images of more pixels than this, a guard against decompression bombs; 0: no limit."),
@@ -128,6 +136,7 @@ class FileOptions:
     max_pixels: int  # 0: no limit
     quality: int | None
     alpha: AlphaMode | None  # None: by the kernel
+    linear: bool
 
 
 def _engine_options(border: str, cval: float, method: Method, threads: int | None, verbose: bool) -> EngineOptions:
@@ -166,6 +175,7 @@ def blur(
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
     quality: QualityOpt = None,
     alpha: AlphaOpt = None,
+    linear: LinearOpt = False,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -173,7 +183,7 @@ def blur(
     """Gaussian blur. Example: convcli blur photo.png --sigma 3 -o soft.png"""
     options = _engine_options(border, cval, method, threads, verbose)
     kernel = _option_kernel("sigma", named.gaussian, sigma)
-    _run(image, output, "blur", kernel, False, options, FileOptions(force, max_pixels, quality, alpha))
+    _run(image, output, "blur", kernel, False, options, FileOptions(force, max_pixels, quality, alpha, linear))
 
 
 @app.command()
@@ -189,6 +199,7 @@ def sharpen(
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
     quality: QualityOpt = None,
     alpha: AlphaOpt = None,
+    linear: LinearOpt = False,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -196,7 +207,7 @@ def sharpen(
     """Sharpen with a 3x3 Laplacian kernel. Example: convcli sharpen photo.png --amount 0.5"""
     options = _engine_options(border, cval, method, threads, verbose)
     kernel = _option_kernel("amount", named.sharpen, amount)
-    _run(image, output, "sharpen", kernel, False, options, FileOptions(force, max_pixels, quality, alpha))
+    _run(image, output, "sharpen", kernel, False, options, FileOptions(force, max_pixels, quality, alpha, linear))
 
 
 @app.command()
@@ -212,6 +223,7 @@ def sobel(
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
     quality: QualityOpt = None,
     alpha: AlphaOpt = None,
+    linear: LinearOpt = False,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -227,7 +239,7 @@ def sobel(
             )
 
     tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
-    _write(image, output, tag, transform, FileOptions(force, max_pixels, quality, alpha), stretch_to_max, "ignore")
+    _write(image, output, tag, transform, FileOptions(force, max_pixels, quality, alpha, linear), stretch_to_max, "ignore")
 
 
 @app.command()
@@ -268,6 +280,7 @@ def apply(
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
     quality: QualityOpt = None,
     alpha: AlphaOpt = None,
+    linear: LinearOpt = False,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -283,7 +296,7 @@ def apply(
         matrix = matrix / total
     tag = resolved.label + (".correlate" if correlate_ else "")
     value_mapping = _value_mapping(scale, offset, absolute, rescale)
-    _run(image, output, tag, matrix, correlate_, options, FileOptions(force, max_pixels, quality, alpha), value_mapping)
+    _run(image, output, tag, matrix, correlate_, options, FileOptions(force, max_pixels, quality, alpha, linear), value_mapping)
 
 
 def _option_kernel(option: str, make, value: float):
@@ -354,7 +367,7 @@ def _write(image, output, tag, transform, file_options: FileOptions, value_mappi
     written = filter_file(
         image, output, tag, transform, value_mapping=value_mapping, force=file_options.force, warn=_warn,
         max_pixels=file_options.max_pixels or None, quality=file_options.quality,
-        alpha=file_options.alpha.value if file_options.alpha else default_alpha,
+        alpha=file_options.alpha.value if file_options.alpha else default_alpha, linear=file_options.linear,
     )
     stderr.print(f"wrote {escape(str(written))}", style="dim")
 

@@ -726,3 +726,17 @@ def test_a_cmyk_profile_is_not_attached_to_the_rgb_result(tmp_path):
     ok(convcli("blur", "in.jpg", "-o", "out.png", cwd=tmp_path))
     with Image.open(tmp_path / "out.png") as result:
         assert result.mode == "RGB" and "icc_profile" not in result.info
+
+
+def test_linear_light_makes_a_blurred_black_white_edge_lighter(tmp_path):
+    image = np.zeros((5, 10), np.uint8)
+    image[:, 5:] = 255
+    source = save(image, tmp_path / "edge.png")
+    ok(convcli("apply", source, "-k", "0.5 0.5", "-o", "gamma.png", cwd=tmp_path))
+    ok(convcli("apply", source, "-k", "0.5 0.5", "--linear", "-o", "linear.png", cwd=tmp_path))
+    # Column 4 mixes black (4) and white (5) half and half: 128 in stored values, but half
+    # the light is sRGB 188.
+    assert pixels(tmp_path / "gamma.png")[2, 4] == 128
+    assert pixels(tmp_path / "linear.png")[2, 4] == 188
+    # Flat regions are unchanged by the round trip.
+    assert pixels(tmp_path / "linear.png")[2, 0] == 0 and pixels(tmp_path / "linear.png")[2, 9] == 255

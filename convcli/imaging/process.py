@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import ConvcliError
-from . import channels, files, mapping
+from . import channels, files, light, mapping
 from .alpha import filter_with_alpha
 
 Transform = Callable[[np.ndarray], np.ndarray]
@@ -28,12 +28,14 @@ def filter_file(
     max_pixels: int | None = files.DEFAULT_MAX_PIXELS,
     quality: int | None = None,
     alpha: str = "ignore",
+    linear: bool = False,
 ) -> Path:
     """Filter the colour channels of `source` with `transform` and write the result.
 
     `output` defaults to ``<stem>.<tag><suffix>`` beside the source. `alpha` says how an
     alpha channel is treated (see :func:`filter_with_alpha`; "ignore" carries it through
-    unchanged). The input file is never replaced unless `force` is set. Images over
+    unchanged); `linear` filters in linear light, decoding sRGB first and encoding after.
+    The input file is never replaced unless `force` is set. Images over
     `max_pixels` are refused (None: no limit); `quality` is for JPEG and WebP output.
     Returns the path written.
     """
@@ -52,10 +54,13 @@ def filter_file(
         warn(f"{destination}: {fmt} has no alpha channel; transparency dropped")
         planes.alpha = None
         planes.mode = planes.mode.removesuffix("A")
+    colour = light.to_linear(planes.colour, planes.max_value) if linear else planes.colour
     if planes.alpha is None:
-        filtered = transform(planes.colour)
+        filtered = transform(colour)
     else:
-        filtered, planes.alpha = filter_with_alpha(planes.colour, planes.alpha, planes.max_value, transform, alpha)
+        filtered, planes.alpha = filter_with_alpha(colour, planes.alpha, planes.max_value, transform, alpha)
+    if linear:
+        filtered = light.to_srgb(filtered, planes.max_value)
     if planes.mode == "I;16" and not files.holds_16_bit(fmt):
         warn(f"{destination}: {fmt} holds 8 bits per channel; 16-bit values scaled to 0..255")
         filtered *= 255 / 65535
