@@ -94,11 +94,15 @@ LinearOpt = Annotated[
 ]
 MaxPixelsOpt = Annotated[
     int,
-    typer.Option(min=0, help="Refuse images of more pixels than this, a guard against decompression bombs; 0: no limit."),
+    typer.Option(
+        min=0, help="Refuse images of more pixels than this, a guard against decompression bombs; 0: no limit."
+    ),
 ]
 QualityOpt = Annotated[
     Optional[int],
-    typer.Option(min=1, max=100, help="JPEG and WebP quality, 1-100. Default: 92 for JPEG, 80 for WebP.", show_default=False),
+    typer.Option(
+        min=1, max=100, help="JPEG and WebP quality, 1-100. Default: 92 for JPEG, 80 for WebP.", show_default=False
+    ),
 ]
 MethodOpt = Annotated[
     Method,
@@ -239,7 +243,8 @@ def sobel(
             )
 
     tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
-    _write(image, output, tag, transform, FileOptions(force, max_pixels, quality, alpha, linear), stretch_to_max, "ignore")
+    files = FileOptions(force, max_pixels, quality, alpha, linear)
+    _write(image, output, tag, transform, files, stretch_to_max, "ignore")
 
 
 @app.command()
@@ -296,7 +301,8 @@ def apply(
         matrix = matrix / total
     tag = resolved.label + (".correlate" if correlate_ else "")
     value_mapping = _value_mapping(scale, offset, absolute, rescale)
-    _run(image, output, tag, matrix, correlate_, options, FileOptions(force, max_pixels, quality, alpha, linear), value_mapping)
+    files = FileOptions(force, max_pixels, quality, alpha, linear)
+    _run(image, output, tag, matrix, correlate_, options, files, value_mapping)
 
 
 def _option_kernel(option: str, make, value: float):
@@ -323,7 +329,8 @@ def _value_mapping(scale: float, offset: float, absolute: bool, rescale: bool):
 
 
 def _run(
-    image, output, tag, kernel, as_correlation, options: EngineOptions, file_options: FileOptions, value_mapping=to_range
+    image, output, tag, kernel, as_correlation, options: EngineOptions, file_options: FileOptions,
+    value_mapping=to_range,
 ) -> None:
     _check_method(kernel, options)
     operation = correlate if as_correlation else convolve
@@ -336,7 +343,8 @@ def _run(
             )
 
     # A kernel without negative weights averages, and averaging must weigh colour by opacity.
-    _write(image, output, tag, transform, file_options, value_mapping, "premultiply" if (kernel >= 0).all() else "ignore")
+    default_alpha = "premultiply" if (kernel >= 0).all() else "ignore"
+    _write(image, output, tag, transform, file_options, value_mapping, default_alpha)
 
 
 @contextlib.contextmanager

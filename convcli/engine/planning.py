@@ -96,7 +96,8 @@ def make_plan(
     # separable plan) and two passes cheaper than the best plan so far.
     kh, kw = kernel.shape
     two_terms = 2 * _separable_taps(np.ones(kh), np.ones(kw), out_shape) + _outputs(out_shape)
-    if finite and rank1 is None and _tap_seconds(two_terms, 2 * (kh + kw), out_shape, threads, best.rows) < best.seconds:
+    lower_bound = _tap_seconds(two_terms, 2 * (kh + kw), out_shape, threads, best.rows)
+    if finite and rank1 is None and lower_bound < best.seconds:
         best = min(best, _lowrank(kernel, out_shape, dtype, threads), key=lambda p: p.seconds)
     return _serial_if_small(best)
 
@@ -203,4 +204,5 @@ def _fft(kernel, out_shape, dtype, threads) -> Plan:
         fourier.fft_seconds(tile, kernel.shape, plane, channels, dtype.itemsize)
         + _outputs(out_shape) * SECONDS_PER_OUTPUT
     )
-    return Plan("fft", f"tiles {tile[0]}x{tile[1]}", _on_threads(one_core, FFT_GAIN_PER_THREAD, used), used, rows, build)
+    seconds = _on_threads(one_core, FFT_GAIN_PER_THREAD, used)
+    return Plan("fft", f"tiles {tile[0]}x{tile[1]}", seconds, used, rows, build)
