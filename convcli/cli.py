@@ -319,6 +319,8 @@ def _value_mapping(scale: float, offset: float, absolute: bool, rescale: bool):
     --scale and --offset."""
     if absolute and rescale:
         raise UsageError("--abs and --rescale exclude each other; choose one")
+    if rescale and (scale != 1.0 or offset != 0.0):
+        raise UsageError("--scale and --offset have no effect with --rescale, which stretches min..max anyway")
     for name, value in (("--scale", scale), ("--offset", offset)):
         if not math.isfinite(value):
             raise UsageError(f"{name} must be a finite number, not {value}")

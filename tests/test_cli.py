@@ -608,7 +608,7 @@ def test_animations_and_multi_page_files_are_refused_not_cut_to_one_frame(tmp_pa
     frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=100)
     frames[0].save(tmp_path / "pages.tif", save_all=True, append_images=frames[1:])
     for name in ("anim.gif", "pages.tif"):
-        failed(convcli("blur", name, cwd=tmp_path), 1, name, "3 frames", "single images")
+        failed(convcli("blur", name, cwd=tmp_path), 1, name, "3 frames", "single images", f"'{name}[0]'")
     assert files_in(tmp_path) == {"anim.gif", "pages.tif"}
 
 
@@ -659,7 +659,12 @@ def test_apply_maps_signed_results_as_asked(options, edge, flat, step, tmp_path)
 
 @pytest.mark.parametrize(
     "options, fragment",
-    [(["--abs", "--rescale"], "exclude each other"), (["--scale", "0"], "--scale 0"), (["--offset", "nan"], "--offset")],
+    [
+        (["--abs", "--rescale"], "exclude each other"),
+        (["--scale", "0"], "--scale 0"),
+        (["--offset", "nan"], "--offset"),
+        (["--rescale", "--offset", "10"], "no effect with --rescale"),
+    ],
 )
 def test_apply_mapping_usage_errors(options, fragment, dot, tmp_path):
     failed(convcli("apply", dot, "-k", "emboss", *options, cwd=tmp_path), 2, fragment)
@@ -740,3 +745,38 @@ def test_linear_light_makes_a_blurred_black_white_edge_lighter(tmp_path):
     assert pixels(tmp_path / "linear.png")[2, 4] == 188
     # Flat regions are unchanged by the round trip.
     assert pixels(tmp_path / "linear.png")[2, 0] == 0 and pixels(tmp_path / "linear.png")[2, 9] == 255
+
+
+def test_fully_transparent_pixels_stay_black_with_every_method(tmp_path):
+    """Premultiplied, colour is divided by the filtered alpha: the FFT's rounding noise over
+    a near-zero alpha must not come out as colour."""
+    image = np.zeros((160, 160, 2), np.uint8)
+    image[60:100, 60:100] = (200, 255)
+    source = save(image, tmp_path / "la.png")
+    results = {}
+    for method in ("direct", "fft"):
+        ok(convcli("blur", source, "--sigma", "8", "--method", method, "-o", f"{method}.png", cwd=tmp_path))
+        results[method] = pixels(tmp_path / f"{method}.png").astype(int)
+        transparent = results[method][..., 1] == 0
+        assert transparent.sum() > 1000 and results[method][..., 0][transparent].max() == 0
+    assert np.abs(results["direct"] - results["fft"]).max() <= 1
+
+
+def test_rescale_leaves_a_flat_result_as_it_is(tmp_path):
+    source = save(np.full((5, 6), 100, np.uint8), tmp_path / "flat.png")
+    ok(convcli("apply", source, "-k", "emboss", "--rescale", "-o", "out.png", cwd=tmp_path))
+    assert pixels(tmp_path / "out.png").min() == pixels(tmp_path / "out.png").max() == 100
+
+
+def test_quality_on_a_lossless_format_warns(dot, tmp_path):
+    err = ok(convcli("blur", dot, "--quality", "50", "-o", "out.png", cwd=tmp_path))
+    assert "warning:" in err and "--quality applies to JPEG and WebP only" in err
+
+
+def test_high_quality_jpeg_keeps_full_resolution_colour(tmp_path):
+    from PIL import JpegImagePlugin
+
+    for quality, sampling in (("92", 0), ("75", 2)):  # 4:4:4 from 90 up, as ImageMagick; else 4:2:0
+        ok(convcli("blur", SAMPLES / "chelsea.png", "--quality", quality, "-o", f"q{quality}.jpg", cwd=tmp_path))
+        with Image.open(tmp_path / f"q{quality}.jpg") as result:
+            assert JpegImagePlugin.get_sampling(result) == sampling

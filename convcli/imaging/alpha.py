@@ -45,9 +45,10 @@ def filter_with_alpha(
     filtered = transform(np.concatenate([planes, opacity[..., np.newaxis]], axis=-1))
     colour_out, alpha_out = filtered[..., :-1], filtered[..., -1]
     if mode == "premultiply":
-        # Where the blurred alpha is zero there is no colour to recover: leave it black.
+        # Where the filtered alpha rounds to zero there is no colour to recover: leave it black
+        # (dividing the FFT's rounding noise by a near-zero alpha gave random colours there).
         weight = alpha_out / max_value
-        covered = weight > 0
+        covered = alpha_out >= 0.5
         colour_out = np.divide(colour_out, weight[..., np.newaxis], out=np.zeros_like(colour_out),
                                where=covered[..., np.newaxis])
     return (colour_out[..., 0] if grey else colour_out), to_range(alpha_out, max_value).astype(alpha.dtype)

@@ -43,7 +43,7 @@ def read_image(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image
             if frames > 1:
                 raise ConvcliError(
                     f"{path}: has {frames} frames or pages; convcli filters single images only "
-                    "(extract one first, e.g. with ImageMagick: magick in.gif[0] frame.png)"
+                    f"(extract one first, e.g. with ImageMagick: magick '{path.name}[0]' frame.png)"
                 )
             opened.load()
             return ImageOps.exif_transpose(opened)
@@ -184,6 +184,8 @@ def write_image_atomic(
             params = dict(info or {})
             if quality is not None and fmt in LOSSY_FORMATS:
                 params["quality"] = quality
+            if fmt == "JPEG" and quality >= 90:
+                params["subsampling"] = 0  # full-resolution colour at high quality, as ImageMagick does
             image.save(stream, format=fmt, **params)
         os.chmod(temp, _file_mode(target))
         os.replace(temp, target)

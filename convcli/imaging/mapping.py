@@ -34,16 +34,19 @@ def stretch_to_max(values: np.ndarray, max_value: int) -> np.ndarray:
 
 
 def rescale_to_range(values: np.ndarray, max_value: int) -> np.ndarray:
-    """Stretch linearly so the smallest value becomes 0 and the largest `max_value` (a flat
-    image becomes 0), then round as :func:`to_range` does. `values` is overwritten.
+    """Stretch linearly so the smallest value becomes 0 and the largest `max_value`, then
+    round as :func:`to_range` does. A flat result has nothing to stretch and is only clipped,
+    as ImageMagick's -auto-level leaves it. `values` is overwritten.
 
     >>> rescale_to_range(np.array([-2.0, 0.0, 2.0]), 255)
     array([  0, 128, 255], dtype=uint8)
+    >>> rescale_to_range(np.array([100.0, 100.0]), 255)
+    array([100, 100], dtype=uint8)
     """
     low = float(values.min()) if values.size else 0.0
     high = float(values.max()) if values.size else 0.0
-    values -= low
     if high > low:
+        values -= low
         values *= max_value / (high - low)
     return to_range(values, max_value)
 

@@ -45,6 +45,8 @@ def filter_file(
     fmt = files.output_format(destination)
     if destination.is_dir():
         raise ConvcliError(f"{destination}: is a directory; give an image file name")
+    if quality is not None and fmt not in files.LOSSY_FORMATS:
+        warn(f"{destination}: --quality applies to JPEG and WebP only; {fmt} is written as usual")
     if _same_file(source, destination) and not force:
         raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
     image = files.read_image(source, max_pixels)
