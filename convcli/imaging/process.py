@@ -35,9 +35,8 @@ def filter_file(
     `output` defaults to ``<stem>.<tag><suffix>`` beside the source. `alpha` says how an
     alpha channel is treated (see :func:`filter_with_alpha`; "ignore" carries it through
     unchanged); `linear` filters in linear light, decoding sRGB first and encoding after.
-    The input file is never replaced unless `force` is set. Images over
-    `max_pixels` are refused (None: no limit); `quality` is for JPEG and WebP output.
-    Returns the path written.
+    The input file is never replaced unless `force` is set. Images over `max_pixels` are
+    refused (None: no limit); `quality` is for JPEG and WebP output. Returns the path written.
     """
     if source.is_dir():
         raise ConvcliError(f"{source}: is a directory, not an image")
