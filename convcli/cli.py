@@ -366,7 +366,9 @@ def _timed(options: EngineOptions, shape, kernel, passes: int = 1):
 
 
 def _check_method(kernel, options: EngineOptions) -> None:
-    """Refuse a --method the kernel cannot take before any image is read."""
+    """Refuse a --method the kernel cannot take before any image is read (auto takes any)."""
+    if options.method == "auto":
+        return
     try:
         plan_for((1, 1), kernel, method=options.method)
     except ValueError as exc:
