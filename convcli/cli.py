@@ -19,7 +19,7 @@ from . import __version__
 from .engine import METHODS, available_cores, convolve, correlate, normalize_border, plan_for
 from .errors import ConvcliError, UsageError
 from .filters import sobel as sobel_filter
-from .imaging import DEFAULT_MAX_PIXELS, filter_file
+from .imaging import DEFAULT_MAX_PIXELS, DEPTHS, filter_file
 from .imaging.alpha import ALPHA_MODES
 from .imaging.mapping import abs_to_range, rescale_to_range, scaled, stretch_to_max, to_range
 from .kernels import named, resolve_kernel
@@ -49,7 +49,7 @@ Method = enum.Enum("Method", {name: name for name in METHODS}, type=str)
 ImageArg = Annotated[
     Path,
     typer.Argument(
-        help="Input image (PNG, JPEG, TIFF, BMP, WebP, ...).",
+        help="Input image (PNG, JPEG, TIFF, BMP, WebP, ...) or NumPy .npy array.",
         metavar="IMAGE",
         show_default=False,
         # convcli reads the file itself, so an unreadable one is a failure (exit 1), not a usage error.
@@ -60,7 +60,8 @@ OutputOpt = Annotated[
     Optional[Path],
     typer.Option(
         "--output", "-o",
-        help="Output file; its extension picks the format. Default: IMAGE.<filter>.<ext> beside the input.",
+        help="Output file; its extension picks the format (.npy: a NumPy array). "
+        "Default: IMAGE.<filter>.<ext> beside the input.",
         show_default=False,
     ),
 ]
@@ -90,6 +91,17 @@ LinearOpt = Annotated[
         "--linear",
         help="Filter in linear light: decode sRGB first, encode after, so a blurred edge between "
         "black and white is as bright as the light mixes (for photos; not for data or masks).",
+    ),
+]
+DepthChoice = enum.Enum("DepthChoice", {name: name for name in DEPTHS}, type=str)
+DepthOpt = Annotated[
+    Optional[DepthChoice],
+    typer.Option(
+        case_sensitive=False,
+        help="Output values: 8 or 16 bits per channel, or float (the filter's exact, signed numbers, in "
+        "the input's units; for .tif grey and .npy). Default: the input's where the format holds it, "
+        "float for .npy.",
+        show_default=False,
     ),
 ]
 MaxPixelsOpt = Annotated[
@@ -141,6 +153,7 @@ class FileOptions:
     quality: int | None
     alpha: AlphaMode | None  # None: by the kernel
     linear: bool
+    depth: DepthChoice | None  # None: the input's
 
 
 def _engine_options(border: str, cval: float, method: Method, threads: int | None, verbose: bool) -> EngineOptions:
@@ -180,6 +193,7 @@ def blur(
     quality: QualityOpt = None,
     alpha: AlphaOpt = None,
     linear: LinearOpt = False,
+    depth: DepthOpt = None,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -187,7 +201,7 @@ def blur(
     """Gaussian blur. Example: convcli blur photo.png --sigma 3 -o soft.png"""
     options = _engine_options(border, cval, method, threads, verbose)
     kernel = _option_kernel("sigma", named.gaussian, sigma)
-    _run(image, output, "blur", kernel, False, options, FileOptions(force, max_pixels, quality, alpha, linear))
+    _run(image, output, "blur", kernel, False, options, FileOptions(force, max_pixels, quality, alpha, linear, depth))
 
 
 @app.command()
@@ -204,6 +218,7 @@ def sharpen(
     quality: QualityOpt = None,
     alpha: AlphaOpt = None,
     linear: LinearOpt = False,
+    depth: DepthOpt = None,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -211,7 +226,7 @@ def sharpen(
     """Sharpen with a 3x3 Laplacian kernel. Example: convcli sharpen photo.png --amount 0.5"""
     options = _engine_options(border, cval, method, threads, verbose)
     kernel = _option_kernel("amount", named.sharpen, amount)
-    _run(image, output, "sharpen", kernel, False, options, FileOptions(force, max_pixels, quality, alpha, linear))
+    _run(image, output, "sharpen", kernel, False, options, FileOptions(force, max_pixels, quality, alpha, linear, depth))
 
 
 @app.command()
@@ -228,6 +243,7 @@ def sobel(
     quality: QualityOpt = None,
     alpha: AlphaOpt = None,
     linear: LinearOpt = False,
+    depth: DepthOpt = None,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -239,11 +255,11 @@ def sobel(
         with _timed(options, colour.shape, named.sobel_x(), passes=1 if axis is not Axis.both else 2):
             return sobel_filter(
                 colour, axis.value, border=options.border, cval=options.cval,
-                method=options.method, threads=options.threads,
+                method=options.method, threads=options.threads, dtype=colour.dtype,
             )
 
     tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
-    files = FileOptions(force, max_pixels, quality, alpha, linear)
+    files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
     _write(image, output, tag, transform, files, stretch_to_max, "ignore")
 
 
@@ -286,6 +302,7 @@ def apply(
     quality: QualityOpt = None,
     alpha: AlphaOpt = None,
     linear: LinearOpt = False,
+    depth: DepthOpt = None,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -301,7 +318,7 @@ def apply(
         matrix = matrix / total
     tag = resolved.label + (".correlate" if correlate_ else "")
     value_mapping = _value_mapping(scale, offset, absolute, rescale)
-    files = FileOptions(force, max_pixels, quality, alpha, linear)
+    files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
     _run(image, output, tag, matrix, correlate_, options, files, value_mapping)
 
 
@@ -341,7 +358,7 @@ def _run(
         with _timed(options, colour.shape, kernel):
             return operation(
                 colour, kernel, border=options.border, cval=options.cval,
-                method=options.method, threads=options.threads,
+                method=options.method, threads=options.threads, dtype=colour.dtype,
             )
 
     # A kernel without negative weights averages, and averaging must weigh colour by opacity.
@@ -380,6 +397,7 @@ def _write(image, output, tag, transform, file_options: FileOptions, value_mappi
         image, output, tag, transform, value_mapping=value_mapping, force=file_options.force, warn=_warn,
         max_pixels=file_options.max_pixels or None, quality=file_options.quality,
         alpha=file_options.alpha.value if file_options.alpha else default_alpha, linear=file_options.linear,
+        depth=file_options.depth.value if file_options.depth else None,
     )
     stderr.print(f"wrote {escape(str(written))}", style="dim")
 

@@ -1,5 +1,5 @@
 """The command line keeps what an image holds: frames, size limits, quality, alpha, metadata,
-light and the mapping of signed results."""
+light, bit depth, modes and the mapping of signed results."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
+from convcli.kernels import named
 from processes import SAMPLES, convcli, failed, files_in, ok, pixels, save
 
 
@@ -181,3 +182,187 @@ def test_high_quality_jpeg_keeps_full_resolution_colour(tmp_path):
         with Image.open(tmp_path / f"q{quality}.jpg") as result:
             assert JpegImagePlugin.get_sampling(result) == sampling
 
+
+# --- modes and bit depths -------------------------------------------------------------------
+
+SOBEL_X = named.sobel_x()
+
+
+def test_float_tiff_in_gives_float_tiff_out_with_signed_values(tmp_path):
+    data = np.random.default_rng(1).normal(0, 1000, (12, 15)).astype(np.float32)
+    Image.fromarray(data).save(tmp_path / "data.tif")
+    ok(convcli("apply", "data.tif", "-k", "sobel-x", cwd=tmp_path))
+    with Image.open(tmp_path / "data.sobel-x.tif") as result:
+        assert result.mode == "F"
+        got = np.asarray(result)
+    want = ndimage.convolve(data.astype(np.float64), SOBEL_X, mode="reflect")
+    assert got.min() < -1000  # signed and unclipped
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-2)
+
+
+def test_32_bit_integer_tiff_keeps_values_past_16_and_24_bits(tmp_path):
+    data = np.array([[-70000, 0, 5], [2**31 - 1, 16_777_217, -(2**31)]], np.int32)
+    Image.fromarray(data).save(tmp_path / "counts.tif")
+    ok(convcli("apply", "counts.tif", "-k", "identity", cwd=tmp_path))
+    with Image.open(tmp_path / "counts.identity.tif") as result:
+        assert result.mode == "I"
+        np.testing.assert_array_equal(np.asarray(result), data)  # 16,777,217 needs more than float32
+
+
+def test_depth_float_keeps_the_exact_signed_values_in_tiff_and_npy(step, tmp_path):
+    original = pixels(step).astype(np.float64)
+    want = ndimage.convolve(original, SOBEL_X, mode="reflect")
+    assert want.max() > 255
+    ok(convcli("apply", step, "-k", "sobel-x", "--depth", "float", "-o", "gx.tif", cwd=tmp_path))
+    with Image.open(tmp_path / "gx.tif") as result:
+        assert result.mode == "F"
+        np.testing.assert_array_equal(np.asarray(result), want)
+    flipped = ndimage.correlate(original, SOBEL_X, mode="reflect")
+    assert flipped.min() < 0
+    ok(convcli("apply", step, "-k", "sobel-x", "--correlate", "--depth", "float", "-o", "c.tif", cwd=tmp_path))
+    np.testing.assert_array_equal(pixels(tmp_path / "c.tif"), flipped)
+    ok(convcli("apply", step, "-k", "sobel-x", "-o", "gx.npy", cwd=tmp_path))  # .npy: float by default
+    array = np.load(tmp_path / "gx.npy")
+    assert array.dtype == np.float32
+    np.testing.assert_array_equal(array, want)
+    ok(convcli("apply", step, "-k", "sobel-x", "--depth", "8", "-o", "gx8.npy", cwd=tmp_path))
+    assert np.load(tmp_path / "gx8.npy").dtype == np.uint8
+    np.testing.assert_array_equal(np.load(tmp_path / "gx8.npy"), np.clip(want, 0, 255))
+
+
+def test_depth_16_keeps_what_8_bits_would_round_away(tmp_path):
+    image = np.tile(np.array([[10, 11]], np.uint8), (3, 2))
+    source = save(image, tmp_path / "fine.png")
+    ok(convcli("apply", source, "-k", "0.5 0.5", "--depth", "16", "-o", "out.png", cwd=tmp_path))
+    with Image.open(tmp_path / "out.png") as result:
+        assert result.mode.startswith("I;16") or result.mode == "I"
+        values = np.asarray(result)
+    # (10 + 11) / 2 = 10.5 in 8-bit units is 2698.5 in 16-bit units (rounded to even), where an
+    # 8-bit result would have been 10 or 11. The last column averages 11 with its reflection.
+    assert values[:, :3].ravel().tolist() == [2698] * 9 and values[:, 3].tolist() == [11 * 257] * 3
+
+
+def test_depth_8_scales_16_bit_values_down(tmp_path):
+    source = save(np.array([[0, 257 * 100, 65535]], np.uint16), tmp_path / "deep.png")
+    ok(convcli("apply", source, "-k", "identity", "--depth", "8", "-o", "out.png", cwd=tmp_path))
+    with Image.open(tmp_path / "out.png") as result:
+        assert result.mode == "L" and np.asarray(result).tolist() == [[0, 100, 255]]
+
+
+@pytest.mark.parametrize(
+    "image, output, fragments",
+    [
+        ("grey", "out.png", ("PNG cannot hold float grey", "--depth float", ".npy", ".tif")),
+        ("colour", "out.png", ("PNG cannot hold 16-bit RGB", ".npy")),
+        ("colour", "out.tif", ("TIFF cannot hold float RGB", ".npy")),
+        ("grey", "out.jpg", ("JPEG cannot hold 16-bit grey",)),
+    ],
+)
+def test_a_depth_the_format_cannot_hold_is_a_usage_error(image, output, fragments, tmp_path):
+    array = np.zeros((4, 5), np.uint8) if image == "grey" else np.zeros((4, 5, 3), np.uint8)
+    source = save(array, tmp_path / "in.png")
+    depth = "float" if "float" in fragments[0] else "16"
+    failed(convcli("blur", source, "--depth", depth, "-o", output, cwd=tmp_path), 2, output, *fragments)
+    assert files_in(tmp_path) == {"in.png"}
+
+
+def test_float_into_an_8_bit_format_is_clipped_with_a_warning(tmp_path):
+    Image.fromarray(np.array([[-5.0, 100.4, 300.0]], np.float32)).save(tmp_path / "data.tif")
+    err = ok(convcli("apply", "data.tif", "-k", "identity", "-o", "view.png", cwd=tmp_path))
+    assert "PNG holds no float values; they are rounded and clipped to 0..255" in err
+    assert pixels(tmp_path / "view.png").tolist() == [[0, 100, 255]]
+
+
+def test_npy_in_and_out_round_trip_exactly(tmp_path):
+    data = np.random.default_rng(2).normal(0, 1, (6, 7)).astype(np.float64)
+    np.save(tmp_path / "field.npy", data)
+    ok(convcli("apply", "field.npy", "-k", "identity", cwd=tmp_path))
+    back = np.load(tmp_path / "field.identity.npy")
+    assert back.dtype == np.float64  # float64 data is filtered and written in float64
+    np.testing.assert_array_equal(back, data)
+    rgba = np.random.default_rng(3).integers(0, 256, (5, 6, 4), dtype=np.uint8)
+    np.save(tmp_path / "rgba.npy", rgba)
+    ok(convcli("apply", "rgba.npy", "-k", "shift", "-o", "moved.png", cwd=tmp_path))
+    moved = pixels(tmp_path / "moved.png")
+    assert moved.shape == (5, 6, 4) and np.array_equal(moved[:, 1:], rgba[:, :-1])
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (b"", "not a NumPy .npy array"),
+        (b"\x93NUMPY garbage", "not a NumPy .npy array"),
+        ("pickle", "not a NumPy .npy array"),
+        ("complex", "arrays of complex128 are not supported"),
+        ("cube", "is not an image"),
+    ],
+)
+def test_bad_npy_files_are_clear_errors(content, fragment, tmp_path):
+    path = tmp_path / "bad.npy"
+    if content == "pickle":
+        np.save(path, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    elif content == "complex":
+        np.save(path, np.zeros((3, 3), complex))
+    elif content == "cube":
+        np.save(path, np.zeros((3, 3, 3, 3)))
+    else:
+        path.write_bytes(content)
+    failed(convcli("blur", path, cwd=tmp_path), 1, "bad.npy", fragment)
+    assert files_in(tmp_path) == {"bad.npy"}
+
+
+def test_bilevel_images_stay_bilevel_when_the_result_is_black_and_white(tmp_path):
+    bits = np.zeros((6, 8), bool)
+    bits[2:4, 3:5] = True
+    Image.fromarray(bits).save(tmp_path / "bits.png")
+    ok(convcli("apply", "bits.png", "-k", "shift", cwd=tmp_path))
+    with Image.open(tmp_path / "bits.shift.png") as result:
+        assert result.mode == "1"
+        assert np.array_equal(np.asarray(result)[:, 1:], bits[:, :-1])
+    ok(convcli("blur", "bits.png", "--sigma", "1", cwd=tmp_path))
+    with Image.open(tmp_path / "bits.blur.png") as result:
+        assert result.mode == "L" and 0 < np.asarray(result)[1, 3] < 255  # grey shades need grey
+
+
+@pytest.mark.parametrize("transparent", [False, True])
+def test_palette_images_stay_palette_images_while_their_colours_fit(transparent, tmp_path):
+    indices = np.random.default_rng(4).integers(0, 3, (30, 40), dtype=np.uint8)
+    palette = Image.frombytes("P", (40, 30), indices.tobytes())
+    palette.putpalette([255, 0, 0, 0, 255, 0, 0, 0, 255])
+    if transparent:
+        palette.info["transparency"] = bytes([255, 100, 0])
+    palette.save(tmp_path / "pal.png")
+    shown = np.asarray(palette.convert("RGBA"))
+    # --alpha separate: premultiplying would blacken the colour under fully transparent pixels.
+    ok(convcli("apply", "pal.png", "-k", "shift", "--border", "wrap", "--alpha", "separate", cwd=tmp_path))
+    with Image.open(tmp_path / "pal.shift.png") as result:
+        assert result.mode == "P"
+        assert np.array_equal(np.asarray(result.convert("RGBA")), np.roll(shown, 1, axis=1))
+    ok(convcli("blur", "pal.png", cwd=tmp_path))
+    with Image.open(tmp_path / "pal.blur.png") as result:
+        assert result.mode == ("RGBA" if transparent else "RGB")  # a blur's thousands of shades
+
+
+def test_cmyk_is_filtered_as_inks_and_stays_cmyk_with_its_profile(tmp_path):
+    inks = np.zeros((6, 8, 4), np.uint8)
+    inks[:, 4:] = (10, 200, 30, 90)
+    Image.frombytes("CMYK", (8, 6), inks.tobytes()).save(tmp_path / "print.tif", icc_profile=b"a CMYK profile")
+    ok(convcli("apply", "print.tif", "-k", "0.5 0.5", "-o", "out.tif", cwd=tmp_path))
+    with Image.open(tmp_path / "out.tif") as result:
+        assert result.mode == "CMYK" and result.info.get("icc_profile") == b"a CMYK profile"
+        got = np.asarray(result).astype(float)
+    want = np.rint(ndimage.convolve(inks.astype(float), np.array([[0.5, 0.5]])[..., np.newaxis], mode="reflect"))
+    np.testing.assert_array_equal(got, want)
+
+
+def test_cmyk_into_a_format_without_cmyk_becomes_rgb_with_a_warning(tmp_path):
+    Image.new("CMYK", (4, 3), (0, 255, 0, 0)).save(tmp_path / "print.jpg")
+    err = ok(convcli("blur", "print.jpg", "-o", "out.png", cwd=tmp_path))
+    assert "PNG has no CMYK; converted to RGB" in err
+    with Image.open(tmp_path / "out.png") as result:
+        assert result.mode == "RGB"
+
+
+def test_linear_light_refuses_cmyk(tmp_path):
+    Image.new("CMYK", (4, 3)).save(tmp_path / "print.tif")
+    failed(convcli("blur", "print.tif", "--linear", cwd=tmp_path), 1, "print.tif", "CMYK", "not sRGB")

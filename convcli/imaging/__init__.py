@@ -1,7 +1,8 @@
-"""The image pipeline: Pillow I/O, channels and alpha, and mapping values back to pixels."""
+"""The image pipeline: Pillow and NumPy I/O, channels and alpha, bit depths, mapping values to pixels."""
 
+from .depth import CHOICES as DEPTHS
 from .files import DEFAULT_MAX_PIXELS
 from .mapping import stretch_to_max, to_range
 from .process import filter_file
 
-__all__ = ["DEFAULT_MAX_PIXELS", "filter_file", "stretch_to_max", "to_range"]
+__all__ = ["DEFAULT_MAX_PIXELS", "DEPTHS", "filter_file", "stretch_to_max", "to_range"]

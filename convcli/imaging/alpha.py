@@ -6,16 +6,14 @@ from typing import Callable
 
 import numpy as np
 
-from .mapping import to_range
-
 ALPHA_MODES = ("premultiply", "separate", "ignore")
 
 
 def filter_with_alpha(
-    colour: np.ndarray, alpha: np.ndarray, max_value: int, transform: Callable[[np.ndarray], np.ndarray], mode: str
+    colour: np.ndarray, alpha: np.ndarray, white: float, transform: Callable[[np.ndarray], np.ndarray], mode: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Filter `colour` ((H, W) or (H, W, C) float) and its `alpha` ((H, W) integers up to
-    `max_value`) with `transform`, which filters channels independently.
+    """Filter `colour` ((H, W) or (H, W, C) float) and its `alpha` ((H, W) float, opaque at
+    `white`) with `transform`, which filters channels independently.
 
     - "premultiply": colour is weighted by opacity, colour and alpha are filtered together,
       and colour is divided by the filtered alpha: what libvips and ImageMagick do, so that
@@ -23,10 +21,10 @@ def filter_with_alpha(
     - "separate": colour and alpha are filtered each as they are.
     - "ignore": only colour is filtered; alpha is returned unchanged.
 
-    Returns the filtered colour (float) and alpha (integers, rounded and clipped).
+    Returns the filtered colour and alpha, both float.
 
     >>> colour = np.array([[0.0, 200.0, 200.0]])
-    >>> alpha = np.array([[0, 255, 255]], np.uint8)
+    >>> alpha = np.array([[0.0, 255.0, 255.0]])
     >>> blur = lambda planes: (planes + np.roll(planes, 1, axis=1)) / 2
     >>> filter_with_alpha(colour, alpha, 255, blur, "premultiply")[0].round(1)
     array([[200., 200., 200.]])
@@ -39,16 +37,15 @@ def filter_with_alpha(
         return transform(colour), alpha
     grey = colour.ndim == 2
     planes = colour[..., np.newaxis] if grey else colour
-    opacity = alpha.astype(np.float32)
     if mode == "premultiply":
-        planes = planes * (opacity / max_value)[..., np.newaxis]
-    filtered = transform(np.concatenate([planes, opacity[..., np.newaxis]], axis=-1))
+        planes = planes * (alpha / white)[..., np.newaxis]
+    filtered = transform(np.concatenate([planes, alpha[..., np.newaxis]], axis=-1))
     colour_out, alpha_out = filtered[..., :-1], filtered[..., -1]
     if mode == "premultiply":
-        # Where the filtered alpha rounds to zero there is no colour to recover: leave it black
+        # Below half an 8-bit step of opacity there is no colour to recover: leave it black
         # (dividing the FFT's rounding noise by a near-zero alpha gave random colours there).
-        weight = alpha_out / max_value
-        covered = alpha_out >= 0.5
+        weight = alpha_out / white
+        covered = alpha_out >= white / 510
         colour_out = np.divide(colour_out, weight[..., np.newaxis], out=np.zeros_like(colour_out),
                                where=covered[..., np.newaxis])
-    return (colour_out[..., 0] if grey else colour_out), to_range(alpha_out, max_value).astype(alpha.dtype)
+    return (colour_out[..., 0] if grey else colour_out), alpha_out

@@ -1,55 +1,142 @@
-"""Pillow images to NumPy planes and back: colour channels, alpha, and bit depth."""
+"""Images and arrays to float planes and back: colour bands, alpha, bit depth, palettes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from PIL import Image
 
 from ..errors import ConvcliError
+from .depth import EIGHT, INT32, SIXTEEN, Depth, floating, of_dtype
 
-# The modes convcli filters, with the largest value of each; others are converted on load.
-MAX_VALUE = {"L": 255, "LA": 255, "RGB": 255, "RGBA": 255, "I;16": 65535}
-_CONVERTED = {"1": "L", "CMYK": "RGB", "YCbCr": "RGB", "LAB": "RGB", "HSV": "RGB", "PA": "RGBA"}
+# Modes read as another: a palette or bilevel image is filtered in the colours it shows, and
+# colour spaces convcli has no filters for are converted to RGB.
+_READ_AS = {"1": "L", "P": "RGB", "PA": "RGBA", "La": "LA", "RGBa": "RGBA", "RGBX": "RGB",
+            "YCbCr": "RGB", "LAB": "RGB", "HSV": "RGB"}
+# One-band modes of more than 8 bits; "I;16B" and the like differ only in byte order.
+_GREY_DEPTHS = {"I;16": SIXTEEN, "I": INT32, "F": floating()}
+_BANDS = {"L": "L", "LA": "L", "RGB": "RGB", "RGBA": "RGB", "CMYK": "CMYK"}
 
 
 @dataclass
 class Planes:
-    """An image as float32 colour planes, (H, W) or (H, W, C), and its untouched alpha plane."""
+    """An image as float colour planes, (H, W) or (H, W, C), and its alpha plane (or None), in
+    the units of `depth` and of its compute type (float32, or float64 for 32-bit and float64 data). `bands` is L, RGB or CMYK; `source_mode` the Pillow mode
+    the file had ("array" for .npy), which a palette or bilevel output can return to."""
 
     colour: np.ndarray
     alpha: np.ndarray | None
-    mode: str
-
-    @property
-    def max_value(self) -> int:
-        return MAX_VALUE[self.mode]
+    bands: str
+    depth: Depth
+    source_mode: str
 
 
-def split(image: Image.Image, source: str) -> Planes:
-    """Split `image` into colour and alpha; palette images become RGB(A), 16-bit stays 16-bit."""
-    if image.mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    elif image.mode in _CONVERTED:
-        image = image.convert(_CONVERTED[image.mode])
-    # I;16, I;16B and I;16L differ only in byte order, which numpy reads for us.
-    mode = "I;16" if image.mode.startswith("I;16") else image.mode
-    if mode not in MAX_VALUE:
-        raise ConvcliError(f"{source}: image mode {mode} is not supported (8-bit L/LA/RGB/RGBA or 16-bit grey)")
+def from_image(image: Image.Image, source: str) -> Planes:
+    """Split a Pillow image into planes. Palette images become RGB(A), bilevel images grey;
+    16-bit, 32-bit integer and float grey keep their depth; CMYK keeps its four inks."""
+    mode = image.mode
+    if mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    elif mode in _READ_AS:
+        image = image.convert(_READ_AS[mode])
+    grey_depth = _GREY_DEPTHS.get("I;16" if image.mode.startswith("I;16") else image.mode)
+    if grey_depth is None and image.mode not in _BANDS:
+        raise ConvcliError(f"{source}: image mode {image.mode} is not supported")
     pixels = np.asarray(image)
+    if grey_depth is not None:
+        return Planes(pixels.astype(grey_depth.compute), None, "L", grey_depth, mode)
+    return _split_alpha(pixels, image.mode.endswith("A"), _BANDS[image.mode], EIGHT, mode)
+
+
+def from_array(array: np.ndarray, source: str) -> Planes:
+    """Planes of a NumPy array: (H, W) grey, or (H, W, C) with C = 1 grey, 2 grey and alpha,
+    3 RGB, 4 RGBA, alpha last. uint8, uint16, signed integers up to 32 bits and floats."""
+    depth = of_dtype(array.dtype)
+    if depth is None:
+        raise ConvcliError(
+            f"{source}: arrays of {array.dtype} are not supported (uint8, uint16, int8-int32 or float)"
+        )
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim == 2:
+        return Planes(array.astype(depth.compute), None, "L", depth, "array")
+    if array.ndim != 3 or not 2 <= array.shape[2] <= 4:
+        raise ConvcliError(f"{source}: an array of shape {array.shape} is not an image "
+                           "((H, W), or (H, W, C) with 1 to 4 channels)")
+    channels = array.shape[2]
+    return _split_alpha(array, channels in (2, 4), "L" if channels == 2 else "RGB", depth, "array")
+
+
+def _split_alpha(pixels: np.ndarray, has_alpha: bool, bands: str, depth: Depth, mode: str) -> Planes:
     alpha = None
-    if mode in ("LA", "RGBA"):
-        pixels, alpha = pixels[..., :-1], pixels[..., -1].copy()
-        if mode == "LA":
-            pixels = pixels[..., 0]
-    return Planes(pixels.astype(np.float32), alpha, mode)
+    if has_alpha:
+        pixels, alpha = pixels[..., :-1], pixels[..., -1].astype(depth.compute)
+    if bands == "L" and pixels.ndim == 3:
+        pixels = pixels[..., 0]
+    return Planes(pixels.astype(depth.compute), alpha, bands, depth, mode)
 
 
-def merge(colour: np.ndarray, planes: Planes) -> Image.Image:
-    """Rebuild an image of `planes.mode` from integer colour values and the original alpha."""
-    if planes.alpha is not None:
-        if colour.ndim == 2:
-            colour = colour[..., np.newaxis]
-        colour = np.concatenate([colour, planes.alpha[..., np.newaxis]], axis=-1)
-    return Image.fromarray(colour)
+def pillow_mode(bands: str, has_alpha: bool, depth: Depth) -> str | None:
+    """The Pillow mode that holds these planes, or None where Pillow has none (16-bit colour,
+    grey and alpha over 8 bits, CMYK with alpha).
+
+    >>> pillow_mode("RGB", True, EIGHT), pillow_mode("L", False, SIXTEEN), pillow_mode("RGB", False, SIXTEEN)
+    ('RGBA', 'I;16', None)
+    """
+    if depth is EIGHT:
+        return None if bands == "CMYK" and has_alpha else bands + ("A" if has_alpha else "")
+    if bands == "L" and not has_alpha:
+        return {"16": "I;16", "32": "I", "float": "F"}[depth.name]
+    return None
+
+
+def stack(colour: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """Colour values and alpha in one array, alpha last, as Pillow and .npy files hold them."""
+    if alpha is None:
+        return colour
+    if colour.ndim == 2:
+        colour = colour[..., np.newaxis]
+    return np.concatenate([colour, alpha[..., np.newaxis].astype(colour.dtype)], axis=-1)
+
+
+def to_image(pixels: np.ndarray, mode: str) -> Image.Image:
+    """A Pillow image of `mode` from values of its dtype (see :func:`pillow_mode`)."""
+    if mode == "CMYK":
+        return Image.frombytes("CMYK", (pixels.shape[1], pixels.shape[0]), pixels.tobytes())
+    return Image.fromarray(pixels)
+
+
+def recode(image: Image.Image, source_mode: str, holds: Callable[[str], bool]) -> Image.Image:
+    """Return a filtered bilevel or palette image to its own mode where nothing is lost: the
+    result still has only black and white, or at most 256 colours, and the format `holds` it
+    (as ImageMagick keeps a palette PNG a palette PNG when the colours fit). A blur's new
+    shades keep the image grey or truecolour."""
+    if source_mode == "1" and image.mode == "L" and holds("1"):
+        values = np.asarray(image)
+        if np.isin(values, (0, 255)).all():
+            return image.point(lambda v: v // 255, mode="1")
+    if source_mode in ("P", "PA") and image.mode in ("RGB", "RGBA"):
+        palette = _palette_image(image)
+        if palette is not None and holds("P+transparency" if "transparency" in palette.info else "P"):
+            return palette
+    return image
+
+
+def _palette_image(image: Image.Image) -> Image.Image | None:
+    pixels = np.asarray(image)
+    height, width, channels = pixels.shape
+    # One 32-bit key a pixel makes finding the distinct colours a 1-D unique.
+    key = np.zeros((height, width), np.uint32)
+    for band in range(channels):
+        key |= pixels[..., band].astype(np.uint32) << (8 * band)
+    colours, index = np.unique(key.ravel(), return_inverse=True)
+    if len(colours) > 256:
+        return None
+    table = ((colours[:, np.newaxis] >> (8 * np.arange(channels, dtype=np.uint32))) & 255).astype(np.uint8)
+    palette = Image.frombytes("P", (width, height), index.astype(np.uint8).tobytes())
+    palette.putpalette(table[:, :3].tobytes())
+    if channels == 4 and (table[:, 3] < 255).any():
+        palette.info["transparency"] = table[:, 3].tobytes()
+    return palette

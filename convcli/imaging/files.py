@@ -60,7 +60,7 @@ def read_image(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image
 
 
 # Modes convcli converts to RGB on load: their ICC profile describes another colour space.
-_OTHER_COLOUR_SPACES = ("CMYK", "LAB", "YCbCr", "HSV")
+_OTHER_COLOUR_SPACES = ("LAB", "YCbCr", "HSV")
 
 
 def metadata(image: Image.Image) -> dict:
@@ -94,15 +94,47 @@ def _pillow_limit_off():
         Image.MAX_IMAGE_PIXELS = saved
 
 
+# .npy files are read and written with NumPy; the name stands beside Pillow's format names.
+NPY = "NPY"
+
+
+def is_array_file(path: Path) -> bool:
+    return path.suffix.lower() == ".npy"
+
+
+def read_array(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Load a .npy file (no pickled objects), refusing one over `max_pixels` before reading it."""
+    try:
+        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+        if not isinstance(mapped, np.ndarray):
+            raise ValueError("not a single array")
+        pixels = mapped.shape[0] * mapped.shape[1] if mapped.ndim >= 2 else mapped.size
+        if max_pixels is not None and pixels > max_pixels:
+            raise ConvcliError(
+                f"{path}: {pixels:,} pixels, over the limit of {max_pixels:,}; raise it with --max-pixels"
+            )
+        return np.array(mapped)
+    except FileNotFoundError:
+        raise ConvcliError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ConvcliError(f"{path}: is a directory, not an image") from None
+    except PermissionError:
+        raise ConvcliError(f"{path}: permission denied") from None
+    except (OSError, ValueError, EOFError) as exc:
+        raise ConvcliError(f"{path}: not a NumPy .npy array ({exc})") from None
+
+
 def output_format(path: Path) -> str:
-    """The Pillow format that writes `path`, chosen by its extension."""
+    """The format that writes `path`, chosen by its extension: Pillow's name, or NPY."""
+    if is_array_file(path):
+        return NPY
     Image.init()
     fmt = Image.registered_extensions().get(path.suffix.lower())
     if fmt is None or fmt not in Image.SAVE:
         what = f"extension {path.suffix!r}" if path.suffix else "no extension"
         raise UsageError(
             f"{path}: {what} names no image format convcli can write "
-            "(use .png, .jpg, .tif, .bmp, .webp or another format Pillow writes)"
+            "(use .png, .jpg, .tif, .bmp, .webp, .npy or another format Pillow writes)"
         )
     return fmt
 
@@ -112,51 +144,68 @@ def default_output_path(source: Path, tag: str) -> Path:
     extension names no format Pillow writes (`scan`, `scan.v2`, `icon.xpm`) gets `.png`
     appended: `scan.v2.<tag>.png`."""
     Image.init()
-    if Image.registered_extensions().get(source.suffix.lower()) in Image.SAVE:
+    if is_array_file(source) or Image.registered_extensions().get(source.suffix.lower()) in Image.SAVE:
         return source.with_name(f"{source.stem}.{tag}{source.suffix}")
     return source.with_name(f"{source.name}.{tag}.png")
 
 
-def holds_alpha(fmt: str) -> bool:
-    """Whether Pillow writes an alpha channel in `fmt` and reads it back unchanged.
+def holds(fmt: str, mode: str) -> bool:
+    """Whether `fmt` holds images of Pillow `mode` ("P+transparency": a palette with
+    per-colour opacity) and reads them back unchanged. NPY holds any array.
 
-    >>> holds_alpha("PNG"), holds_alpha("JPEG"), holds_alpha("BMP")
-    (True, False, False)
+    >>> holds("PNG", "LA"), holds("JPEG", "LA"), holds("PNG", "I;16"), holds("WEBP", "I;16")
+    (True, False, True, False)
+    >>> holds("TIFF", "F"), holds("PNG", "F"), holds("JPEG", "CMYK"), holds("PNG", "CMYK")
+    (True, False, True, False)
     """
-    return _round_trips(fmt, "LA")
+    return fmt == NPY or _round_trips(fmt, mode)
 
 
-def holds_16_bit(fmt: str) -> bool:
-    """Whether Pillow writes 16-bit grey in `fmt` and reads the same values back.
-
-    >>> holds_16_bit("PNG"), holds_16_bit("TIFF"), holds_16_bit("WEBP")
-    (True, True, False)
-    """
-    return _round_trips(fmt, "I;16")
-
-
-_SAMPLES = {
-    "LA": np.array([[[10, 7], [200, 255], [3, 128]]], np.uint8),
-    "I;16": np.array([[0, 1000, 65535]], np.uint16),
-}
+def _sample(mode: str) -> Image.Image:
+    if mode == "LA":
+        return Image.fromarray(np.array([[[10, 7], [200, 255], [3, 128]]], np.uint8))
+    if mode in ("I;16", "I", "F"):
+        values = {"I;16": [0, 1000, 65535], "I": [-5, 0, 70000], "F": [-1.5, 0.25, 1e6]}[mode]
+        return Image.fromarray(np.array([values], {"I;16": np.uint16, "I": np.int32, "F": np.float32}[mode]))
+    if mode == "CMYK":
+        # Flat blocks, which JPEG reproduces exactly: a lossy format must not fail for its losses.
+        inks = np.repeat(np.array([[[0, 10, 200, 255], [255, 0, 3, 128]]], np.uint8), 8, axis=1)
+        return Image.frombytes("CMYK", (16, 8), np.repeat(inks, 8, axis=0).tobytes())
+    if mode == "1":
+        return Image.fromarray(np.array([[0, 255, 255, 0]], np.uint8)).point(lambda v: v // 255, mode="1")
+    palette = Image.frombytes("P", (3, 1), bytes([0, 1, 2]))
+    palette.putpalette(bytes([0, 0, 0, 255, 0, 0, 0, 255, 0]))
+    if mode == "P+transparency":
+        palette.info["transparency"] = bytes([0, 128, 255])
+    return palette
 
 
 @functools.lru_cache(maxsize=None)
 def _round_trips(fmt: str, mode: str) -> bool:
     # Pillow's format plug-ins say nothing reliable about what they keep: some refuse a
-    # mode, others silently clip 16-bit to 8 or drop alpha. Writing a tiny sample and
-    # reading it back is the only honest test.
-    sample = _SAMPLES[mode]
+    # mode, others silently clip 16-bit to 8, drop alpha or flatten a palette. Writing a tiny
+    # sample and reading it back is the only honest test.
+    sample = _sample(mode)
     buffer = io.BytesIO()
     try:
-        Image.fromarray(sample).save(buffer, format=fmt)
+        sample.save(buffer, format=fmt)
         buffer.seek(0)
         with Image.open(buffer) as back:
             if mode == "LA":
-                return "A" in back.getbands() and np.array_equal(back.getchannel("A"), sample[..., 1])
-            return np.array_equal(np.asarray(back), sample)
+                return "A" in back.getbands() and np.array_equal(back.getchannel("A"), np.asarray(sample)[..., 1])
+            if mode.startswith("P"):
+                return back.mode == "P" and np.array_equal(np.asarray(back.convert("RGBA")),
+                                                           np.asarray(sample.convert("RGBA")))
+            if back.mode != sample.mode and not (mode == "I;16" and back.mode == "I"):
+                return False
+            return np.array_equal(np.asarray(back), np.asarray(sample))
     except Exception:  # any failure to write or read back means the format cannot hold it
         return False
+
+
+def write_array_atomic(array: np.ndarray, path: Path) -> None:
+    """Write `array` as a .npy file, atomically as :func:`write_image_atomic` does."""
+    _write_atomic(path, "NPY", lambda stream: np.save(stream, array, allow_pickle=False))
 
 
 def write_image_atomic(
@@ -166,6 +215,17 @@ def write_image_atomic(
     existing file is either untouched or wholly replaced. `quality` (1-100) applies to the
     lossy formats, JPEG and WebP; JPEG's default is 92. `info` is :func:`metadata`'s, written
     where the format has room for it (Pillow's writers pass over what they cannot hold)."""
+    if quality is None and fmt == "JPEG":
+        quality = JPEG_QUALITY
+    params = dict(info or {})
+    if quality is not None and fmt in LOSSY_FORMATS:
+        params["quality"] = quality
+    if fmt == "JPEG" and quality >= 90:
+        params["subsampling"] = 0  # full-resolution colour at high quality, as ImageMagick does
+    _write_atomic(path, fmt, lambda stream: image.save(stream, format=fmt, **params))
+
+
+def _write_atomic(path: Path, fmt: str, write) -> None:
     # Write through a symbolic link, as `>` would, rather than replace the link itself.
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     directory = target.parent
@@ -179,14 +239,7 @@ def write_image_atomic(
         raise ConvcliError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as stream:
-            if quality is None and fmt == "JPEG":
-                quality = JPEG_QUALITY
-            params = dict(info or {})
-            if quality is not None and fmt in LOSSY_FORMATS:
-                params["quality"] = quality
-            if fmt == "JPEG" and quality >= 90:
-                params["subsampling"] = 0  # full-resolution colour at high quality, as ImageMagick does
-            image.save(stream, format=fmt, **params)
+            write(stream)
         os.chmod(temp, _file_mode(target))
         os.replace(temp, target)
     except BaseException as exc:

@@ -9,11 +9,12 @@ from typing import Callable
 import numpy as np
 
 from ..errors import ConvcliError
-from . import channels, files, light, mapping
+from . import channels, files, light, mapping, target
 from .alpha import filter_with_alpha
+from .depth import Depth, convert
 
 Transform = Callable[[np.ndarray], np.ndarray]
-Mapping = Callable[[np.ndarray, int], np.ndarray]
+Mapping = Callable[[np.ndarray, Depth], np.ndarray]
 
 
 def filter_file(
@@ -29,14 +30,17 @@ def filter_file(
     quality: int | None = None,
     alpha: str = "ignore",
     linear: bool = False,
+    depth: str | None = None,
 ) -> Path:
     """Filter the colour channels of `source` with `transform` and write the result.
 
     `output` defaults to ``<stem>.<tag><suffix>`` beside the source. `alpha` says how an
     alpha channel is treated (see :func:`filter_with_alpha`; "ignore" carries it through
     unchanged); `linear` filters in linear light, decoding sRGB first and encoding after.
-    The input file is never replaced unless `force` is set. Images over `max_pixels` are
-    refused (None: no limit); `quality` is for JPEG and WebP output. Returns the path written.
+    `depth` (8, 16 or float) is the output's; by default the input's where the format holds
+    it (float for .npy). The input file is never replaced unless `force` is set. Images over
+    `max_pixels` are refused (None: no limit); `quality` is for JPEG and WebP output.
+    Returns the path written.
     """
     if source.is_dir():
         raise ConvcliError(f"{source}: is a directory, not an image")
@@ -48,27 +52,45 @@ def filter_file(
         warn(f"{destination}: --quality applies to JPEG and WebP only; {fmt} is written as usual")
     if _same_file(source, destination) and not force:
         raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
-    image = files.read_image(source, max_pixels)
-    info = files.metadata(image)
-    planes = channels.split(image, str(source))
-    if planes.alpha is not None and not files.holds_alpha(fmt):
-        warn(f"{destination}: {fmt} has no alpha channel; transparency dropped")
+    planes, info = _read(source, fmt, destination, max_pixels, warn)
+    if linear and planes.bands == "CMYK":
+        raise ConvcliError(f"{source}: --linear decodes sRGB, and CMYK ink values are not sRGB")
+    chosen = target.choose(planes, fmt, depth, destination, warn)
+    if not chosen.alpha:
         planes.alpha = None
-        planes.mode = planes.mode.removesuffix("A")
-    colour = light.to_linear(planes.colour, planes.max_value) if linear else planes.colour
+    white = planes.depth.white
+    colour = light.to_linear(planes.colour, white) if linear else planes.colour
     if planes.alpha is None:
         filtered = transform(colour)
     else:
-        filtered, planes.alpha = filter_with_alpha(colour, planes.alpha, planes.max_value, transform, alpha)
+        filtered, planes.alpha = filter_with_alpha(colour, planes.alpha, white, transform, alpha)
     if linear:
-        filtered = light.to_srgb(filtered, planes.max_value)
-    if planes.mode == "I;16" and not files.holds_16_bit(fmt):
-        warn(f"{destination}: {fmt} holds 8 bits per channel; 16-bit values scaled to 0..255")
-        filtered *= 255 / 65535
-        planes.mode = "L"
-    values = value_mapping(filtered, planes.max_value)
-    files.write_image_atomic(channels.merge(values, planes), destination, fmt, quality, info)
+        filtered = light.to_srgb(filtered, white)
+    values = value_mapping(convert(filtered, planes.depth, chosen.depth), chosen.depth)
+    opacity = None
+    if planes.alpha is not None:
+        opacity = mapping.to_range(convert(planes.alpha, planes.depth, chosen.depth), chosen.depth)
+    pixels = channels.stack(values, opacity)
+    if chosen.mode is None:
+        files.write_array_atomic(pixels, destination)
+    else:
+        image = channels.recode(channels.to_image(pixels, chosen.mode), planes.source_mode,
+                                lambda mode: files.holds(fmt, mode))
+        files.write_image_atomic(image, destination, fmt, quality, info)
     return destination
+
+
+def _read(source: Path, fmt: str, destination: Path, max_pixels: int | None, warn) -> tuple[channels.Planes, dict]:
+    """The planes of `source` and the metadata to carry into the output."""
+    if files.is_array_file(source):
+        return channels.from_array(files.read_array(source, max_pixels), str(source)), {}
+    image = files.read_image(source, max_pixels)
+    info = files.metadata(image)
+    if image.mode == "CMYK" and not files.holds(fmt, "CMYK"):
+        warn(f"{destination}: {fmt} has no CMYK; converted to RGB by Pillow's simple formula (no colour management)")
+        image = image.convert("RGB")
+        info.pop("icc_profile", None)  # it describes the inks, not the RGB result
+    return channels.from_image(image, str(source)), info
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -1,0 +1,81 @@
+"""Bit depths: the number types an image's values are read and written as, and moving between them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Depth:
+    """A number type for pixel values: its NumPy dtype, the value of full intensity (white),
+    the range integer values are clipped to (float values are never clipped), and the float
+    type that holds every value exactly for the arithmetic."""
+
+    name: str
+    dtype: type
+    white: float
+    low: float
+    high: float
+    compute: type = np.float32
+
+    @property
+    def is_float(self) -> bool:
+        return self.name == "float"
+
+
+EIGHT = Depth("8", np.uint8, 255, 0, 255)
+SIXTEEN = Depth("16", np.uint16, 65535, 0, 65535)
+# Pillow's mode I. Files of it mostly hold 16-bit data (Pillow reads 16-bit PPM as I), hence the
+# white; values up to 2**31 need float64, as float32 holds integers exactly only up to 2**24.
+INT32 = Depth("32", np.int32, 65535, -(2**31), 2**31 - 1, np.float64)
+
+CHOICES = ("8", "16", "float")
+
+
+def floating(white: float = 1.0, dtype: type = np.float32) -> Depth:
+    """Float values; `white` is full intensity in the units they carry: 1.0 for a float image,
+    the source's white when an integer image is written as float (its values are kept as they
+    are). float64 (from .npy files) stays float64 throughout."""
+    return Depth("float", dtype, white, -np.inf, np.inf, dtype)
+
+
+def of_dtype(dtype: np.dtype) -> Depth | None:
+    """The depth an array of `dtype` is read as; None for types convcli does not read.
+
+    >>> of_dtype(np.dtype(np.uint16)).name, of_dtype(np.dtype(np.float64)).name, of_dtype(np.dtype(bool))
+    ('16', 'float', None)
+    """
+    if dtype == np.uint8:
+        return EIGHT
+    if dtype == np.uint16:
+        return SIXTEEN
+    if dtype in (np.int8, np.int16, np.int32):
+        return INT32
+    if dtype.kind == "f":
+        return floating(dtype=np.float64 if dtype == np.float64 else np.float32)
+    return None
+
+
+def named(name: str, source: Depth) -> Depth:
+    """The depth `--depth name` asks for, for an image read at `source`: a float output keeps
+    the source's values and so its white."""
+    if name == "float":
+        return source if source.is_float else floating(source.white, source.compute)
+    return {"8": EIGHT, "16": SIXTEEN}[name]
+
+
+def convert(values: np.ndarray, source: Depth, target: Depth) -> np.ndarray:
+    """Scale `values` (float, in place) from `source` units to `target` units: integer depths
+    by the ratio of their whites (8-bit 255 is 16-bit 65535). Float values are not scaled either
+    way: they are the numbers the filter computed, and go into an integer depth as they are.
+
+    >>> convert(np.array([255.0, 1.0]), EIGHT, SIXTEEN)
+    array([65535.,   257.])
+    >>> convert(np.array([255.0, -1.5]), floating(255), SIXTEEN)
+    array([255. ,  -1.5])
+    """
+    if not source.is_float and not target.is_float and source.white != target.white:
+        values *= target.white / source.white
+    return values
