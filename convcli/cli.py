@@ -288,6 +288,9 @@ def apply(
     offset: Annotated[
         float, typer.Option(help="Add this after --scale, in pixel units: 128 shows signed 8-bit results around grey.")
     ] = 0.0,
+    clip: Annotated[
+        bool, typer.Option("--clip", help="Clip the result to the pixel range (the default; for scripts that say so).")
+    ] = False,
     absolute: Annotated[
         bool, typer.Option("--abs", help="Map |result| to pixels: edges of either sign show bright.")
     ] = False,
@@ -317,7 +320,7 @@ def apply(
             raise UsageError(f"--normalize: kernel {resolved.label!r} sums to 0, so it cannot be normalised")
         matrix = matrix / total
     tag = resolved.label + (".correlate" if correlate_ else "")
-    value_mapping = _value_mapping(scale, offset, absolute, rescale)
+    value_mapping = _value_mapping(scale, offset, clip, absolute, rescale)
     files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
     _run(image, output, tag, matrix, correlate_, options, files, value_mapping)
 
@@ -331,11 +334,12 @@ def _option_kernel(option: str, make, value: float):
         raise UsageError(f"--{exc}") from None
 
 
-def _value_mapping(scale: float, offset: float, absolute: bool, rescale: bool):
+def _value_mapping(scale: float, offset: float, clip: bool, absolute: bool, rescale: bool):
     """How apply maps results to pixels: clipped (default), absolute or rescaled, after
     --scale and --offset."""
-    if absolute and rescale:
-        raise UsageError("--abs and --rescale exclude each other; choose one")
+    chosen = [name for name, on in (("--clip", clip), ("--abs", absolute), ("--rescale", rescale)) if on]
+    if len(chosen) > 1:
+        raise UsageError(f"{' and '.join(chosen)} exclude each other; choose one")
     if rescale and (scale != 1.0 or offset != 0.0):
         raise UsageError("--scale and --offset have no effect with --rescale, which stretches min..max anyway")
     for name, value in (("--scale", scale), ("--offset", offset)):

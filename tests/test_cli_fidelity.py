@@ -52,6 +52,7 @@ def test_quality_sets_jpeg_and_webp_compression(tmp_path):
     "options, edge, flat",
     [
         ([], 0, 0),  # -400 clipped to black
+        (["--clip"], 0, 0),  # the default, said aloud
         (["--abs"], 255, 0),  # |-400| clipped to white
         (["--rescale"], 0, 255),  # min -400 -> 0, max 0 -> 255
         (["--scale", "0.25", "--offset", "128"], 28, 128),  # GIMP-style divisor 4, offset 128
@@ -70,6 +71,8 @@ def test_apply_maps_signed_results_as_asked(options, edge, flat, step, tmp_path)
     "options, fragment",
     [
         (["--abs", "--rescale"], "exclude each other"),
+        (["--clip", "--abs"], "exclude each other"),
+        (["--rescale", "--clip"], "exclude each other"),
         (["--scale", "0"], "--scale 0"),
         (["--offset", "nan"], "--offset"),
         (["--rescale", "--offset", "10"], "no effect with --rescale"),
@@ -366,3 +369,25 @@ def test_cmyk_into_a_format_without_cmyk_becomes_rgb_with_a_warning(tmp_path):
 def test_linear_light_refuses_cmyk(tmp_path):
     Image.new("CMYK", (4, 3)).save(tmp_path / "print.tif")
     failed(convcli("blur", "print.tif", "--linear", cwd=tmp_path), 1, "print.tif", "CMYK", "not sRGB")
+
+
+def _png_48_bit(pixels: np.ndarray, path) -> None:
+    """A 16-bit RGB PNG, which Pillow reads but cannot write."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    height, width, _ = pixels.shape
+    rows = b"".join(b"\0" + row.astype(">u2").tobytes() for row in pixels)
+    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+                     + chunk(b"IEND", b""))
+
+
+def test_16_bit_colour_read_as_8_bits_is_said_not_hidden(tmp_path):
+    _png_48_bit(np.full((3, 4, 3), 1000, np.uint16), tmp_path / "scan.png")
+    err = ok(convcli("blur", "scan.png", cwd=tmp_path))
+    assert "scan.png: Pillow reads 16-bit colour as 8 bits per channel" in err
+    assert "8 bits" not in ok(convcli("blur", SAMPLES / "chelsea.png", "-o", "c.png", cwd=tmp_path))

@@ -8,6 +8,7 @@ import io
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -22,11 +23,14 @@ LOSSY_FORMATS = ("JPEG", "WEBP")
 DEFAULT_MAX_PIXELS = 89_478_485
 
 
-def read_image(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image.Image:
+def read_image(
+    path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS, warn: Callable[[str], None] = lambda message: None
+) -> Image.Image:
     """Open and fully decode `path`, with its EXIF orientation applied.
 
     An image over `max_pixels` (None: no limit) is refused before it is decoded, and so is
     an animation or a multi-page file: filtering only its first frame would lose the rest.
+    16-bit colour, which Pillow decodes to 8 bits, is read with a `warn`ing.
     """
     try:
         with _pillow_limit_off():
@@ -45,6 +49,9 @@ def read_image(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image
                     f"{path}: has {frames} frames or pages; convcli filters single images only "
                     f"(extract one first, e.g. with ImageMagick: magick '{path.name}[0]' frame.png)"
                 )
+            if opened.mode in ("RGB", "RGBA") and any(";16" in str(tile.args) for tile in opened.tile):
+                warn(f"{path}: Pillow reads 16-bit colour as 8 bits per channel; the result has 8-bit "
+                     "precision (16-bit grey and .npy arrays keep 16 bits)")
             opened.load()
             return ImageOps.exif_transpose(opened)
     except FileNotFoundError:
