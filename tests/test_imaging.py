@@ -91,6 +91,12 @@ def test_palette_and_bilevel_images_are_read_as_the_colours_they_show():
     transparent.info["transparency"] = 0
     planes = channels.from_image(transparent, "t.png")
     assert planes.bands == "RGB" and planes.alpha.tolist() == [[0, 0, 0]] * 2
+    for mode, key in (("L", 7), ("RGB", (1, 2, 3))):
+        keyed = Image.new(mode, (2, 1), key)
+        keyed.putpixel((1, 0), 200 if mode == "L" else (200, 200, 200))
+        keyed.info["transparency"] = key
+        planes = channels.from_image(keyed, "k.png")
+        assert planes.alpha.tolist() == [[0, 255]]  # the colour key is transparent
     bilevel = channels.from_image(Image.new("1", (2, 2), 1), "b.png")
     assert bilevel.bands == "L" and bilevel.colour.tolist() == [[255, 255]] * 2 and bilevel.source_mode == "1"
 

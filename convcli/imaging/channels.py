@@ -34,11 +34,13 @@ class Planes:
 
 
 def from_image(image: Image.Image, source: str) -> Planes:
-    """Split a Pillow image into planes. Palette images become RGB(A), bilevel images grey;
-    16-bit, 32-bit integer and float grey keep their depth; CMYK keeps its four inks."""
+    """Split a Pillow image into planes. Palette images become RGB(A), bilevel images grey, a
+    transparent colour key an alpha channel; 16-bit, 32-bit integer and float grey keep their
+    depth; CMYK keeps its four inks."""
     mode = image.mode
-    if mode == "P" and "transparency" in image.info:
-        image = image.convert("RGBA")
+    if mode in ("P", "L", "RGB") and "transparency" in image.info:
+        # A transparent palette entry or colour key is alpha, as the viewer shows it.
+        image = image.convert("LA" if mode == "L" else "RGBA")
     elif mode in _READ_AS:
         image = image.convert(_READ_AS[mode])
     grey_depth = _GREY_DEPTHS.get("I;16" if image.mode.startswith("I;16") else image.mode)
