@@ -130,6 +130,21 @@ def test_icc_profile_resolution_and_exif_survive_with_the_orientation_reset(tmp_
             assert written.get(0x013B) == "Ada Lovelace" and written.get(0x0112, 1) == 1
 
 
+def test_tiff_tags_travel_but_not_the_tiff_layout(tmp_path):
+    from PIL import TiffImagePlugin
+
+    tags = TiffImagePlugin.ImageFileDirectory_v2()
+    tags[271], tags[305], tags[33432] = "Scanner Co", "scan 1.0", "(c) Ada"  # Make, Software, Copyright
+    Image.fromarray(np.zeros((4, 5), np.float32)).save(tmp_path / "in.tif", tiffinfo=tags)
+    for suffix in (".png", ".jpg", ".tif"):
+        ok(convcli("blur", "in.tif", "-o", f"out{suffix}", cwd=tmp_path))
+        with Image.open(tmp_path / f"out{suffix}") as result:
+            written = result.getexif()
+            assert (written.get(271), written.get(305), written.get(33432)) == ("Scanner Co", "scan 1.0", "(c) Ada")
+            if suffix != ".tif":  # a float TIFF's sample format and strips describe no PNG or JPEG
+                assert not {256, 258, 273, 339} & set(written)
+
+
 def test_a_cmyk_profile_is_not_attached_to_the_rgb_result(tmp_path):
     Image.new("CMYK", (3, 2), (0, 255, 0, 0)).save(tmp_path / "in.jpg", icc_profile=b"not an RGB profile")
     ok(convcli("blur", "in.jpg", "-o", "out.png", cwd=tmp_path))

@@ -74,7 +74,7 @@ def test_sixteen_bit_grey_stays_sixteen_bit_in_either_byte_order(tmp_path):
     data = (np.arange(20, dtype=np.uint16) * 3001).reshape(4, 5)
     for name in ("a.png", "b.tif"):
         Image.fromarray(data).save(tmp_path / name)
-        planes = channels.from_image(files.read_image(tmp_path / name), name)
+        planes = channels.from_image(files.read_image(tmp_path / name)[0], name)
         assert planes.depth is SIXTEEN and planes.bands == "L"
         np.testing.assert_array_equal(planes.colour, data)
     big_endian = Image.frombytes("I;16B", (5, 4), data.astype(">u2").tobytes())
@@ -205,7 +205,7 @@ def test_exif_orientation_is_applied(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise to display
     Image.new("L", (6, 4)).save(tmp_path / "o.png", exif=exif)
-    assert files.read_image(tmp_path / "o.png").size == (4, 6)
+    assert files.read_image(tmp_path / "o.png")[0].size == (4, 6)
 
 
 def test_failed_write_leaves_existing_file_and_no_temp(tmp_path, monkeypatch):

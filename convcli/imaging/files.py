@@ -25,8 +25,10 @@ DEFAULT_MAX_PIXELS = 89_478_485
 
 def read_image(
     path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS, warn: Callable[[str], None] = lambda message: None
-) -> Image.Image:
-    """Open and fully decode `path`, with its EXIF orientation applied.
+) -> tuple[Image.Image, dict]:
+    """Open and fully decode `path`, with its EXIF orientation applied; return it and the
+    :func:`metadata` to write with its result (taken before turning it upright, which drops
+    a TIFF's tags).
 
     An image over `max_pixels` (None: no limit) is refused before it is decoded, and so is
     an animation or a multi-page file: filtering only its first frame would lose the rest.
@@ -53,7 +55,7 @@ def read_image(
                 warn(f"{path}: Pillow reads 16-bit colour as 8 bits per channel; the result has 8-bit "
                      "precision (16-bit grey and .npy arrays keep 16 bits)")
             opened.load()
-            return ImageOps.exif_transpose(opened)
+            return ImageOps.exif_transpose(opened), metadata(opened)
     except FileNotFoundError:
         raise ConvcliError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -70,9 +72,17 @@ def read_image(
 _OTHER_COLOUR_SPACES = ("LAB", "YCbCr", "HSV")
 
 
+# Tags that describe how a TIFF stores its pixels (size, samples, strips, tiles, palette).
+# A TIFF's tags reach getexif(); these would misdescribe any other file's pixels.
+_TIFF_LAYOUT_TAGS = (254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 292, 293,
+                     317, 320, 322, 323, 324, 325, 338, 339, 340, 341)
+
+
 def metadata(image: Image.Image) -> dict:
     """The ICC profile, resolution and EXIF of a loaded image, as keyword arguments of
     Pillow's save(). The EXIF's orientation is dropped: the pixels were turned upright on load.
+    A TIFF's descriptive tags (Make, Software, Artist, Copyright, ...) travel in the EXIF;
+    its layout tags do not.
 
     >>> metadata(Image.new("RGB", (1, 1)))
     {}
@@ -83,7 +93,8 @@ def metadata(image: Image.Image) -> dict:
     if image.info.get("dpi"):
         kept["dpi"] = image.info["dpi"]
     exif = image.getexif()
-    exif.pop(0x0112, None)  # Orientation
+    for tag in (0x0112, *_TIFF_LAYOUT_TAGS):  # 0x0112: Orientation
+        exif.pop(tag, None)
     if exif:
         kept["exif"] = exif.tobytes()
     return kept

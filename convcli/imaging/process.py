@@ -84,8 +84,7 @@ def _read(source: Path, fmt: str, destination: Path, max_pixels: int | None, war
     """The planes of `source` and the metadata to carry into the output."""
     if files.is_array_file(source):
         return channels.from_array(files.read_array(source, max_pixels), str(source)), {}
-    image = files.read_image(source, max_pixels, warn)
-    info = files.metadata(image)
+    image, info = files.read_image(source, max_pixels, warn)
     if image.mode == "CMYK" and not files.holds(fmt, "CMYK"):
         warn(f"{destination}: {fmt} has no CMYK; converted to RGB by Pillow's simple formula (no colour management)")
         image = image.convert("RGB")
