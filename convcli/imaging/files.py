@@ -34,7 +34,7 @@ def read_image(
     an animation or a multi-page file: filtering only its first frame would lose the rest.
     16-bit colour, which Pillow decodes to 8 bits, is read with a `warn`ing.
     """
-    try:
+    with _reading(path, _undecodable_image):
         with _pillow_limit_off():
             opened = Image.open(path)
         with opened:
@@ -56,16 +56,28 @@ def read_image(
                      "precision (16-bit grey and .npy arrays keep 16 bits)")
             opened.load()
             return ImageOps.exif_transpose(opened), metadata(opened)
+
+
+def _undecodable_image(exc: Exception) -> str:
+    if isinstance(exc, UnidentifiedImageError):
+        return "not an image format Pillow can read"
+    return f"cannot decode image ({exc})"
+
+
+@contextlib.contextmanager
+def _reading(path: Path, undecodable: Callable[[Exception], str]):
+    """Turn a failure to read `path` into one line naming it; `undecodable` words the
+    failures of a file that is there but cannot be decoded."""
+    try:
+        yield
     except FileNotFoundError:
         raise ConvcliError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ConvcliError(f"{path}: is a directory, not an image") from None
     except PermissionError:
         raise ConvcliError(f"{path}: permission denied") from None
-    except UnidentifiedImageError:
-        raise ConvcliError(f"{path}: not an image format Pillow can read") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ConvcliError(f"{path}: cannot decode image ({exc})") from None
+        raise ConvcliError(f"{path}: {undecodable(exc)}") from None
 
 
 # Modes convcli converts to RGB on load: their ICC profile describes another colour space.
@@ -122,7 +134,7 @@ def is_array_file(path: Path) -> bool:
 
 def read_array(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Load a .npy file (no pickled objects), refusing one over `max_pixels` before reading it."""
-    try:
+    with _reading(path, lambda exc: f"not a NumPy .npy array ({exc})"):
         mapped = np.load(path, mmap_mode="r", allow_pickle=False)
         if not isinstance(mapped, np.ndarray):
             raise ValueError("not a single array")
@@ -132,14 +144,6 @@ def read_array(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.nd
                 f"{path}: {pixels:,} pixels, over the limit of {max_pixels:,}; raise it with --max-pixels"
             )
         return np.array(mapped)
-    except FileNotFoundError:
-        raise ConvcliError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ConvcliError(f"{path}: is a directory, not an image") from None
-    except PermissionError:
-        raise ConvcliError(f"{path}: permission denied") from None
-    except (OSError, ValueError, EOFError) as exc:
-        raise ConvcliError(f"{path}: not a NumPy .npy array ({exc})") from None
 
 
 def output_format(path: Path) -> str:
