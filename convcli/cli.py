@@ -9,8 +9,9 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -21,7 +22,7 @@ from .errors import ConvcliError, UsageError
 from .filters import sobel as sobel_filter
 from .imaging import DEFAULT_MAX_PIXELS, DEPTHS, filter_file
 from .imaging.alpha import ALPHA_MODES
-from .imaging.mapping import abs_to_range, rescale_to_range, scaled, stretch_to_max, to_range
+from .imaging.mapping import abs_to_range, clip_to_range, gradient, rescale_to_range, to_range
 from .kernels import named, resolve_kernel
 
 stderr = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -145,6 +146,15 @@ class EngineOptions:
 
 
 @dataclass(frozen=True)
+class ValueMapping:
+    """How results become pixels: `function` (see imaging.mapping) after `scale` and `offset`."""
+
+    function: Callable = to_range
+    scale: float = 1.0
+    offset: float = 0.0
+
+
+@dataclass(frozen=True)
 class FileOptions:
     """The options every command passes to the image pipeline."""
 
@@ -248,11 +258,12 @@ def sobel(
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Sobel edges, scaled so the strongest edge is white. Example: convcli sobel photo.png --axis x"""
+    """Sobel edges, scaled so the strongest edge is white (float output: the exact gradient).
+    Example: convcli sobel photo.png --axis x"""
     options = _engine_options(border, cval, method, threads, verbose)
 
     def transform(colour):
-        with _timed(options, colour.shape, named.sobel_x(), passes=1 if axis is not Axis.both else 2):
+        with _timed(options, colour, named.sobel_x(), passes=1 if axis is not Axis.both else 2):
             return sobel_filter(
                 colour, axis.value, border=options.border, cval=options.cval,
                 method=options.method, threads=options.threads, dtype=colour.dtype,
@@ -260,7 +271,7 @@ def sobel(
 
     tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
     files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
-    _write(image, output, tag, transform, files, stretch_to_max, "ignore")
+    _write(image, output, tag, transform, files, ValueMapping(gradient), "ignore")
 
 
 @app.command()
@@ -335,8 +346,8 @@ def _option_kernel(option: str, make, value: float):
 
 
 def _value_mapping(scale: float, offset: float, clip: bool, absolute: bool, rescale: bool):
-    """How apply maps results to pixels: clipped (default), absolute or rescaled, after
-    --scale and --offset."""
+    """How apply maps results to pixels: clipped (default, or --clip, which clips float output
+    too), absolute or rescaled, after --scale and --offset."""
     chosen = [name for name, on in (("--clip", clip), ("--abs", absolute), ("--rescale", rescale)) if on]
     if len(chosen) > 1:
         raise UsageError(f"{' and '.join(chosen)} exclude each other; choose one")
@@ -347,19 +358,19 @@ def _value_mapping(scale: float, offset: float, clip: bool, absolute: bool, resc
             raise UsageError(f"{name} must be a finite number, not {value}")
     if scale == 0:
         raise UsageError("--scale 0 would make every pixel the same")
-    base = abs_to_range if absolute else rescale_to_range if rescale else to_range
-    return scaled(base, scale, offset)
+    function = abs_to_range if absolute else rescale_to_range if rescale else clip_to_range if clip else to_range
+    return ValueMapping(function, scale, offset)
 
 
 def _run(
     image, output, tag, kernel, as_correlation, options: EngineOptions, file_options: FileOptions,
-    value_mapping=to_range,
+    value_mapping=ValueMapping(),
 ) -> None:
     _check_method(kernel, options)
     operation = correlate if as_correlation else convolve
 
     def transform(colour):
-        with _timed(options, colour.shape, kernel):
+        with _timed(options, colour, kernel):
             return operation(
                 colour, kernel, border=options.border, cval=options.cval,
                 method=options.method, threads=options.threads, dtype=colour.dtype,
@@ -371,16 +382,19 @@ def _run(
 
 
 @contextlib.contextmanager
-def _timed(options: EngineOptions, shape, kernel, passes: int = 1):
+def _timed(options: EngineOptions, colour, kernel, passes: int = 1):
     """With --verbose, report on stderr the plan the engine follows and the time the filtering took."""
     start = time.perf_counter()
     yield
     if options.verbose:
-        plan = plan_for(shape, kernel, method=options.method, threads=options.threads)
+        plan = plan_for(
+            colour.shape, kernel, method=options.method, threads=options.threads, dtype=colour.dtype,
+            finite=bool(np.isfinite(colour).all()),
+        )
         elapsed = time.perf_counter() - start
         what = f"{plan.method} ({plan.detail})" + (f" x{passes} passes" if passes > 1 else "")
         stderr.print(
-            f"{'x'.join(map(str, shape))}: {what} on {plan.threads} thread(s), "
+            f"{'x'.join(map(str, colour.shape))}: {what} on {plan.threads} thread(s), "
             f"estimated {passes * plan.seconds:.3f} s, took {elapsed:.3f} s",
             style="dim",
         )
@@ -396,9 +410,12 @@ def _check_method(kernel, options: EngineOptions) -> None:
         raise UsageError(f"--method {options.method}: {exc}") from None
 
 
-def _write(image, output, tag, transform, file_options: FileOptions, value_mapping, default_alpha: str) -> None:
+def _write(
+    image, output, tag, transform, file_options: FileOptions, value_mapping: ValueMapping, default_alpha: str
+) -> None:
     written = filter_file(
-        image, output, tag, transform, value_mapping=value_mapping, force=file_options.force, warn=_warn,
+        image, output, tag, transform, value_mapping=value_mapping.function, scale=value_mapping.scale,
+        offset=value_mapping.offset, force=file_options.force, warn=_warn,
         max_pixels=file_options.max_pixels or None, quality=file_options.quality,
         alpha=file_options.alpha.value if file_options.alpha else default_alpha, linear=file_options.linear,
         depth=file_options.depth.value if file_options.depth else None,

@@ -406,3 +406,153 @@ def test_16_bit_colour_read_as_8_bits_is_said_not_hidden(tmp_path):
     err = ok(convcli("blur", "scan.png", cwd=tmp_path))
     assert "scan.png: Pillow reads 16-bit colour as 8 bits per channel" in err
     assert "8 bits" not in ok(convcli("blur", SAMPLES / "chelsea.png", "-o", "c.png", cwd=tmp_path))
+
+
+# --- found by a trial of the depths and modes -------------------------------------------------
+
+
+def test_offset_and_scale_are_in_the_input_units_whatever_the_output_depth(step, tmp_path):
+    ok(convcli("apply", step, "-k", "sobel-x", "--correlate", "--scale", "0.25", "--offset", "128",
+               "-o", "eight.png", cwd=tmp_path))
+    ok(convcli("apply", step, "-k", "sobel-x", "--correlate", "--scale", "0.25", "--offset", "128",
+               "--depth", "16", "-o", "sixteen.png", cwd=tmp_path))
+    eight, sixteen = pixels(tmp_path / "eight.png"), pixels(tmp_path / "sixteen.png")
+    assert eight[0, 0] == 128 and eight[0, 3] == 28
+    np.testing.assert_array_equal(sixteen, eight.astype(np.int64) * 257)  # the same picture, in 16 bits
+
+
+def test_clip_clips_float_output_too(step, tmp_path):
+    ok(convcli("apply", step, "-k", "sobel-x", "--correlate", "-o", "signed.npy", cwd=tmp_path))
+    ok(convcli("apply", step, "-k", "sobel-x", "--correlate", "--clip", "-o", "clipped.npy", cwd=tmp_path))
+    signed, clipped = np.load(tmp_path / "signed.npy"), np.load(tmp_path / "clipped.npy")
+    assert signed.min() == -400 and clipped.min() == 0
+    np.testing.assert_array_equal(clipped, np.clip(signed, 0, 255))
+
+
+def test_linear_light_keeps_the_sign_of_signed_results(step, tmp_path):
+    ok(convcli("apply", step, "-k", "sobel-x", "--correlate", "--linear", "-o", "gx.npy", cwd=tmp_path))
+    gradient = np.load(tmp_path / "gx.npy")
+    assert gradient.min() < 0 and gradient[0, 0] == 0
+
+
+def test_an_opaque_alpha_channel_changes_no_colour(tmp_path):
+    colour = np.random.default_rng(5).integers(0, 40, (6, 7, 3), dtype=np.uint8)
+    save(colour, tmp_path / "rgb.png")
+    save(np.dstack([colour, np.full((6, 7), 255, np.uint8)]), tmp_path / "rgba.png")
+    for name in ("rgb", "rgba"):  # a kernel of gain 9: premultiplying must not divide it away
+        ok(convcli("apply", f"{name}.png", "-k", "1 1 1; 1 1 1; 1 1 1", "-o", f"{name}.out.png", cwd=tmp_path))
+    np.testing.assert_array_equal(pixels(tmp_path / "rgba.out.png")[..., :3], pixels(tmp_path / "rgb.out.png"))
+    assert (pixels(tmp_path / "rgba.out.png")[..., 3] == 255).all()
+
+
+def test_filtering_alpha_into_nothing_is_warned_of(tmp_path):
+    save(np.full((5, 6, 4), 200, np.uint8), tmp_path / "opaque.png")
+    err = ok(convcli("sobel", "opaque.png", "--alpha", "premultiply", "-o", "out.png", cwd=tmp_path))
+    assert "leaves no opacity" in err and "--alpha ignore" in err
+    assert "leaves no opacity" not in ok(convcli("sobel", "opaque.png", "-o", "kept.png", cwd=tmp_path))
+
+
+def test_faint_16_bit_alpha_keeps_its_colour(tmp_path):
+    pixel = np.array([[[40000, 20000, 10000, 100]]], np.uint16)
+    np.save(tmp_path / "faint.npy", np.tile(pixel, (3, 3, 1)))
+    ok(convcli("apply", "faint.npy", "-k", "identity", "--depth", "16", "-o", "out.npy", cwd=tmp_path))
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), np.tile(pixel, (3, 3, 1)))
+
+
+def test_float_alpha_is_opacity_whatever_the_depth(tmp_path):
+    rgba = np.ones((3, 4, 4), np.float32)
+    rgba[..., :3] = 0.5
+    np.save(tmp_path / "float.npy", rgba)
+    ok(convcli("blur", "float.npy", "-o", "out.png", cwd=tmp_path))
+    assert (pixels(tmp_path / "out.png")[..., 3] == 255).all()  # 1.0 is opaque, not 1/255
+
+
+def test_signed_integer_arrays_keep_their_values_in_8_bits(tmp_path):
+    np.save(tmp_path / "small.npy", np.array([[-64, 0, 63]], np.int8))
+    ok(convcli("apply", "small.npy", "-k", "identity", "--depth", "8", "-o", "out.png", cwd=tmp_path))
+    assert pixels(tmp_path / "out.png").tolist() == [[0, 0, 63]]  # saturated, as OpenCV casts CV_8S
+
+
+def test_float_images_are_filtered_in_float64(tmp_path):
+    data = np.random.default_rng(6).uniform(0, 1, (40, 50)).astype(np.float32)
+    data[20, 25] = 1e7  # one spike: float32 FFT rounding would follow it over the whole tile
+    Image.fromarray(data).save(tmp_path / "hdr.tif")
+    ok(convcli("blur", "hdr.tif", "--sigma", "6", "--method", "fft", "-o", "out.tif", cwd=tmp_path))
+    want = ndimage.gaussian_filter(data.astype(np.float64), 6, mode="reflect")
+    got = pixels(tmp_path / "out.tif")
+    assert np.abs(got - want)[:5, :5].max() < 1e-5
+
+
+def test_rgb_into_gif_warns_of_the_palette(tmp_path):
+    err = ok(convcli("blur", SAMPLES / "chelsea.png", "-o", "cat.gif", cwd=tmp_path))
+    assert "GIF holds at most 256 colours" in err
+    assert "256 colours" not in ok(convcli("apply", "cat.gif", "-k", "identity", "-o", "again.gif", cwd=tmp_path))
+
+
+def test_16_bit_pgm_stays_16_bit(tmp_path):
+    data = np.array([[0, 1000, 65535]], np.uint16)
+    Image.fromarray(data).save(tmp_path / "deep.pgm")
+    err = ok(convcli("apply", "deep.pgm", "-k", "identity", "-o", "out.tif", cwd=tmp_path))
+    assert "32-bit" not in err
+    with Image.open(tmp_path / "out.tif") as result:
+        assert result.mode == "I;16" and np.asarray(result).tolist() == data.tolist()
+
+
+def test_a_grey_profile_is_not_put_on_rgb(tmp_path):
+    from PIL import ImageCms
+
+    grey = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()  # any profile will do
+    Image.fromarray(np.zeros((4, 5), np.uint8)).save(tmp_path / "grey.png", icc_profile=grey)
+    ok(convcli("blur", "grey.png", "-o", "out.webp", cwd=tmp_path))  # WebP stores grey as RGB
+    with Image.open(tmp_path / "out.webp") as result:
+        assert result.mode == "RGB" and "icc_profile" not in result.info
+    ok(convcli("blur", "grey.png", "-o", "out.png", cwd=tmp_path))
+    with Image.open(tmp_path / "out.png") as result:
+        assert result.info.get("icc_profile") == grey
+
+
+def test_big_endian_arrays_are_read(tmp_path):
+    np.save(tmp_path / "fits.npy", np.array([[1, 2], [300, 65535]], ">u2"))
+    ok(convcli("apply", "fits.npy", "-k", "identity", "-o", "out.png", cwd=tmp_path))
+    assert pixels(tmp_path / "out.png").tolist() == [[1, 2], [300, 65535]]
+
+
+def test_nan_data_is_a_clear_error_for_the_fft_and_a_warning_for_pixels(tmp_path):
+    data = np.zeros((8, 9), np.float32)
+    data[4, 4] = np.nan
+    np.save(tmp_path / "nan.npy", data)
+    failed(convcli("blur", "nan.npy", "--method", "fft", cwd=tmp_path), 1, "nan.npy", "NaN")
+    err = ok(convcli("blur", "nan.npy", "--sigma", "4", "-v", "-o", "out.png", cwd=tmp_path))
+    assert "fft" not in err  # -v names the method that really ran
+    assert "NaN values, written as 0" in err and "RuntimeWarning" not in err
+    np.save(tmp_path / "empty.npy", np.zeros((0, 5), np.float32))
+    failed(convcli("blur", "empty.npy", cwd=tmp_path), 1, "empty.npy", "no pixels")
+
+
+def test_sobel_into_float_gives_the_exact_signed_gradient(step, tmp_path):
+    ok(convcli("sobel", step, "--axis", "x", "-o", "gx.npy", cwd=tmp_path))
+    want = ndimage.convolve(pixels(step).astype(float), SOBEL_X, mode="reflect")
+    np.testing.assert_array_equal(np.load(tmp_path / "gx.npy"), want)
+
+
+def test_a_depth_asked_for_is_written_even_for_a_bilevel_image(tmp_path):
+    Image.fromarray(np.eye(4, dtype=bool)).save(tmp_path / "bits.png")
+    ok(convcli("apply", "bits.png", "-k", "identity", "--depth", "8", "-o", "out.png", cwd=tmp_path))
+    with Image.open(tmp_path / "out.png") as result:
+        assert result.mode == "L"
+
+
+def test_xmp_comments_and_tiff_compression_are_kept(tmp_path):
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"></x:xmpmeta>'
+    Image.fromarray(np.zeros((4, 5, 3), np.uint8)).save(tmp_path / "in.jpg", xmp=xmp, comment=b"shot 12")
+    ok(convcli("blur", "in.jpg", "-o", "out.jpg", cwd=tmp_path))
+    with Image.open(tmp_path / "out.jpg") as result:
+        assert result.info.get("xmp") == xmp and result.info.get("comment") == b"shot 12"
+    Image.fromarray(np.zeros((4, 5), np.float32)).save(tmp_path / "in.tif", compression="tiff_lzw")
+    ok(convcli("blur", "in.tif", "-o", "out.tif", cwd=tmp_path))
+    with Image.open(tmp_path / "out.tif") as result:
+        assert result.info.get("compression") == "tiff_lzw" and result.mode == "F"
+
+
+def test_an_output_without_extension_is_worded_plainly(dot, tmp_path):
+    failed(convcli("blur", dot, "-o", "result", cwd=tmp_path), 2, "result: has no extension to name")

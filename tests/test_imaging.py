@@ -60,7 +60,7 @@ def test_every_mode_splits_and_rebuilds_exactly(mode, bands, alpha, dtype):
     image = channels.to_image(data, mode)
     assert image.mode == mode
     planes = channels.from_image(image, "x.png")
-    assert planes.bands == bands and planes.colour.dtype == (np.float64 if mode == "I" else np.float32)
+    assert planes.bands == bands and planes.colour.dtype == (np.float64 if mode in ("I", "F") else np.float32)
     assert (planes.alpha is not None) == alpha
     assert planes.source_mode == mode and planes.depth.dtype == dtype
     opacity = None if planes.alpha is None else to_range(planes.alpha, planes.depth)

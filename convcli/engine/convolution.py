@@ -134,10 +134,18 @@ def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method, thre
 
 
 def plan_for(
-    image_shape, kernel, *, size: str = "same", dtype=np.float32, method: str = "auto", threads: int | None = None
+    image_shape,
+    kernel,
+    *,
+    size: str = "same",
+    dtype=np.float32,
+    method: str = "auto",
+    threads: int | None = None,
+    finite: bool = True,
 ) -> Plan:
     """The plan :func:`convolve` and :func:`correlate` follow for an image of `image_shape`
-    and this kernel (for a finite image: NaN or infinities rule out the FFT):
+    and this kernel (`finite`: whether the image is free of NaN and infinities, which rule
+    out the FFT and low rank):
     ``plan.method`` is the method, ``plan.detail`` its shape (taps, rank, tiles),
     ``plan.threads`` the threads it uses and ``plan.seconds`` the cost model's estimate.
 
@@ -149,7 +157,7 @@ def plan_for(
     dtype, method, threads = _options(size, dtype, method, threads)
     weights = _as_kernel(kernel)
     shape = _image_shape(tuple(image_shape), weights.shape)
-    return make_plan(weights, _out_shape(shape, weights.shape, size), dtype, method, threads)
+    return make_plan(weights, _out_shape(shape, weights.shape, size), dtype, method, threads, finite=finite)
 
 
 def _options(size, dtype, method, threads):

@@ -10,14 +10,22 @@ ALPHA_MODES = ("premultiply", "separate", "ignore")
 
 
 def filter_with_alpha(
-    colour: np.ndarray, alpha: np.ndarray, white: float, transform: Callable[[np.ndarray], np.ndarray], mode: str
+    colour: np.ndarray,
+    alpha: np.ndarray,
+    white: float,
+    transform: Callable[[np.ndarray], np.ndarray],
+    mode: str,
+    faint: float = 0.5,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Filter `colour` ((H, W) or (H, W, C) float) and its `alpha` ((H, W) float, opaque at
     `white`) with `transform`, which filters channels independently.
 
     - "premultiply": colour is weighted by opacity, colour and alpha are filtered together,
       and colour is divided by the filtered alpha: what libvips and ImageMagick do, so that
-      transparent pixels' hidden colour does not bleed in as a dark fringe.
+      transparent pixels' hidden colour does not bleed in as a dark fringe. Where the filtered
+      alpha is below `faint` there is no colour to recover, and it is left black. Colour is
+      divided by the filtered opacity clipped to opaque, so that a kernel's gain (weights
+      summing over 1) acts on opaque colour as it would without alpha.
     - "separate": colour and alpha are filtered each as they are.
     - "ignore": only colour is filtered; alpha is returned unchanged.
 
@@ -42,10 +50,10 @@ def filter_with_alpha(
     filtered = transform(np.concatenate([planes, alpha[..., np.newaxis]], axis=-1))
     colour_out, alpha_out = filtered[..., :-1], filtered[..., -1]
     if mode == "premultiply":
-        # Below half an 8-bit step of opacity there is no colour to recover: leave it black
-        # (dividing the FFT's rounding noise by a near-zero alpha gave random colours there).
-        weight = alpha_out / white
-        covered = alpha_out >= white / 510
+        # Dividing the FFT's rounding noise by a near-zero alpha gave random colours: below
+        # `faint` the colour is left black.
+        weight = np.minimum(alpha_out, white) / white
+        covered = alpha_out >= faint
         colour_out = np.divide(colour_out, weight[..., np.newaxis], out=np.zeros_like(colour_out),
                                where=covered[..., np.newaxis])
     return (colour_out[..., 0] if grey else colour_out), alpha_out

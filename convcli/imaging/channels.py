@@ -23,8 +23,8 @@ _BANDS = {"L": "L", "LA": "L", "RGB": "RGB", "RGBA": "RGB", "CMYK": "CMYK"}
 @dataclass
 class Planes:
     """An image as float colour planes, (H, W) or (H, W, C), and its alpha plane (or None), in
-    the units of `depth` and of its compute type (float32, or float64 for 32-bit and float64 data). `bands` is L, RGB or CMYK; `source_mode` the Pillow mode
-    the file had ("array" for .npy), which a palette or bilevel output can return to."""
+    the units of `depth` and in its compute type. `bands` is L, RGB or CMYK; `source_mode` the
+    Pillow mode the file had ("array" for .npy), which a palette or bilevel output can return to."""
 
     colour: np.ndarray
     alpha: np.ndarray | None
@@ -55,6 +55,7 @@ def from_image(image: Image.Image, source: str) -> Planes:
 def from_array(array: np.ndarray, source: str) -> Planes:
     """Planes of a NumPy array: (H, W) grey, or (H, W, C) with C = 1 grey, 2 grey and alpha,
     3 RGB, 4 RGBA, alpha last. uint8, uint16, signed integers up to 32 bits and floats."""
+    array = array.astype(array.dtype.newbyteorder("="), copy=False)  # FITS and astropy write big-endian
     depth = of_dtype(array.dtype)
     if depth is None:
         raise ConvcliError(
@@ -62,11 +63,13 @@ def from_array(array: np.ndarray, source: str) -> Planes:
         )
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
-    if array.ndim == 2:
-        return Planes(array.astype(depth.compute), None, "L", depth, "array")
-    if array.ndim != 3 or not 2 <= array.shape[2] <= 4:
+    if array.ndim not in (2, 3) or (array.ndim == 3 and not 2 <= array.shape[2] <= 4):
         raise ConvcliError(f"{source}: an array of shape {array.shape} is not an image "
                            "((H, W), or (H, W, C) with 1 to 4 channels)")
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ConvcliError(f"{source}: an array of shape {array.shape} has no pixels")
+    if array.ndim == 2:
+        return Planes(array.astype(depth.compute), None, "L", depth, "array")
     channels = array.shape[2]
     return _split_alpha(array, channels in (2, 4), "L" if channels == 2 else "RGB", depth, "array")
 

@@ -55,7 +55,11 @@ def read_image(
                 warn(f"{path}: Pillow reads 16-bit colour as 8 bits per channel; the result has 8-bit "
                      "precision (16-bit grey and .npy arrays keep 16 bits)")
             opened.load()
-            return ImageOps.exif_transpose(opened), metadata(opened)
+            upright = ImageOps.exif_transpose(opened)
+            if opened.format == "PPM" and upright.mode == "I":
+                # Pillow reads 16-bit PGM as 32-bit; its values never pass 65535.
+                upright = upright.convert("I;16")
+            return upright, metadata(opened)  # after turning upright: it drops the orientation
 
 
 def _undecodable_image(exc: Exception) -> str:
@@ -90,8 +94,13 @@ _TIFF_LAYOUT_TAGS = (254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279,
                      317, 320, 322, 323, 324, 325, 338, 339, 340, 341)
 
 
+# A TIFF's compression is kept when it loses nothing and suits every mode.
+_LOSSLESS_TIFF_COMPRESSIONS = ("tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "packbits")
+
+
 def metadata(image: Image.Image) -> dict:
-    """The ICC profile, resolution and EXIF of a loaded image, as keyword arguments of
+    """The ICC profile, resolution, EXIF, XMP, comment and lossless TIFF compression of a
+    loaded image, as keyword arguments of
     Pillow's save(). The EXIF's orientation is dropped: the pixels were turned upright on load.
     A TIFF's descriptive tags (Make, Software, Artist, Copyright, ...) travel in the EXIF;
     its layout tags do not.
@@ -104,6 +113,11 @@ def metadata(image: Image.Image) -> dict:
         kept["icc_profile"] = image.info["icc_profile"]
     if image.info.get("dpi"):
         kept["dpi"] = image.info["dpi"]
+    for key in ("xmp", "comment"):  # XMP packets; JPEG and GIF comments
+        if image.info.get(key):
+            kept[key] = image.info[key]
+    if image.info.get("compression") in _LOSSLESS_TIFF_COMPRESSIONS:
+        kept["compression"] = image.info["compression"]
     exif = image.getexif()
     for tag in (0x0112, *_TIFF_LAYOUT_TAGS):  # 0x0112: Orientation
         exif.pop(tag, None)
@@ -153,9 +167,9 @@ def output_format(path: Path) -> str:
     Image.init()
     fmt = Image.registered_extensions().get(path.suffix.lower())
     if fmt is None or fmt not in Image.SAVE:
-        what = f"extension {path.suffix!r}" if path.suffix else "no extension"
+        what = f"extension {path.suffix!r} names" if path.suffix else "has no extension to name"
         raise UsageError(
-            f"{path}: {what} names no image format convcli can write "
+            f"{path}: {what} no image format convcli can write "
             "(use .png, .jpg, .tif, .bmp, .webp, .npy or another format Pillow writes)"
         )
     return fmt
@@ -189,6 +203,11 @@ def _sample(mode: str) -> Image.Image:
     if mode in ("I;16", "I", "F"):
         values = {"I;16": [0, 1000, 65535], "I": [-5, 0, 70000], "F": [-1.5, 0.25, 1e6]}[mode]
         return Image.fromarray(np.array([values], {"I;16": np.uint16, "I": np.int32, "F": np.float32}[mode]))
+    if mode == "L":
+        return Image.fromarray(np.array([[0, 100, 255]], np.uint8))
+    if mode == "RGB":  # more colours than a palette holds
+        values = np.arange(512)
+        return Image.fromarray(np.stack([values % 256, values // 256, 255 - values % 256], -1)[np.newaxis].astype(np.uint8))
     if mode == "CMYK":
         # Flat blocks, which JPEG reproduces exactly: a lossy format must not fail for its losses.
         inks = np.repeat(np.array([[[0, 10, 200, 255], [255, 0, 3, 128]]], np.uint8), 8, axis=1)

@@ -1,25 +1,49 @@
-"""Mapping filtered float values to an output depth: rounded and clipped for integers, kept for float."""
+"""Mapping filtered float values to an output depth: rounded and clipped for integers, kept for float.
+
+Each mapping takes the values in the output's units and overwrites them (an image-sized
+temporary less)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .depth import EIGHT, Depth
+from .depth import EIGHT, Depth, floating
 
 
 def to_range(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
-    """Integer depths: round half to even, clip to the depth's range and convert. `values`
-    (float) is rounded and clipped in place: an image-sized temporary less. Float: the values
-    as they are, signed and unclipped, in float32.
+    """Integer depths: round half to even, clip to the depth's range and convert; NaN becomes 0.
+    Float: the values as they are, signed and unclipped.
 
-    >>> to_range(np.array([-3.0, 0.5, 1.5, 254.5, 300.0]))
-    array([  0,   0,   2, 254, 255], dtype=uint8)
+    >>> to_range(np.array([-3.0, 0.5, 1.5, 254.5, 300.0, np.nan]))
+    array([  0,   0,   2, 254, 255,   0], dtype=uint8)
     """
     if depth.is_float:
         return values.astype(depth.dtype, copy=False)
+    np.nan_to_num(values, copy=False, nan=0.0)
     np.rint(values, out=values)
     np.clip(values, depth.low, depth.high, out=values)
     return values.astype(depth.dtype)
+
+
+def clip_to_range(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
+    """:func:`to_range`, but float values too are clipped, to 0..white: what --clip asks for.
+
+    >>> clip_to_range(np.array([-0.5, 0.25, 3.0]), floating())
+    array([0.  , 0.25, 1.  ], dtype=float32)
+    """
+    if depth.is_float:
+        np.clip(values, 0, depth.white, out=values)
+    return to_range(values, depth)
+
+
+def gradient(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
+    """Sobel's mapping: integer outputs are stretched as :func:`stretch_to_max` does; float
+    outputs keep the exact, signed gradient.
+
+    >>> gradient(np.array([-2.0, 4.0]), EIGHT), gradient(np.array([-2.0, 4.0]), floating())
+    (array([128, 255], dtype=uint8), array([-2.,  4.], dtype=float32))
+    """
+    return to_range(values, depth) if depth.is_float else stretch_to_max(values, depth)
 
 
 def stretch_to_max(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
@@ -31,7 +55,7 @@ def stretch_to_max(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
     array([  0, 128, 255], dtype=uint8)
     """
     magnitude = np.abs(values, out=values)
-    peak = float(magnitude.max()) if magnitude.size else 0.0
+    peak = _finite_max(magnitude)
     if peak > 0:
         magnitude *= depth.white / peak
     return to_range(magnitude, depth)
@@ -47,8 +71,8 @@ def rescale_to_range(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
     >>> rescale_to_range(np.array([100.0, 100.0]))
     array([100, 100], dtype=uint8)
     """
-    low = float(values.min()) if values.size else 0.0
-    high = float(values.max()) if values.size else 0.0
+    low = -_finite_max(-values)
+    high = _finite_max(values)
     if high > low:
         values -= low
         values *= depth.white / (high - low)
@@ -65,19 +89,7 @@ def abs_to_range(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
     return to_range(np.abs(values, out=values), depth)
 
 
-def scaled(mapping, scale: float = 1.0, offset: float = 0.0):
-    """`mapping` applied to ``values * scale + offset``, as GIMP's divisor and offset: an
-    offset of 128 shows a signed 8-bit result (emboss, a derivative) around mid-grey.
-
-    >>> scaled(to_range, 0.5, 128)(np.array([-100.0, 0.0, 100.0]), EIGHT)
-    array([ 78, 128, 178], dtype=uint8)
-    """
-
-    def mapped(values: np.ndarray, depth: Depth) -> np.ndarray:
-        if scale != 1.0:
-            values *= scale
-        if offset != 0.0:
-            values += offset
-        return mapping(values, depth)
-
-    return mapped
+def _finite_max(values: np.ndarray) -> float:
+    """The largest finite value (0 for none): NaN or infinity would make every pixel the same."""
+    peak = np.max(values, initial=-np.inf, where=np.isfinite(values))
+    return float(peak) if np.isfinite(peak) else 0.0

@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import ConvcliError
 from . import channels, files, light, mapping, target
 from .alpha import filter_with_alpha
-from .depth import Depth, convert
+from .depth import Depth, convert, convert_alpha
 
 Transform = Callable[[np.ndarray], np.ndarray]
 Mapping = Callable[[np.ndarray, Depth], np.ndarray]
@@ -24,6 +24,8 @@ def filter_file(
     transform: Transform,
     *,
     value_mapping: Mapping = mapping.to_range,
+    scale: float = 1.0,
+    offset: float = 0.0,
     force: bool = False,
     warn: Callable[[str], None] = lambda message: None,
     max_pixels: int | None = files.DEFAULT_MAX_PIXELS,
@@ -34,7 +36,9 @@ def filter_file(
 ) -> Path:
     """Filter the colour channels of `source` with `transform` and write the result.
 
-    `output` defaults to ``<stem>.<tag><suffix>`` beside the source. `alpha` says how an
+    `output` defaults to ``<stem>.<tag><suffix>`` beside the source. The result, times
+    `scale` plus `offset` (in the input's units, as GIMP's divisor and offset), goes to the
+    output's depth through `value_mapping` (see :mod:`.mapping`). `alpha` says how an
     alpha channel is treated (see :func:`filter_with_alpha`; "ignore" carries it through
     unchanged); `linear` filters in linear light, decoding sRGB first and encoding after.
     `depth` (8, 16 or float) is the output's; by default the input's where the format holds
@@ -60,24 +64,50 @@ def filter_file(
         planes.alpha = None
     white = planes.depth.white
     colour = light.to_linear(planes.colour, white) if linear else planes.colour
-    if planes.alpha is None:
-        filtered = transform(colour)
-    else:
-        filtered, planes.alpha = filter_with_alpha(colour, planes.alpha, white, transform, alpha)
+    visible = planes.alpha is not None and bool(planes.alpha.any())
+    try:
+        if planes.alpha is None:
+            filtered = transform(colour)
+        else:
+            # Below half a step of the input's opacity there is no colour left to recover.
+            faint = white / 131070 if planes.depth.is_float else 0.5
+            filtered, planes.alpha = filter_with_alpha(colour, planes.alpha, white, transform, alpha, faint)
+    except ValueError as exc:  # what the engine refuses for this image's values
+        raise ConvcliError(f"{source}: {exc}") from None
     if linear:
         filtered = light.to_srgb(filtered, white)
+    if scale != 1.0:
+        filtered *= scale
+    if offset != 0.0:
+        filtered += offset
+    if not chosen.depth.is_float and np.isnan(filtered).any():
+        warn(f"{destination}: the result has NaN values, written as 0")
     values = value_mapping(convert(filtered, planes.depth, chosen.depth), chosen.depth)
     opacity = None
     if planes.alpha is not None:
-        opacity = mapping.to_range(convert(planes.alpha, planes.depth, chosen.depth), chosen.depth)
+        opacity = mapping.to_range(convert_alpha(planes.alpha, planes.depth, chosen.depth), chosen.depth)
+        if visible and not opacity.any():
+            warn(f"{destination}: filtering alpha with this kernel (--alpha {alpha}) leaves no opacity, so "
+                 "the image is fully transparent; --alpha ignore keeps the input's alpha")
     pixels = channels.stack(values, opacity)
     if chosen.mode is None:
         files.write_array_atomic(pixels, destination)
     else:
-        image = channels.recode(channels.to_image(pixels, chosen.mode), planes.source_mode,
-                                lambda mode: files.holds(fmt, mode))
+        image = channels.to_image(pixels, chosen.mode)
+        if depth is None:  # a depth asked for is the one written
+            image = channels.recode(image, planes.source_mode, lambda mode: files.holds(fmt, mode))
+        _warn_of_losses(image, fmt, info, destination, warn)
         files.write_image_atomic(image, destination, fmt, quality, info)
     return destination
+
+
+def _warn_of_losses(image, fmt: str, info: dict, destination: Path, warn) -> None:
+    """Say what Pillow's writer will change on its own, and drop a profile it would mislabel."""
+    quantises = files.holds(fmt, "P") and not files.holds(fmt, "RGB")  # GIF and the like
+    if image.mode in ("RGB", "RGBA") and quantises:
+        warn(f"{destination}: {fmt} holds at most 256 colours; Pillow reduces the result to a palette")
+    if image.mode in ("L", "LA") and "icc_profile" in info and not files.holds(fmt, "L"):
+        info.pop("icc_profile")  # a grey profile does not describe the RGB the format stores grey as
 
 
 def _read(source: Path, fmt: str, destination: Path, max_pixels: int | None, warn) -> tuple[channels.Planes, dict]:
