@@ -62,20 +62,8 @@ def filter_file(
     chosen = target.choose(planes, fmt, depth, destination, warn)
     if not chosen.alpha:
         planes.alpha = None
-    white = planes.depth.white
-    colour = light.to_linear(planes.colour, white) if linear else planes.colour
     visible = planes.alpha is not None and bool(planes.alpha.any())
-    try:
-        if planes.alpha is None:
-            filtered = transform(colour)
-        else:
-            # Below half a step of the input's opacity there is no colour left to recover.
-            faint = white / 131070 if planes.depth.is_float else 0.5
-            filtered, planes.alpha = filter_with_alpha(colour, planes.alpha, white, transform, alpha, faint)
-    except ValueError as exc:  # what the engine refuses for this image's values
-        raise ConvcliError(f"{source}: {exc}") from None
-    if linear:
-        filtered = light.to_srgb(filtered, white)
+    filtered = _filter(planes, transform, alpha, linear, source)
     if scale != 1.0:
         filtered *= scale
     if offset != 0.0:
@@ -92,13 +80,29 @@ def filter_file(
     pixels = channels.stack(values, opacity)
     if chosen.mode is None:
         files.write_array_atomic(pixels, destination)
-    else:
-        image = channels.to_image(pixels, chosen.mode)
-        if depth is None:  # a depth asked for is the one written
-            image = channels.recode(image, planes.source_mode, lambda mode: files.holds(fmt, mode))
-        _warn_of_losses(image, fmt, info, destination, warn)
-        files.write_image_atomic(image, destination, fmt, quality, info)
+        return destination
+    image = channels.to_image(pixels, chosen.mode)
+    if depth is None:  # a depth asked for is the one written
+        image = channels.recode(image, planes.source_mode, lambda mode: files.holds(fmt, mode))
+    _warn_of_losses(image, fmt, info, destination, warn)
+    files.write_image_atomic(image, destination, fmt, quality, info)
     return destination
+
+
+def _filter(planes: channels.Planes, transform: Transform, alpha: str, linear: bool, source: Path) -> np.ndarray:
+    """The filtered colour planes, in the input's units; `planes.alpha` becomes the filtered alpha."""
+    white = planes.depth.white
+    colour = light.to_linear(planes.colour, white) if linear else planes.colour
+    try:
+        if planes.alpha is None:
+            filtered = transform(colour)
+        else:
+            # Below half a step of the input's opacity there is no colour left to recover.
+            faint = white / 131070 if planes.depth.is_float else 0.5
+            filtered, planes.alpha = filter_with_alpha(colour, planes.alpha, white, transform, alpha, faint)
+    except ValueError as exc:  # what the engine refuses for this image's values (NaN for the FFT)
+        raise ConvcliError(f"{source}: {exc}") from None
+    return light.to_srgb(filtered, white) if linear else filtered
 
 
 def _warn_of_losses(image, fmt: str, info: dict, destination: Path, warn) -> None:
