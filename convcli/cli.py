@@ -211,7 +211,8 @@ def blur(
     """Gaussian blur. Example: convcli blur photo.png --sigma 3 -o soft.png"""
     options = _engine_options(border, cval, method, threads, verbose)
     kernel = _option_kernel("sigma", named.gaussian, sigma)
-    _run(image, output, "blur", kernel, False, options, FileOptions(force, max_pixels, quality, alpha, linear, depth))
+    files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
+    _run(image, output, "blur", kernel, False, options, files)
 
 
 @app.command()
@@ -236,7 +237,8 @@ def sharpen(
     """Sharpen with a 3x3 Laplacian kernel. Example: convcli sharpen photo.png --amount 0.5"""
     options = _engine_options(border, cval, method, threads, verbose)
     kernel = _option_kernel("amount", named.sharpen, amount)
-    _run(image, output, "sharpen", kernel, False, options, FileOptions(force, max_pixels, quality, alpha, linear, depth))
+    files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
+    _run(image, output, "sharpen", kernel, False, options, files)
 
 
 @app.command()

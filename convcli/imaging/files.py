@@ -207,7 +207,8 @@ def _sample(mode: str) -> Image.Image:
         return Image.fromarray(np.array([[0, 100, 255]], np.uint8))
     if mode == "RGB":  # more colours than a palette holds
         values = np.arange(512)
-        return Image.fromarray(np.stack([values % 256, values // 256, 255 - values % 256], -1)[np.newaxis].astype(np.uint8))
+        colours = np.stack([values % 256, values // 256, 255 - values % 256], axis=-1)
+        return Image.fromarray(colours[np.newaxis].astype(np.uint8))
     if mode == "CMYK":
         # Flat blocks, which JPEG reproduces exactly: a lossy format must not fail for its losses.
         inks = np.repeat(np.array([[[0, 10, 200, 255], [255, 0, 3, 128]]], np.uint8), 8, axis=1)

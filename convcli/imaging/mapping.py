@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .depth import EIGHT, Depth, floating
+from .depth import EIGHT, Depth
 
 
 def to_range(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
@@ -28,6 +28,7 @@ def to_range(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
 def clip_to_range(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
     """:func:`to_range`, but float values too are clipped, to 0..white: what --clip asks for.
 
+    >>> from convcli.imaging.depth import floating
     >>> clip_to_range(np.array([-0.5, 0.25, 3.0]), floating())
     array([0.  , 0.25, 1.  ], dtype=float32)
     """
@@ -40,6 +41,7 @@ def gradient(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
     """Sobel's mapping: integer outputs are stretched as :func:`stretch_to_max` does; float
     outputs keep the exact, signed gradient.
 
+    >>> from convcli.imaging.depth import floating
     >>> gradient(np.array([-2.0, 4.0]), EIGHT), gradient(np.array([-2.0, 4.0]), floating())
     (array([128, 255], dtype=uint8), array([-2.,  4.], dtype=float32))
     """
