@@ -1,0 +1,77 @@
+"""The Typer app, its console on stderr, and main(): every user error ends as one line and an exit code."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from .. import __version__
+from ..errors import ConvcliError
+
+stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+
+app = typer.Typer(
+    help="Filter images by true convolution (the kernel rotated 180 degrees) or, with "
+    "--correlate, by cross-correlation as CNNs compute it.",
+    epilog="Examples:  convcli blur photo.png --sigma 3   |   "
+    "convcli apply photo.png --kernel emboss --correlate   |   "
+    "convcli apply photo.png --kernel '1 2 1; 2 4 2; 1 2 1' --normalize",
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"convcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Filter images by true convolution or, with --correlate, by correlation."""
+
+
+
+def warn(message: str) -> None:
+    stderr.print(f"[yellow]warning:[/] {escape(message)}")
+
+
+def error(message: str) -> None:
+    stderr.print(f"[bold red]error:[/] [red]{escape(message)}[/]")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every user error ends as one red line on stderr and exit code 1 or 2."""
+    args = sys.argv[1:] if argv is None else argv
+    if not args:
+        # A bare `convcli` is a usage error: show the help, but on stderr, as stdout is for data.
+        with contextlib.redirect_stdout(sys.stderr):
+            app(args=["--help"], prog_name="convcli", standalone_mode=False)
+        return 2
+    try:
+        result = app(args=args, prog_name="convcli", standalone_mode=False)
+    except ConvcliError as exc:
+        error(str(exc))
+        return exc.exit_code
+    except typer.TyperException as exc:
+        context = getattr(exc, "ctx", None)
+        command = context.command_path if context is not None else "convcli"
+        error(f"{exc.format_message()} (see '{command} --help')")
+        return exc.exit_code
+    except (KeyboardInterrupt, typer.Abort):
+        error("interrupted")
+        return 130
+    except MemoryError:
+        error("out of memory: the image or kernel is too large")
+        return 1
+    return result if isinstance(result, int) else 0

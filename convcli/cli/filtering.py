@@ -1,0 +1,264 @@
+"""The filtering commands: blur, sharpen, sobel and apply."""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import time
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.markup import escape
+
+from ..engine import convolve, correlate, plan_for
+from ..errors import UsageError
+from ..filters import sobel as sobel_filter
+from ..imaging import DEFAULT_MAX_PIXELS, filter_file
+from ..imaging.mapping import gradient
+from ..kernels import named, resolve_kernel
+from .app import app, stderr, warn
+from .options import (
+    AlphaOpt,
+    BorderOpt,
+    CvalOpt,
+    DepthOpt,
+    EngineOptions,
+    FileOptions,
+    ForceOpt,
+    ImageArg,
+    LinearOpt,
+    MaxPixelsOpt,
+    Method,
+    MethodOpt,
+    OutputOpt,
+    QualityOpt,
+    ThreadsOpt,
+    ValueMapping,
+    VerboseOpt,
+    engine_options,
+    result_mapping,
+)
+
+
+class Axis(str, enum.Enum):
+    x = "x"
+    y = "y"
+    both = "both"
+
+
+@app.command()
+def blur(
+    image: ImageArg,
+    sigma: Annotated[float, typer.Option(help="Gaussian standard deviation in pixels (> 0).")] = 2.0,
+    output: OutputOpt = None,
+    border: BorderOpt = "reflect",
+    cval: CvalOpt = 0.0,
+    force: ForceOpt = False,
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
+    quality: QualityOpt = None,
+    alpha: AlphaOpt = None,
+    linear: LinearOpt = False,
+    depth: DepthOpt = None,
+    method: MethodOpt = Method.auto,
+    threads: ThreadsOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Gaussian blur. Example: convcli blur photo.png --sigma 3 -o soft.png"""
+    options = engine_options(border, cval, method, threads, verbose)
+    kernel = _option_kernel("sigma", named.gaussian, sigma)
+    files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
+    _run(image, output, "blur", kernel, False, options, files)
+
+
+@app.command()
+def sharpen(
+    image: ImageArg,
+    amount: Annotated[
+        float, typer.Option(help="Strength: the kernel is identity - amount x laplacian; 1 is the classic 3x3.")
+    ] = 1.0,
+    output: OutputOpt = None,
+    border: BorderOpt = "reflect",
+    cval: CvalOpt = 0.0,
+    force: ForceOpt = False,
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
+    quality: QualityOpt = None,
+    alpha: AlphaOpt = None,
+    linear: LinearOpt = False,
+    depth: DepthOpt = None,
+    method: MethodOpt = Method.auto,
+    threads: ThreadsOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Sharpen with a 3x3 Laplacian kernel. Example: convcli sharpen photo.png --amount 0.5"""
+    options = engine_options(border, cval, method, threads, verbose)
+    kernel = _option_kernel("amount", named.sharpen, amount)
+    files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
+    _run(image, output, "sharpen", kernel, False, options, files)
+
+
+@app.command()
+def sobel(
+    image: ImageArg,
+    axis: Annotated[
+        Axis, typer.Option(help="x: vertical edges, y: horizontal edges, both: gradient magnitude.")
+    ] = Axis.both,
+    output: OutputOpt = None,
+    border: BorderOpt = "reflect",
+    cval: CvalOpt = 0.0,
+    force: ForceOpt = False,
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
+    quality: QualityOpt = None,
+    alpha: AlphaOpt = None,
+    linear: LinearOpt = False,
+    depth: DepthOpt = None,
+    method: MethodOpt = Method.auto,
+    threads: ThreadsOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Sobel edges, scaled so the strongest edge is white (float output: the exact gradient).
+    Example: convcli sobel photo.png --axis x"""
+    options = engine_options(border, cval, method, threads, verbose)
+
+    def transform(colour):
+        with _timed(options, colour, named.sobel_x(), passes=1 if axis is not Axis.both else 2):
+            return sobel_filter(
+                colour, axis.value, border=options.border, cval=options.cval,
+                method=options.method, threads=options.threads, dtype=colour.dtype,
+            )
+
+    tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
+    files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
+    _write(image, output, tag, transform, files, ValueMapping(gradient), "ignore")
+
+
+@app.command()
+def apply(
+    image: ImageArg,
+    kernel: Annotated[
+        str,
+        typer.Option(
+            "--kernel", "-k",
+            help="A kernel file (rows of numbers), a name with optional parameters "
+            "(gaussian:sigma=2, motion:length=9,angle=30, shift:dx=1,dy=0), "
+            "or inline rows such as '1 2 1; 2 4 2; 1 2 1'. Names: " + ", ".join(named.KERNELS) + ".",
+            show_default=False,
+        ),
+    ],
+    correlate_: Annotated[
+        bool,
+        typer.Option("--correlate", help="Apply the kernel as written (cross-correlation, as CNNs do) "
+                     "instead of rotated 180 degrees (true convolution)."),
+    ] = False,
+    normalize: Annotated[bool, typer.Option("--normalize", help="Divide the kernel by its sum.")] = False,
+    scale: Annotated[
+        float, typer.Option(help="Multiply the result by this before mapping it to pixels (GIMP's 1/divisor).")
+    ] = 1.0,
+    offset: Annotated[
+        float, typer.Option(help="Add this after --scale, in pixel units: 128 shows signed 8-bit results around grey.")
+    ] = 0.0,
+    clip: Annotated[
+        bool, typer.Option("--clip", help="Clip the result to the pixel range (the default; for scripts that say so).")
+    ] = False,
+    absolute: Annotated[
+        bool, typer.Option("--abs", help="Map |result| to pixels: edges of either sign show bright.")
+    ] = False,
+    rescale: Annotated[
+        bool, typer.Option("--rescale", help="Stretch the result's min..max to the full pixel range.")
+    ] = False,
+    output: OutputOpt = None,
+    border: BorderOpt = "reflect",
+    cval: CvalOpt = 0.0,
+    force: ForceOpt = False,
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
+    quality: QualityOpt = None,
+    alpha: AlphaOpt = None,
+    linear: LinearOpt = False,
+    depth: DepthOpt = None,
+    method: MethodOpt = Method.auto,
+    threads: ThreadsOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Convolve with any kernel. Example: convcli apply photo.png --kernel emboss --correlate"""
+    options = engine_options(border, cval, method, threads, verbose)
+    resolved = resolve_kernel(kernel)
+    matrix = resolved.matrix
+    if normalize:
+        total = matrix.sum()
+        if abs(total) < 1e-12 * max(1.0, abs(matrix).sum()):
+            raise UsageError(f"--normalize: kernel {resolved.label!r} sums to 0, so it cannot be normalised")
+        matrix = matrix / total
+    tag = resolved.label + (".correlate" if correlate_ else "")
+    value_mapping = result_mapping(scale, offset, clip, absolute, rescale)
+    files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
+    _run(image, output, tag, matrix, correlate_, options, files, value_mapping)
+
+
+def _option_kernel(option: str, make, value: float):
+    """Build a named kernel from one option's value; the kernel's own check names the
+    parameter first ("sigma must be ..."), which the message turns into the option."""
+    try:
+        return make(value)
+    except ValueError as exc:
+        raise UsageError(f"--{exc}") from None
+
+
+def _run(
+    image, output, tag, kernel, as_correlation, options: EngineOptions, file_options: FileOptions,
+    value_mapping=ValueMapping(),
+) -> None:
+    _check_method(kernel, options)
+    operation = correlate if as_correlation else convolve
+
+    def transform(colour):
+        with _timed(options, colour, kernel):
+            return operation(
+                colour, kernel, border=options.border, cval=options.cval,
+                method=options.method, threads=options.threads, dtype=colour.dtype,
+            )
+
+    # A kernel without negative weights averages, and averaging must weigh colour by opacity.
+    default_alpha = "premultiply" if (kernel >= 0).all() else "ignore"
+    _write(image, output, tag, transform, file_options, value_mapping, default_alpha)
+
+
+@contextlib.contextmanager
+def _timed(options: EngineOptions, colour, kernel, passes: int = 1):
+    """With --verbose, report on stderr the plan the engine follows and the time the filtering took."""
+    start = time.perf_counter()
+    yield
+    if options.verbose:
+        plan = plan_for(
+            colour.shape, kernel, method=options.method, threads=options.threads, dtype=colour.dtype,
+            finite=bool(np.isfinite(colour).all()),
+        )
+        elapsed = time.perf_counter() - start
+        what = f"{plan.method} ({plan.detail})" + (f" x{passes} passes" if passes > 1 else "")
+        stderr.print(
+            f"{'x'.join(map(str, colour.shape))}: {what} on {plan.threads} thread(s), "
+            f"estimated {passes * plan.seconds:.3f} s, took {elapsed:.3f} s",
+            style="dim",
+        )
+
+
+def _check_method(kernel, options: EngineOptions) -> None:
+    """Refuse a --method the kernel cannot take before any image is read (auto takes any)."""
+    if options.method == "auto":
+        return
+    try:
+        plan_for((1, 1), kernel, method=options.method)
+    except ValueError as exc:
+        raise UsageError(f"--method {options.method}: {exc}") from None
+
+
+def _write(
+    image, output, tag, transform, file_options: FileOptions, value_mapping: ValueMapping, default_alpha: str
+) -> None:
+    written = filter_file(
+        image, output, tag, transform, value_mapping=value_mapping.function, scale=value_mapping.scale,
+        offset=value_mapping.offset, force=file_options.force, warn=warn,
+        max_pixels=file_options.max_pixels or None, quality=file_options.quality,
+        alpha=file_options.alpha.value if file_options.alpha else default_alpha, linear=file_options.linear,
+        depth=file_options.depth.value if file_options.depth else None,
+    )
+    stderr.print(f"wrote {escape(str(written))}", style="dim")
