@@ -234,3 +234,46 @@ def test_bad_kernel_files_are_failures_naming_the_file(tmp_path):
             resolve_kernel(str(path))
         assert message in str(info.value)
         assert info.value.exit_code == 1
+
+
+@pytest.mark.parametrize("name", ["sobel", "scharr", "prewitt"])
+def test_every_gradient_kernel_points_like_sobel(name):
+    ramp = np.tile(np.arange(7.0), (7, 1))  # brightens to the right
+    gx = convolve(ramp, named_kernel(f"{name}-x").matrix, border="nearest")
+    gy = convolve(ramp.T, named_kernel(f"{name}-y").matrix, border="nearest")
+    assert gx[3, 3] > 0 and gy[3, 3] > 0
+    np.testing.assert_array_equal(named_kernel(f"{name}-y").matrix, named_kernel(f"{name}-x").matrix.T)
+
+
+def test_laplacian_of_gaussian_matches_scipy():
+    image = np.random.default_rng(7).uniform(0, 1, (30, 40))
+    for sigma in (0.8, 1.4, 3.0):
+        got = convolve(image, named_kernel(f"log:sigma={sigma}").matrix, dtype=np.float64)
+        np.testing.assert_allclose(got, ndimage.gaussian_laplace(image, sigma), atol=1e-12)
+
+
+def test_difference_of_gaussians_is_the_difference_of_two_blurs():
+    image = np.random.default_rng(8).uniform(0, 1, (30, 40))
+    got = convolve(image, named_kernel("dog:1,2").matrix, dtype=np.float64, border="nearest")
+    want = ndimage.gaussian_filter(image, 1, mode="nearest") - ndimage.gaussian_filter(image, 2, mode="nearest")
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    assert named_kernel("dog").matrix.sum() == pytest.approx(0, abs=1e-12)
+
+
+@pytest.mark.parametrize("direction", range(0, 360, 45))
+def test_kirsch_responds_most_towards_its_direction(direction):
+    y, x = np.mgrid[-3:4, -3:4].astype(float)
+    angle = np.radians(direction)
+    ramp = x * np.cos(angle) - y * np.sin(angle)  # brightens towards `direction` (y grows down)
+    responses = {d: convolve(ramp, named_kernel(f"kirsch:{d}").matrix)[3, 3] for d in range(0, 360, 45)}
+    assert max(responses, key=responses.get) == direction
+    assert sorted(named_kernel(f"kirsch:{direction}").matrix.ravel().tolist()) == [-3] * 5 + [0] + [5] * 3
+
+
+def test_outline_box_radius_and_their_errors():
+    np.testing.assert_array_equal(named_kernel("outline").matrix, [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]])
+    assert named_kernel("box:radius=2").matrix.shape == (5, 5)
+    for spec, message in (("box:size=5,radius=2", "size or radius, not both"), ("kirsch:30", "multiple of 45"),
+                          ("log:0", "sigma must be a positive"), ("box:radius=0.5", "radius must be a whole")):
+        with pytest.raises(UsageError, match=message):
+            named_kernel(spec)

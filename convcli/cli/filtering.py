@@ -16,27 +16,39 @@ from ..errors import UsageError
 from ..filters import sobel as sobel_filter
 from ..imaging import DEFAULT_MAX_PIXELS, filter_file
 from ..imaging.mapping import gradient
-from ..kernels import named, resolve_kernel
+from ..kernels import Kernel, named
 from .app import app, stderr, warn
 from .options import (
+    AbsOpt,
     AlphaOpt,
+    AnchorOpt,
     BorderOpt,
+    ClipOpt,
+    CorrelateOpt,
     CvalOpt,
     DepthOpt,
+    DivisorOpt,
     EngineOptions,
     FileOptions,
     ForceOpt,
     ImageArg,
+    KernelOpt,
     LinearOpt,
     MaxPixelsOpt,
     Method,
     MethodOpt,
+    NormalizeOpt,
+    OffsetOpt,
     OutputOpt,
     QualityOpt,
+    RescaleOpt,
+    RotateOpt,
+    ScaleOpt,
     ThreadsOpt,
     ValueMapping,
     VerboseOpt,
     engine_options,
+    prepared_kernel,
     result_mapping,
 )
 
@@ -66,7 +78,7 @@ def blur(
 ) -> None:
     """Gaussian blur. Example: convcli blur photo.png --sigma 3 -o soft.png"""
     options = engine_options(border, cval, method, threads, verbose)
-    kernel = _option_kernel("sigma", named.gaussian, sigma)
+    kernel = Kernel(_option_kernel("sigma", named.gaussian, sigma), "blur")
     files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
     _run(image, output, "blur", kernel, False, options, files)
 
@@ -92,7 +104,7 @@ def sharpen(
 ) -> None:
     """Sharpen with a 3x3 Laplacian kernel. Example: convcli sharpen photo.png --amount 0.5"""
     options = engine_options(border, cval, method, threads, verbose)
-    kernel = _option_kernel("amount", named.sharpen, amount)
+    kernel = Kernel(_option_kernel("amount", named.sharpen, amount), "sharpen")
     files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
     _run(image, output, "sharpen", kernel, False, options, files)
 
@@ -135,37 +147,17 @@ def sobel(
 @app.command()
 def apply(
     image: ImageArg,
-    kernel: Annotated[
-        str,
-        typer.Option(
-            "--kernel", "-k",
-            help="A kernel file (rows of numbers), a name with optional parameters "
-            "(gaussian:sigma=2, motion:length=9,angle=30, shift:dx=1,dy=0), "
-            "or inline rows such as '1 2 1; 2 4 2; 1 2 1'. Names: " + ", ".join(named.KERNELS) + ".",
-            show_default=False,
-        ),
-    ],
-    correlate_: Annotated[
-        bool,
-        typer.Option("--correlate", help="Apply the kernel as written (cross-correlation, as CNNs do) "
-                     "instead of rotated 180 degrees (true convolution)."),
-    ] = False,
-    normalize: Annotated[bool, typer.Option("--normalize", help="Divide the kernel by its sum.")] = False,
-    scale: Annotated[
-        float, typer.Option(help="Multiply the result by this before mapping it to pixels (GIMP's 1/divisor).")
-    ] = 1.0,
-    offset: Annotated[
-        float, typer.Option(help="Add this after --scale, in pixel units: 128 shows signed 8-bit results around grey.")
-    ] = 0.0,
-    clip: Annotated[
-        bool, typer.Option("--clip", help="Clip the result to the pixel range (the default; for scripts that say so).")
-    ] = False,
-    absolute: Annotated[
-        bool, typer.Option("--abs", help="Map |result| to pixels: edges of either sign show bright.")
-    ] = False,
-    rescale: Annotated[
-        bool, typer.Option("--rescale", help="Stretch the result's min..max to the full pixel range.")
-    ] = False,
+    kernel: KernelOpt,
+    correlate_: CorrelateOpt = False,
+    normalize: NormalizeOpt = False,
+    rotate: RotateOpt = 0,
+    anchor: AnchorOpt = None,
+    scale: ScaleOpt = None,
+    divisor: DivisorOpt = None,
+    offset: OffsetOpt = None,
+    clip: ClipOpt = False,
+    absolute: AbsOpt = False,
+    rescale: RescaleOpt = False,
     output: OutputOpt = None,
     border: BorderOpt = "reflect",
     cval: CvalOpt = 0.0,
@@ -181,17 +173,11 @@ def apply(
 ) -> None:
     """Convolve with any kernel. Example: convcli apply photo.png --kernel emboss --correlate"""
     options = engine_options(border, cval, method, threads, verbose)
-    resolved = resolve_kernel(kernel)
-    matrix = resolved.matrix
-    if normalize:
-        total = matrix.sum()
-        if abs(total) < 1e-12 * max(1.0, abs(matrix).sum()):
-            raise UsageError(f"--normalize: kernel {resolved.label!r} sums to 0, so it cannot be normalised")
-        matrix = matrix / total
+    resolved = prepared_kernel(kernel, rotate, anchor, normalize)
+    value_mapping = result_mapping(resolved, scale, divisor, offset, clip, absolute, rescale)
     tag = resolved.label + (".correlate" if correlate_ else "")
-    value_mapping = result_mapping(scale, offset, clip, absolute, rescale)
     files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
-    _run(image, output, tag, matrix, correlate_, options, files, value_mapping)
+    _run(image, output, tag, resolved, correlate_, options, files, value_mapping)
 
 
 def _option_kernel(option: str, make, value: float):
@@ -204,21 +190,21 @@ def _option_kernel(option: str, make, value: float):
 
 
 def _run(
-    image, output, tag, kernel, as_correlation, options: EngineOptions, file_options: FileOptions,
+    image, output, tag, kernel: Kernel, as_correlation, options: EngineOptions, file_options: FileOptions,
     value_mapping=ValueMapping(),
 ) -> None:
-    _check_method(kernel, options)
+    _check_method(kernel.matrix, options)
     operation = correlate if as_correlation else convolve
 
     def transform(colour):
-        with _timed(options, colour, kernel):
+        with _timed(options, colour, kernel.matrix):
             return operation(
-                colour, kernel, border=options.border, cval=options.cval,
+                colour, kernel.matrix, border=options.border, cval=options.cval, anchor=kernel.anchor,
                 method=options.method, threads=options.threads, dtype=colour.dtype,
             )
 
     # A kernel without negative weights averages, and averaging must weigh colour by opacity.
-    default_alpha = "premultiply" if (kernel >= 0).all() else "ignore"
+    default_alpha = "premultiply" if (kernel.matrix >= 0).all() else "ignore"
     _write(image, output, tag, transform, file_options, value_mapping, default_alpha)
 
 

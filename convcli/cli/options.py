@@ -15,6 +15,7 @@ from ..errors import UsageError
 from ..imaging import DEPTHS
 from ..imaging.alpha import ALPHA_MODES
 from ..imaging.mapping import abs_to_range, clip_to_range, rescale_to_range, to_range
+from ..kernels import Kernel, named, resolve_kernel
 
 Method = enum.Enum("Method", {name: name for name in METHODS}, type=str)
 
@@ -106,6 +107,57 @@ VerboseOpt = Annotated[
 ]
 
 
+KernelOpt = Annotated[
+    str,
+    typer.Option(
+        "--kernel", "-k",
+        help="A kernel: a file (rows of numbers, .csv, .json, .npy, a libvips .mat, an ImageMagick "
+        "string), '-' for stdin, a name with optional parameters (gaussian:sigma=2, "
+        "motion:length=9,angle=30, shift:dx=1,dy=0), inline rows such as '1 2 1; 2 4 2; 1 2 1', or "
+        "an ImageMagick string such as '3x3: -1,0,1 -2,0,2 -1,0,1'. Names: " + ", ".join(named.KERNELS) + ".",
+        show_default=False,
+    ),
+]
+CorrelateOpt = Annotated[
+    bool,
+    typer.Option("--correlate", help="Apply the kernel as written (cross-correlation, as CNNs do) "
+                 "instead of rotated 180 degrees (true convolution)."),
+]
+NormalizeOpt = Annotated[bool, typer.Option("--normalize", help="Divide the kernel by its sum.")]
+RotateOpt = Annotated[
+    int, typer.Option(help="Turn the kernel this many degrees counter-clockwise first (a multiple of 90).")
+]
+AnchorOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        metavar="ROW,COL",
+        help="The kernel cell over the output pixel, counted from 0,0 at the top left. "
+        "Default: the centre, (height // 2, width // 2), or the kernel file's own.",
+        show_default=False,
+    ),
+]
+ScaleOpt = Annotated[
+    Optional[float],
+    typer.Option(help="Multiply the result by this before mapping it to pixels (GIMP's 1/divisor). "
+                 "Default: the kernel file's scale, else 1.", show_default=False),
+]
+DivisorOpt = Annotated[
+    Optional[float],
+    typer.Option(help="Divide the result by this, as GIMP's convolution matrix does (--scale 1/D).",
+                 show_default=False),
+]
+OffsetOpt = Annotated[
+    Optional[float],
+    typer.Option(help="Add this after scaling, in the input's pixel units: 128 shows signed 8-bit results "
+                 "around grey. Default: the kernel file's offset, else 0.", show_default=False),
+]
+ClipOpt = Annotated[
+    bool, typer.Option("--clip", help="Clip the result to the pixel range (the default; float output too).")
+]
+AbsOpt = Annotated[bool, typer.Option("--abs", help="Map |result| to pixels: edges of either sign show bright.")]
+RescaleOpt = Annotated[bool, typer.Option("--rescale", help="Stretch the result's min..max to the full pixel range.")]
+
+
 @dataclass(frozen=True)
 class EngineOptions:
     """The options every command passes to the engine."""
@@ -148,18 +200,46 @@ def engine_options(border: str, cval: float, method: Method, threads: int | None
     return EngineOptions(border, cval, method.value, threads or available_cores(), verbose)
 
 
-def result_mapping(scale: float, offset: float, clip: bool, absolute: bool, rescale: bool):
-    """How apply maps results to pixels: clipped (default, or --clip, which clips float output
-    too), absolute or rescaled, after --scale and --offset."""
+def result_mapping(
+    kernel: Kernel,
+    scale: float | None,
+    divisor: float | None,
+    offset: float | None,
+    clip: bool = False,
+    absolute: bool = False,
+    rescale: bool = False,
+) -> ValueMapping:
+    """How results map to pixels: clipped (default, or --clip, which clips float output too),
+    absolute or rescaled, after a scale (--scale, or 1/--divisor) and --offset; where these
+    are not given, the kernel file's own scale and offset."""
     chosen = [name for name, on in (("--clip", clip), ("--abs", absolute), ("--rescale", rescale)) if on]
     if len(chosen) > 1:
         raise UsageError(f"{' and '.join(chosen)} exclude each other; choose one")
-    if rescale and (scale != 1.0 or offset != 0.0):
-        raise UsageError("--scale and --offset have no effect with --rescale, which stretches min..max anyway")
-    for name, value in (("--scale", scale), ("--offset", offset)):
-        if not math.isfinite(value):
+    if scale is not None and divisor is not None:
+        raise UsageError("--scale and --divisor exclude each other; --scale S is --divisor 1/S")
+    if rescale and (scale is not None or divisor is not None or offset is not None):
+        raise UsageError("--scale, --divisor and --offset have no effect with --rescale, which stretches min..max anyway")
+    for name, value in (("--scale", scale), ("--divisor", divisor), ("--offset", offset)):
+        if value is not None and not math.isfinite(value):
             raise UsageError(f"{name} must be a finite number, not {value}")
-    if scale == 0:
-        raise UsageError("--scale 0 would make every pixel the same")
+        if value == 0 and name != "--offset":
+            raise UsageError(f"{name} 0 would make every pixel the same")
     function = abs_to_range if absolute else rescale_to_range if rescale else clip_to_range if clip else to_range
-    return ValueMapping(function, scale, offset)
+    if scale is None:
+        scale = kernel.scale if divisor is None else 1 / divisor
+    return ValueMapping(function, scale, kernel.offset if offset is None else offset)
+
+
+def prepared_kernel(spec: str, rotate: int = 0, anchor: str | None = None, normalize: bool = False) -> Kernel:
+    """The --kernel resolved, then turned by --rotate, divided by its sum for --normalize, and
+    anchored at --anchor; a bad value is a usage error naming its option."""
+    kernel = resolve_kernel(spec)
+    for option, change in (("--rotate", rotate and (lambda k: k.rotated(rotate))),
+                           ("--normalize", normalize and (lambda k: k.normalized())),
+                           ("--anchor", anchor is not None and (lambda k: k.anchored(anchor)))):
+        if change:
+            try:
+                kernel = change(kernel)
+            except ValueError as exc:
+                raise UsageError(f"{option}: {exc}") from None
+    return kernel

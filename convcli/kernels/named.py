@@ -39,8 +39,12 @@ def identity() -> np.ndarray:
     return k
 
 
-def box(size: int = 3) -> np.ndarray:
-    """size x size mean filter."""
+def box(size: int = 3, radius: int = 0) -> np.ndarray:
+    """size x size mean filter; a radius r, if given, makes it (2r + 1) x (2r + 1)."""
+    if radius:
+        if size != 3:
+            raise ValueError("give size or radius, not both")
+        size = 2 * _count("radius", radius, 500) + 1
     n = _count("size", size)
     return np.full((n, n), 1.0 / (n * n))
 
@@ -61,6 +65,25 @@ def gaussian(sigma: float = 1.0, truncate: float = 4.0) -> np.ndarray:
     """Gaussian blur; same weights as scipy.ndimage.gaussian_filter."""
     g = gaussian_1d(sigma, truncate)
     return np.outer(g, g)
+
+
+def laplacian_of_gaussian(sigma: float = 1.4, truncate: float = 4.0) -> np.ndarray:
+    """Laplacian of Gaussian: d2g/dx2 + d2g/dy2, the weights of scipy.ndimage.gaussian_laplace;
+    negative at the centre, so a bright blob gives a dark response."""
+    g = gaussian_1d(sigma, truncate)
+    x = np.arange(g.size) - g.size // 2
+    second = g * (x**2 / sigma**4 - 1 / sigma**2)  # scipy's order-2 Gaussian derivative
+    return np.outer(second, g) + np.outer(g, second)
+
+
+def difference_of_gaussians(sigma1: float = 1.0, sigma2: float = 1.6, truncate: float = 4.0) -> np.ndarray:
+    """gaussian(sigma1) - gaussian(sigma2): a band-pass that approximates the Laplacian of
+    Gaussian (negated) when sigma2 is about 1.6 sigma1."""
+    narrow, wide = gaussian(sigma1, truncate), gaussian(sigma2, truncate)
+    if narrow.shape[0] > wide.shape[0]:
+        narrow, wide = -wide, -narrow
+    pad = (wide.shape[0] - narrow.shape[0]) // 2
+    return np.pad(narrow, pad) - wide
 
 
 def laplacian() -> np.ndarray:
@@ -92,6 +115,53 @@ def sobel_y() -> np.ndarray:
     """[[1,2,1],[0,0,0],[-1,-2,-1]]. Convolved: +d/dy, positive where the image brightens
     downward. Correlated: -d/dy."""
     return sobel_x().T.copy()
+
+
+def scharr_x() -> np.ndarray:
+    """[[3,0,-3],[10,0,-10],[3,0,-3]]: Sobel-x with weights tuned for rotation invariance;
+    convolved it points +x, as sobel-x does."""
+    return np.array([[3.0, 0.0, -3.0], [10.0, 0.0, -10.0], [3.0, 0.0, -3.0]])
+
+
+def scharr_y() -> np.ndarray:
+    """Scharr's vertical gradient; convolved it points +y (down)."""
+    return scharr_x().T.copy()
+
+
+def prewitt_x() -> np.ndarray:
+    """[[1,0,-1],[1,0,-1],[1,0,-1]]: an unweighted horizontal gradient; convolved it points +x."""
+    return np.array([[1.0, 0.0, -1.0]] * 3)
+
+
+def prewitt_y() -> np.ndarray:
+    """Prewitt's vertical gradient; convolved it points +y (down)."""
+    return prewitt_x().T.copy()
+
+
+# The 3x3 ring, counter-clockwise from the right-hand cell, as (row, column).
+_RING = ((1, 2), (0, 2), (0, 1), (0, 0), (1, 0), (2, 0), (2, 1), (2, 2))
+
+
+def kirsch(direction: float = 0.0) -> np.ndarray:
+    """Kirsch compass kernel: 5 on three neighbours, -3 on the other five. Convolved, it
+    responds most where the image brightens towards `direction` (degrees counter-clockwise
+    from +x, a multiple of 45: 0 = right, 90 = up); the 5s sit on the opposite side, as
+    Sobel's positive column does."""
+    direction = _finite("direction", direction)
+    if direction % 45:
+        raise ValueError(f"direction must be a multiple of 45 degrees, not {direction:g}")
+    facing = (int(direction // 45) + 4) % 8  # convolution flips: the weights face away
+    k = np.zeros((3, 3))
+    for step, cell in enumerate(_RING):
+        k[cell] = 5.0 if min((step - facing) % 8, (facing - step) % 8) <= 1 else -3.0
+    return k
+
+
+def outline() -> np.ndarray:
+    """[[-1,-1,-1],[-1,8,-1],[-1,-1,-1]]: the 8-neighbour Laplacian, negated; flat areas go black."""
+    k = -np.ones((3, 3))
+    k[1, 1] = 8.0
+    return k
 
 
 def emboss() -> np.ndarray:
@@ -144,13 +214,21 @@ KERNELS = {
     k.name: k
     for k in (
         NamedKernel("identity", identity, "returns the image unchanged"),
-        NamedKernel("box", box, "mean of a size x size square"),
+        NamedKernel("box", box, "mean of a size x size square (or radius r: 2r+1)"),
         NamedKernel("gaussian", gaussian, "Gaussian blur (separable)"),
         NamedKernel("sharpen", sharpen, "identity minus amount x laplacian"),
         NamedKernel("unsharp", unsharp, "unsharp mask: boosts detail finer than sigma"),
         NamedKernel("sobel-x", sobel_x, "horizontal gradient; convolved it points +x"),
         NamedKernel("sobel-y", sobel_y, "vertical gradient; convolved it points +y (down)"),
+        NamedKernel("scharr-x", scharr_x, "horizontal gradient, rotation-tuned weights; points +x"),
+        NamedKernel("scharr-y", scharr_y, "vertical gradient, rotation-tuned weights; points +y"),
+        NamedKernel("prewitt-x", prewitt_x, "horizontal gradient, equal weights; points +x"),
+        NamedKernel("prewitt-y", prewitt_y, "vertical gradient, equal weights; points +y"),
+        NamedKernel("kirsch", kirsch, "compass edge towards direction degrees (multiple of 45)"),
         NamedKernel("laplacian", laplacian, "second derivative, edges in every direction"),
+        NamedKernel("log", laplacian_of_gaussian, "Laplacian of Gaussian: blob and edge detector"),
+        NamedKernel("dog", difference_of_gaussians, "difference of Gaussians: band-pass, approximates -LoG"),
+        NamedKernel("outline", outline, "8-neighbour edge outline; flat areas go black"),
         NamedKernel("emboss", emboss, "relief effect; asymmetric, so the flip shows"),
         NamedKernel("motion", motion, "one-sided streak of length pixels at angle degrees"),
         NamedKernel("shift", shift, "moves the image by (dx, dy) under convolution"),

@@ -1,4 +1,4 @@
-"""Turn a --kernel argument (a file, a named kernel with parameters, or inline rows) into a matrix."""
+"""Turn a --kernel argument (a file, stdin, a named kernel with parameters, or inline text) into a kernel."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import difflib
 import inspect
 import os
 import re
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConvcliError, UsageError
+from . import formats
 from .named import KERNELS
 from .text import KernelSyntaxError, parse_kernel_text
 
@@ -21,10 +23,68 @@ _MAX_FILE_BYTES = 1 << 20
 
 @dataclass(frozen=True)
 class Kernel:
-    """A resolved kernel and a short label for file names and messages."""
+    """A resolved kernel, a short label for file names and messages, and what its source
+    may say beside the matrix: the anchor (row, column; None: the centre), and the scale
+    and offset for the result."""
 
     matrix: np.ndarray
     label: str
+    anchor: tuple[int, int] | None = None
+    scale: float = 1.0
+    offset: float = 0.0
+
+    def normalized(self) -> "Kernel":
+        """The kernel divided by its sum, so that it keeps a flat image's level.
+
+        >>> named_kernel("box:2").normalized().matrix.sum()
+        np.float64(1.0)
+        """
+        total = self.matrix.sum()
+        if abs(total) < 1e-12 * max(1.0, abs(self.matrix).sum()):
+            raise ValueError(f"kernel {self.label!r} sums to 0, so it cannot be normalised")
+        return replace(self, matrix=self.matrix / total)
+
+    def anchored(self, text: str) -> "Kernel":
+        """The kernel with its anchor at ``"row,column"`` (counted from 0 at the top left).
+
+        >>> named_kernel("box:2").anchored("0,1").anchor
+        (0, 1)
+        """
+        parts = text.replace(" ", "").split(",")
+        if len(parts) != 2 or not all(re.fullmatch(r"-?\d+", part) for part in parts):
+            raise ValueError(f"anchor must be 'row,column', two whole numbers, not {text!r}")
+        row, column = int(parts[0]), int(parts[1])
+        height, width = self.matrix.shape
+        if not (0 <= row < height and 0 <= column < width):
+            raise ValueError(f"anchor {row},{column} lies outside the {height}x{width} kernel")
+        return replace(self, anchor=(row, column))
+
+    @property
+    def centre(self) -> tuple[int, int]:
+        """The anchor, or the default one: (height // 2, width // 2)."""
+        return self.anchor if self.anchor is not None else (self.matrix.shape[0] // 2, self.matrix.shape[1] // 2)
+
+    def rotated(self, degrees: int) -> "Kernel":
+        """The kernel turned `degrees` (a multiple of 90) counter-clockwise, its anchor with it.
+
+        >>> named_kernel("sobel-x").rotated(90).matrix
+        array([[-1., -2., -1.],
+               [ 0.,  0.,  0.],
+               [ 1.,  2.,  1.]])
+        """
+        if degrees % 90:
+            raise ValueError(f"rotation must be a multiple of 90 degrees, not {degrees}")
+        turns = (degrees // 90) % 4
+        if turns == 0:
+            return self
+        anchor = self.anchor
+        height, width = self.matrix.shape
+        for _ in range(turns):  # rot90 moves (row, column) to (width - 1 - column, row)
+            if anchor is not None:
+                anchor = (width - 1 - anchor[1], anchor[0])
+            height, width = width, height
+        return replace(self, matrix=np.rot90(self.matrix, turns).copy(), anchor=anchor,
+                       label=f"{self.label}.rot{turns * 90}")
 
 
 def canonical_name(name: str) -> str:
@@ -69,13 +129,21 @@ def named_kernel(spec: str) -> Kernel:
 
 
 def resolve_kernel(spec: str) -> Kernel:
-    """Resolve a --kernel argument: an existing file, else a named kernel, else inline rows.
+    """Resolve a --kernel argument: ``-`` (the text on stdin), an existing file, else a named
+    kernel, else inline text: an ImageMagick string (``"3x3: ..."``), JSON rows, or rows.
 
     >>> resolve_kernel("1 2 1").matrix
     array([[1., 2., 1.]])
+    >>> resolve_kernel("3x1+0+0: 1 2 1").anchor
+    (0, 0)
     """
+    if spec == "-":
+        try:
+            return _from_text(sys.stdin.read(), "stdin", "stdin")
+        except KernelSyntaxError as exc:
+            raise ConvcliError(str(exc)) from None
     if os.path.exists(spec):
-        return Kernel(read_kernel_file(Path(spec)), Path(spec).stem)
+        return read_kernel_file(Path(spec))
     if _looks_like_path(spec):
         raise ConvcliError(f"{spec}: no such kernel file")
     head = spec.partition(":")[0].strip()
@@ -86,27 +154,54 @@ def resolve_kernel(spec: str) -> Kernel:
         hint = _suggestion(canonical_name(head))
         raise UsageError(f"unknown kernel {spec!r}: no such file or kernel name{hint}")
     try:
-        return Kernel(parse_kernel_text(spec), "kernel")
+        return _from_text(spec, "kernel", None)
     except KernelSyntaxError as exc:
         raise UsageError(f"--kernel {spec!r}: {exc}") from None
 
 
-def read_kernel_file(path: Path) -> np.ndarray:
-    """Read a text kernel file; every problem becomes a ConvcliError naming the file."""
+def read_kernel_file(path: Path) -> Kernel:
+    """Read a kernel file, by its extension: .npy, .json, .csv, .mat (libvips), or text of
+    any of these kinds: rows of numbers, an ImageMagick string, a libvips matrix, JSON.
+    Every problem becomes a ConvcliError naming the file."""
     try:
         if path.stat().st_size > _MAX_FILE_BYTES:
             raise ConvcliError(f"{path}: too large for a kernel file (over 1 MiB)")
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except IsADirectoryError:
         raise ConvcliError(f"{path}: is a directory, not a kernel file") from None
-    except UnicodeDecodeError:
-        raise ConvcliError(f"{path}: not a text file (a kernel file holds rows of numbers)") from None
     except OSError as exc:
         raise ConvcliError(f"{path}: cannot read kernel file ({exc.strerror or exc})") from None
+    suffix = path.suffix.lower()
     try:
-        return parse_kernel_text(text, str(path))
+        if suffix == ".npy":
+            return _kernel(formats.load_npy(data, str(path)), path.stem)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConvcliError(f"{path}: not a text file (a kernel file holds rows of numbers)") from None
+        parse = {".json": formats.parse_json, ".csv": formats.parse_csv, ".mat": formats.parse_vips}.get(suffix)
+        if parse is not None:
+            return _kernel(parse(text, str(path)), path.stem)
+        return _from_text(text, path.stem, str(path))
     except KernelSyntaxError as exc:
         raise ConvcliError(str(exc)) from None
+
+
+def _from_text(text: str, label: str, source: str | None) -> Kernel:
+    """Text of any kind, told apart by its shape; `source` names it in errors (None: inline)."""
+    where = source or ""
+    stripped = text.lstrip()
+    if stripped.startswith(("[", "{")):
+        return _kernel(formats.parse_json(text, where), label)
+    if formats.looks_like_imagemagick(text):
+        return _kernel(formats.parse_imagemagick(text, where), label)
+    if formats.vips_header(text) is not None:
+        return _kernel(formats.parse_vips(text, where), label)
+    return Kernel(parse_kernel_text(text, source), label)
+
+
+def _kernel(parsed: formats.Parsed, label: str) -> Kernel:
+    return Kernel(parsed.matrix, label, parsed.anchor, parsed.scale, parsed.offset)
 
 
 def _looks_like_path(spec: str) -> bool:

@@ -40,7 +40,7 @@ def parse_kernel_text(text: str, source: str | None = None) -> np.ndarray:
         if not tokens:
             continue
         where = f"row {row_no}" if source is None else f"line {line_no}"
-        values = [_number(t, f"{prefix}{where}") for t in tokens]
+        values = [number(t, f"{prefix}{where}") for t in tokens]
         if rows and len(values) != len(rows[0]):
             raise KernelSyntaxError(
                 f"{prefix}{where}: row has {_numbers(len(values))}, "
@@ -58,7 +58,7 @@ def _numbers(n: int) -> str:
     return f"{n} number" if n == 1 else f"{n} numbers"
 
 
-def _number(token: str, where: str) -> float:
+def number(token: str, where: str) -> float:
     numerator, slash, denominator = token.partition("/")
     try:
         value = float(numerator)

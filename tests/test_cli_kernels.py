@@ -1,0 +1,101 @@
+"""The command line's kernel language: formats, stdin, rotation, anchor, divisor and offset."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from convcli.kernels import named_kernel
+from processes import convcli, failed, files_in, ok, pixels, save
+
+
+def test_apply_takes_every_kernel_format(dot, tmp_path):
+    want = pixels(tmp_path / "dot.png")  # the identity, written each way
+    (tmp_path / "k.mat").write_text("3 3\n0 0 0\n0 1 0\n0 0 0\n")
+    (tmp_path / "k.json").write_text(json.dumps({"kernel": [[0, 0, 0], [0, 1, 0], [0, 0, 0]]}))
+    (tmp_path / "k.csv").write_text("0,0,0\n0,1,0\n0,0,0\n")
+    np.save(tmp_path / "k.npy", np.eye(3)[1:2].T @ np.eye(3)[1:2])
+    for spec in ("k.mat", "k.json", "k.csv", "k.npy", "3x3: 0,0,0 0,1,0 0,0,0", "[[1]]"):
+        ok(convcli("apply", dot, "-k", spec, "-o", "out.png", cwd=tmp_path))
+        np.testing.assert_array_equal(pixels(tmp_path / "out.png"), want, err_msg=spec)
+
+
+def test_a_kernel_on_stdin(dot, tmp_path):
+    ok(convcli("apply", dot, "-k", "-", "-o", "out.png", cwd=tmp_path, stdin=b"3x1: 0 0 1\n"))
+    assert np.argwhere(pixels(tmp_path / "out.png")).tolist() == [[3, 5]]  # the shift kernel: moved right
+    failed(convcli("apply", dot, "-k", "-", "-o", "bad.png", cwd=tmp_path, stdin=b"1 2\n3\n"), 1, "stdin: line 2")
+
+
+def test_the_files_scale_and_offset_apply_unless_the_options_say_otherwise(step, tmp_path):
+    (tmp_path / "gx.mat").write_text("3 1 4 128\n1 0 -1\n")  # libvips: divide by 4, add 128
+    original = pixels(step).astype(float)
+    raw = ndimage.convolve(original, np.array([[1.0, 0, -1]]), mode="reflect")
+    ok(convcli("apply", step, "-k", "gx.mat", "-o", "file.png", cwd=tmp_path))
+    np.testing.assert_array_equal(pixels(tmp_path / "file.png"), np.clip(np.rint(raw / 4 + 128), 0, 255))
+    ok(convcli("apply", step, "-k", "gx.mat", "--divisor", "2", "--offset", "0", "-o", "mine.png", cwd=tmp_path))
+    np.testing.assert_array_equal(pixels(tmp_path / "mine.png"), np.clip(np.rint(raw / 2), 0, 255))
+    ok(convcli("apply", step, "-k", "1 0 -1", "--scale", "0.5", "-o", "scaled.png", cwd=tmp_path))
+    np.testing.assert_array_equal(pixels(tmp_path / "scaled.png"), np.clip(np.rint(raw / 2), 0, 255))
+
+
+def test_anchor_from_the_option_and_from_an_imagemagick_origin(dot, tmp_path):
+    # Convolving a dot stamps the kernel with its anchor on the dot.
+    ok(convcli("apply", dot, "-k", "1 1 1", "--anchor", "0,0", "-o", "left.png", cwd=tmp_path))
+    assert np.argwhere(pixels(tmp_path / "left.png")).tolist() == [[3, 4], [3, 5], [3, 6]]
+    ok(convcli("apply", dot, "-k", "3x1+2+0: 1 1 1", "-o", "right.png", cwd=tmp_path))
+    assert np.argwhere(pixels(tmp_path / "right.png")).tolist() == [[3, 2], [3, 3], [3, 4]]
+    ok(convcli("apply", dot, "-k", "1 1 1", "-o", "centre.png", cwd=tmp_path))
+    assert np.argwhere(pixels(tmp_path / "centre.png")).tolist() == [[3, 3], [3, 4], [3, 5]]
+
+
+def test_rotate_turns_any_kernel(dot, tmp_path):
+    ok(convcli("apply", dot, "-k", "shift", "--rotate", "90", "-o", "up.png", cwd=tmp_path))
+    assert np.argwhere(pixels(tmp_path / "up.png")).tolist() == [[2, 4]]  # right, turned a quarter: up
+    ok(convcli("apply", dot, "-k", "sobel-x", "--rotate", "90", cwd=tmp_path))
+    assert "dot.sobel-x.rot90.png" in files_in(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "options, fragments",
+    [
+        (["--rotate", "45"], ("--rotate", "multiple of 90")),
+        (["--anchor", "3,0"], ("--anchor", "outside the 3x3 kernel")),
+        (["--anchor", "x"], ("--anchor", "two whole numbers")),
+        (["--scale", "2", "--divisor", "2"], ("--scale and --divisor exclude each other",)),
+        (["--divisor", "0"], ("--divisor 0",)),
+        (["--rescale", "--divisor", "2"], ("no effect with --rescale",)),
+        (["--normalize"], ("--normalize", "sums to 0")),
+    ],
+)
+def test_kernel_option_errors(options, fragments, dot, tmp_path):
+    failed(convcli("apply", dot, "-k", "sobel-x", *options, cwd=tmp_path), 2, *fragments)
+    assert files_in(tmp_path) == {"dot.png"}
+
+
+@pytest.mark.parametrize(
+    "name, content, fragment",
+    [
+        ("bad.mat", b"3 3\n1 2 3\n", "header says 3x3"),
+        ("bad.json", b"[[1, 2], [3]]", "row 2 has 1 numbers"),
+        ("bad.csv", b"1,,2\n", "cell 2 is empty"),
+        ("bad.npy", b"\x93NUMPY junk", "not a NumPy .npy array"),
+        ("bad.txt", b"3x3: 1 2", "needs 9 values"),
+        ("huge.mat", b"99999999 99999999\n1\n", "sides must be 1 to 4001"),
+        ("binary.txt", bytes(range(256)), "not a text file"),
+    ],
+)
+def test_bad_kernel_files_in_each_format_fail_naming_the_file(name, content, fragment, dot, tmp_path):
+    (tmp_path / name).write_bytes(content)
+    failed(convcli("apply", dot, "-k", name, cwd=tmp_path), 1, name, fragment)
+    assert files_in(tmp_path) == {"dot.png", name}
+
+
+def test_new_named_kernels_run_on_an_image(tmp_path):
+    source = save(np.random.default_rng(9).integers(0, 256, (12, 14), dtype=np.uint8), tmp_path / "noise.png")
+    for spec in ("scharr-x", "prewitt-y", "kirsch:135", "outline", "log:1.2", "dog:1,1.6", "box:radius=2"):
+        ok(convcli("apply", source, "-k", spec, "-o", "out.npy", cwd=tmp_path))
+        want = ndimage.convolve(pixels(source).astype(float), named_kernel(spec).matrix, mode="reflect")
+        np.testing.assert_allclose(np.load(tmp_path / "out.npy"), want, atol=1e-3, err_msg=spec)
