@@ -58,3 +58,10 @@ def save(array, path: Path) -> Path:
 
 def files_in(directory: Path) -> set[str]:
     return {p.name for p in directory.iterdir()}
+
+
+def shows(result: subprocess.CompletedProcess) -> str:
+    """Assert success with the requested text on stdout and nothing on stderr; return stdout."""
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stderr == b"", result.stderr.decode()
+    return result.stdout.decode()

@@ -9,7 +9,7 @@ import pytest
 from scipy import ndimage
 
 from convcli.kernels import named_kernel
-from processes import convcli, failed, files_in, ok, pixels, save
+from processes import convcli, failed, files_in, ok, pixels, save, shows
 
 
 def test_apply_takes_every_kernel_format(dot, tmp_path):
@@ -99,3 +99,54 @@ def test_new_named_kernels_run_on_an_image(tmp_path):
         ok(convcli("apply", source, "-k", spec, "-o", "out.npy", cwd=tmp_path))
         want = ndimage.convolve(pixels(source).astype(float), named_kernel(spec).matrix, mode="reflect")
         np.testing.assert_allclose(np.load(tmp_path / "out.npy"), want, atol=1e-3, err_msg=spec)
+
+
+# --- kernels and kernel show ----------------------------------------------------------------
+
+
+def test_kernels_lists_every_named_kernel_with_its_parameters(tmp_path):
+    from convcli.kernels import KERNELS
+
+    text = shows(convcli("kernels", cwd=tmp_path))
+    for name in KERNELS:
+        assert f" {name} " in text
+    assert "sigma1=1, sigma2=1.6" in text and "direction=0" in text
+
+
+def test_kernel_show_explains_an_asymmetric_kernel_and_prints_it_flipped(tmp_path):
+    text = shows(convcli("kernel", "show", "emboss", cwd=tmp_path))
+    assert "emboss: 3x3, anchor at row 1, column 1 (the centre)" in text
+    assert "sum 1: flat areas keep their brightness" in text and "rank 3: not separable" in text
+    assert "they differ: convolution applies this kernel rotated 180 degrees" in text
+    rows = [line for line in text.splitlines() if line.startswith("│")]
+    cells = [[cell.strip() for cell in row.strip("│").split("│")] for row in rows]
+    assert cells == [["-2", "-1", "0"], ["-1", "1", "1"], ["0", "1", "2"],  # as written
+                     ["2", "1", "0"], ["1", "1", "-1"], ["0", "-1", "-2"]]  # flipped
+
+
+def test_kernel_show_says_when_the_flip_changes_nothing(tmp_path):
+    text = shows(convcli("kernel", "show", "laplacian", cwd=tmp_path))
+    assert "convolution and correlation give the same result for this kernel" in text
+    assert "they differ" not in text and text.count("┌") == 1  # no flipped copy
+    box = shows(convcli("kernel", "show", "box", cwd=tmp_path))
+    assert "1/9" in box and "column [1/3, 1/3, 1/3] and row [1/3, 1/3, 1/3]" in box
+
+
+def test_kernel_show_factors_separable_kernels_and_warns_of_off_centre_anchors(tmp_path):
+    sobel = shows(convcli("kernel", "show", "sobel-x", cwd=tmp_path))
+    assert "sum 0: flat areas become 0" in sobel
+    assert "rank 1: separable, the outer product of column [1, 2, 1] and row [1, 0, -1]" in sobel
+    even = shows(convcli("kernel", "show", "1 1", cwd=tmp_path))
+    assert "its anchor is not the centre" in even and "anchored at row 0, column 0" in even
+    turned = shows(convcli("kernel", "show", "sobel-x", "--rotate", "90", cwd=tmp_path))
+    assert "sobel-x.rot90: 3x3" in turned and "column [1, 0, -1] and row [-1, -2, -1]" in turned
+
+
+def test_kernel_show_reads_files_and_reports_bad_ones(tmp_path):
+    (tmp_path / "k.mat").write_text("2 1 4 10\n1 -1\n")
+    text = shows(convcli("kernel", "show", "k.mat", cwd=tmp_path))
+    assert "the kernel file scales results by 1/4 and adds 10" in text
+    failed(convcli("kernel", "show", "nosuch", cwd=tmp_path), 2, "unknown kernel 'nosuch'")
+    (tmp_path / "bad.json").write_text("[1, 2")
+    failed(convcli("kernel", "show", "bad.json", cwd=tmp_path), 1, "bad.json", "not valid JSON")
+    assert convcli("kernel", cwd=tmp_path).returncode == 2  # no subcommand: help, and a usage error
