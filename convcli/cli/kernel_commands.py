@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import inspect
-import shutil
-import sys
-from fractions import Fraction
 from typing import Annotated
 
 import numpy as np
 import typer
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
 from ..kernels import KERNELS, Kernel
 from ..kernels.properties import properties
 from .app import app
 from .options import AnchorOpt, NormalizeOpt, RotateOpt, prepared_kernel
+from .output import number, stdout
 
 kernel_app = typer.Typer(help="Inspect a kernel.", no_args_is_help=True)
 app.add_typer(kernel_app, name="kernel")
-
-
-def _stdout(columns: int = 80) -> Console:
-    """stdout for requested text: wide enough for the table, uncoloured when redirected."""
-    width = max(columns, shutil.get_terminal_size((80, 24)).columns)
-    return Console(file=sys.stdout, width=width, highlight=False, soft_wrap=False)
 
 
 @app.command("kernels")
@@ -36,7 +27,7 @@ def kernels() -> None:
     for entry in KERNELS.values():
         parameters = inspect.signature(entry.make).parameters.values()
         table.add_row(entry.name, ", ".join(f"{p.name}={p.default:g}" for p in parameters) or "-", entry.summary)
-    _stdout(110).print(table)
+    stdout(110).print(table)
 
 
 @kernel_app.command("show")
@@ -59,7 +50,7 @@ def show(
     resolved = prepared_kernel(kernel, rotate, anchor, normalize)
     facts = properties(resolved.matrix, resolved.centre)
     height, width = resolved.matrix.shape
-    out = _stdout(12 * width + 10)
+    out = stdout(12 * width + 10)
     out.print(f"[bold]{resolved.label}[/]: {height}x{width}, anchor at row {resolved.centre[0]}, "
               f"column {resolved.centre[1]}{' (the centre)' if resolved.anchor is None else ''}", soft_wrap=True)
     out.print(_matrix(resolved.matrix, resolved.centre))
@@ -70,7 +61,7 @@ def show(
 
 
 def _facts(kernel: Kernel, facts) -> list[str]:
-    total = _number(facts.total)
+    total = number(facts.total)
     if abs(facts.total - 1) < 1e-9:
         meaning = "flat areas keep their brightness (a blur or a sharpen)"
     elif abs(facts.total) < 1e-9:
@@ -79,14 +70,14 @@ def _facts(kernel: Kernel, facts) -> list[str]:
         meaning = f"flat areas are multiplied by {total}; --normalize divides the kernel by its sum"
     lines = [f"sum {total}: {meaning}"]
     if facts.factors is not None:
-        column, row = (", ".join(_number(v) for v in factor) for factor in facts.factors)
+        column, row = (", ".join(number(v) for v in factor) for factor in facts.factors)
         lines.append(f"rank 1: separable, the outer product of column [{column}] and row [{row}], "
                      "so it runs as two 1-D passes")
     else:
         lines.append(f"rank {facts.rank}: not separable" + (f"; it runs as {facts.rank} separable passes "
                                                             "or one 2-D pass" if facts.rank > 1 else ""))
     if kernel.scale != 1 or kernel.offset != 0:
-        lines.append(f"the kernel file scales results by {_number(kernel.scale)} and adds {_number(kernel.offset)}")
+        lines.append(f"the kernel file scales results by {number(kernel.scale)} and adds {number(kernel.offset)}")
     if facts.same_both_ways:
         lines.append("it equals its 180-degree rotation and is anchored at its centre: convolution and "
                      "correlation give the same result for this kernel")
@@ -107,16 +98,6 @@ def _matrix(matrix: np.ndarray, anchor: tuple[int, int]) -> Table:
     for _ in range(matrix.shape[1]):
         table.add_column(justify="right")
     for r, row in enumerate(matrix):
-        table.add_row(*(f"[bold]{_number(v)}[/]" if (r, c) == tuple(anchor) else _number(v)
+        table.add_row(*(f"[bold]{number(v)}[/]" if (r, c) == tuple(anchor) else number(v)
                         for c, v in enumerate(row)))
     return table
-
-
-def _number(value: float) -> str:
-    """Whole numbers as such, simple fractions as 1/16, others to 4 significant digits."""
-    if float(value).is_integer():
-        return f"{value + 0.0:.0f}"  # + 0.0: no "-0"
-    fraction = Fraction(float(value)).limit_denominator(1000)
-    if abs(float(fraction) - value) < 1e-12 * max(1.0, abs(value)):
-        return str(fraction)
-    return f"{value:.4g}"

@@ -3,6 +3,6 @@
 from .depth import CHOICES as DEPTHS
 from .files import DEFAULT_MAX_PIXELS
 from .mapping import stretch_to_max, to_range
-from .process import filter_file
+from .process import filter_file, load_planes
 
-__all__ = ["DEFAULT_MAX_PIXELS", "DEPTHS", "filter_file", "stretch_to_max", "to_range"]
+__all__ = ["DEFAULT_MAX_PIXELS", "DEPTHS", "filter_file", "load_planes", "stretch_to_max", "to_range"]

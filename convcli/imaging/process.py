@@ -114,6 +114,13 @@ def _warn_of_losses(image, fmt: str, info: dict, destination: Path, warn) -> Non
         info.pop("icc_profile")  # a grey profile does not describe the RGB the format stores grey as
 
 
+def load_planes(source: Path, max_pixels: int | None = files.DEFAULT_MAX_PIXELS) -> channels.Planes:
+    """The planes of an image or .npy file, as filter_file reads them (CMYK stays CMYK)."""
+    if files.is_array_file(source):
+        return channels.from_array(files.read_array(source, max_pixels), str(source))
+    return channels.from_image(files.read_image(source, max_pixels)[0], str(source))
+
+
 def _read(source: Path, fmt: str, destination: Path, max_pixels: int | None, warn) -> tuple[channels.Planes, dict]:
     """The planes of `source` and the metadata to carry into the output."""
     if files.is_array_file(source):

@@ -1,0 +1,81 @@
+"""`convcli explain`: the worked example step by step, and one pixel matching the filtered image."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from processes import SAMPLES, convcli, failed, ok, pixels, save, shows
+
+WORKED = ("explain", "--signal", "1 0.5 1 1", "--kernel", "1 0.5 0.25")
+
+
+def test_the_worked_example_prints_the_textbook_result(tmp_path):
+    text = shows(convcli(*WORKED, cwd=tmp_path))
+    assert text.rstrip().splitlines()[-1] == "c = [1, 1, 1.5, 1.625, 0.75, 0.25]"
+    assert "b is flipped to [0.25, 0.5, 1]" in text
+    assert "c[3] = 0.5×0.25 + 1×0.5 + 1×1 = 1.625" in text
+    slide = [line for line in text.splitlines() if "c[" in line and "=" in line and "sum" not in line]
+    assert len(slide) == 6
+    # The flipped kernel moves one column right at each step.
+    starts = [line.index("0.25") for line in slide]
+    assert all(b - a == starts[1] - starts[0] > 0 for a, b in zip(starts, starts[1:]))
+
+
+def test_correlation_slides_the_kernel_as_written(tmp_path):
+    text = shows(convcli(*WORKED, "--correlate", cwd=tmp_path))
+    assert text.rstrip().splitlines()[-1] == "c = [0.25, 0.625, 1.5, 1.25, 1.5, 1]"  # numpy.correlate's
+    assert "not flipped" in text and "c[0] = 1×0.25 = 0.25" in text
+
+
+@pytest.mark.parametrize("size, want", [("same", "[1.25, 1.5, 1.625, 1.75]"), ("valid", "[1.5, 1.625]")])
+def test_same_and_valid_sizes(size, want, tmp_path):
+    text = shows(convcli(*WORKED, "--size", size, cwd=tmp_path))
+    assert text.rstrip().splitlines()[-1] == f"c = {want}"
+    if size == "same":
+        assert "(1)" in text  # a value from the border mode, in brackets
+
+
+@pytest.mark.parametrize("kernel", ["emboss", "sobel-x", "1 2; 3 4", "gaussian:0.7"])
+@pytest.mark.parametrize("correlate", [False, True])
+def test_a_pixel_explained_matches_the_filtered_image(kernel, correlate, tmp_path):
+    flag = ["--correlate"] if correlate else []
+    for x, y in ((0, 0), (17, 9), (450, 299)):  # corners use the border mode
+        text = shows(convcli("explain", SAMPLES / "chelsea.png", "--at", f"{x},{y}", "-k", kernel, *flag,
+                             cwd=tmp_path))
+        values = [int(line.split("pixel value ")[1].split()[0]) for line in text.splitlines()
+                  if "pixel value" in line]
+        ok(convcli("apply", SAMPLES / "chelsea.png", "-k", kernel, *flag, "--alpha", "ignore", "-o", "out.png",
+                   cwd=tmp_path))
+        assert values == pixels(tmp_path / "out.png")[y, x].tolist(), (kernel, x, y)
+
+
+def test_pixel_explanations_of_grey_and_anchored_kernels(tmp_path):
+    source = save(np.arange(30, dtype=np.uint8).reshape(5, 6) * 8, tmp_path / "ramp.png")
+    text = shows(convcli("explain", source, "--at", "2,1", "-k", "1 1 1", "--anchor", "0,0", cwd=tmp_path))
+    assert "grey:" in text and "sum of products = " in text
+    ok(convcli("apply", source, "-k", "1 1 1", "--anchor", "0,0", "-o", "out.png", cwd=tmp_path))
+    assert f"pixel value {pixels(tmp_path / 'out.png')[1, 2]} " in text
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["--kernel", "1 2"], ("either IMAGE", "--signal")),
+        (["--signal", "1 2", "--kernel", "1; 2"], ("one row",)),
+        (["--signal", "1 x", "--kernel", "1"], ("--signal", "'x' is not a number")),
+        (["--signal", "1 2", "--kernel", "1 1 1", "--size", "valid"], ("valid size needs",)),
+        (["--signal", "1 2", "--kernel", "1", "--size", "big"], ("--size",)),
+        (["--signal", "1 2", "--kernel", "1", "--at", "1,1"], ("--at is for an IMAGE",)),
+        (["IMG", "--kernel", "emboss"], ("--at X,Y is needed",)),
+        (["IMG", "--kernel", "emboss", "--at", "1"], ("--at must be 'x,y'",)),
+        (["IMG", "--kernel", "emboss", "--at", "999,1"], ("--at", "outside the 451x300 image")),
+    ],
+)
+def test_explain_usage_errors(args, fragments, tmp_path):
+    args = [str(SAMPLES / "chelsea.png") if a == "IMG" else a for a in args]
+    failed(convcli("explain", *args, cwd=tmp_path), 2, *fragments)
+
+
+def test_explain_of_a_missing_image_is_a_failure(tmp_path):
+    failed(convcli("explain", "nope.png", "--at", "1,1", "-k", "emboss", cwd=tmp_path), 1, "nope.png: no such file")
