@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from processes import SAMPLES, convcli, failed, files_in, ok, pixels, save
+from processes import SAMPLES, convcli, failed, files_in, ok, pixels, save, shows
 from scipy import ndimage
 
 # --- the commands -------------------------------------------------------------------------
@@ -454,18 +454,24 @@ def test_every_example_in_the_help_runs(tmp_path):
     from convcli.cli import app  # noqa: PLC0415 - only this test needs the Typer app itself
 
     shutil.copy(SAMPLES / "chelsea.png", tmp_path / "photo.png")
-    texts = [app.info.epilog] + [command.callback.__doc__ for command in app.registered_commands]
+    commands = app.registered_commands + [
+        command for group in app.registered_groups for command in group.typer_instance.registered_commands
+    ]
+    texts = [app.info.epilog] + [command.callback.__doc__ for command in commands]
     examples = [
         example.strip()
         for text in texts
         for part in text.split("Example")[1:]
         for example in part.split(":", 1)[1].split("|")
     ]
-    assert len(examples) >= 7
+    assert len(examples) >= 11
     for example in examples:
         words = shlex.split(example)
         assert words[0] == "convcli"
-        ok(convcli(*words[1:], cwd=tmp_path))
+        if words[1] in ("explain", "kernels", "kernel"):  # these print the text asked for
+            assert shows(convcli(*words[1:], cwd=tmp_path)).strip()
+        else:
+            ok(convcli(*words[1:], cwd=tmp_path))
 
 
 @pytest.mark.parametrize("method", ["auto", "direct", "separable", "lowrank", "fft"])
