@@ -133,7 +133,7 @@ def sobel(
     options = engine_options(border, cval, method, threads, verbose)
 
     def transform(colour):
-        with _timed(options, colour, named.sobel_x(), passes=1 if axis is not Axis.both else 2):
+        with timed(options, colour, named.sobel_x(), passes=1 if axis is not Axis.both else 2):
             return sobel_filter(
                 colour, axis.value, border=options.border, cval=options.cval,
                 method=options.method, threads=options.threads, dtype=colour.dtype,
@@ -193,11 +193,11 @@ def _run(
     image, output, tag, kernel: Kernel, as_correlation, options: EngineOptions, file_options: FileOptions,
     value_mapping=ValueMapping(),
 ) -> None:
-    _check_method(kernel.matrix, options)
+    check_method(kernel.matrix, options)
     operation = correlate if as_correlation else convolve
 
     def transform(colour):
-        with _timed(options, colour, kernel.matrix):
+        with timed(options, colour, kernel.matrix):
             return operation(
                 colour, kernel.matrix, border=options.border, cval=options.cval, anchor=kernel.anchor,
                 method=options.method, threads=options.threads, dtype=colour.dtype,
@@ -209,7 +209,7 @@ def _run(
 
 
 @contextlib.contextmanager
-def _timed(options: EngineOptions, colour, kernel, passes: int = 1):
+def timed(options: EngineOptions, colour, kernel, passes: int = 1):
     """With --verbose, report on stderr the plan the engine follows and the time the filtering took."""
     start = time.perf_counter()
     yield
@@ -227,7 +227,7 @@ def _timed(options: EngineOptions, colour, kernel, passes: int = 1):
         )
 
 
-def _check_method(kernel, options: EngineOptions) -> None:
+def check_method(kernel, options: EngineOptions) -> None:
     """Refuse a --method the kernel cannot take before any image is read (auto takes any)."""
     if options.method == "auto":
         return

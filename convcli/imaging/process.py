@@ -54,7 +54,7 @@ def filter_file(
         raise ConvcliError(f"{destination}: is a directory; give an image file name")
     if quality is not None and fmt not in files.LOSSY_FORMATS:
         warn(f"{destination}: --quality applies to JPEG and WebP only; {fmt} is written as usual")
-    if _same_file(source, destination) and not force:
+    if same_file(source, destination) and not force:
         raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
     planes, info = _read(source, fmt, destination, max_pixels, warn)
     if linear and planes.bands == "CMYK":
@@ -114,11 +114,17 @@ def _warn_of_losses(image, fmt: str, info: dict, destination: Path, warn) -> Non
         info.pop("icc_profile")  # a grey profile does not describe the RGB the format stores grey as
 
 
-def load_planes(source: Path, max_pixels: int | None = files.DEFAULT_MAX_PIXELS) -> channels.Planes:
-    """The planes of an image or .npy file, as filter_file reads them (CMYK stays CMYK)."""
+def load_planes(
+    source: Path, max_pixels: int | None = files.DEFAULT_MAX_PIXELS, cmyk_as_rgb: bool = False
+) -> channels.Planes:
+    """The planes of an image or .npy file, as filter_file reads them; CMYK stays CMYK unless
+    `cmyk_as_rgb`."""
     if files.is_array_file(source):
         return channels.from_array(files.read_array(source, max_pixels), str(source))
-    return channels.from_image(files.read_image(source, max_pixels)[0], str(source))
+    image = files.read_image(source, max_pixels)[0]
+    if cmyk_as_rgb and image.mode == "CMYK":
+        image = image.convert("RGB")
+    return channels.from_image(image, str(source))
 
 
 def _read(source: Path, fmt: str, destination: Path, max_pixels: int | None, warn) -> tuple[channels.Planes, dict]:
@@ -133,7 +139,7 @@ def _read(source: Path, fmt: str, destination: Path, max_pixels: int | None, war
     return channels.from_image(image, str(source)), info
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)
     except OSError:

@@ -1,0 +1,75 @@
+"""Convolution beside correlation: one panel image of original | convolved | correlated | difference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import ConvcliError
+from . import channels, files, mapping
+from .depth import EIGHT, convert
+from .process import Mapping, Transform, load_planes, same_file
+
+GAP = 4  # pixels of mid-grey between the panels
+_GAP_VALUE = 128
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What compare wrote and found: the difference's largest and mean absolute value (in the
+    input's units) and the gain that made its largest value white in the panel."""
+
+    path: Path
+    max_difference: float
+    mean_difference: float
+    gain: float
+
+
+def compare_file(
+    source: Path,
+    output: Path | None,
+    tag: str,
+    convolve: Transform,
+    correlate: Transform,
+    *,
+    value_mapping: Mapping = mapping.to_range,
+    scale: float = 1.0,
+    offset: float = 0.0,
+    force: bool = False,
+    max_pixels: int | None = files.DEFAULT_MAX_PIXELS,
+) -> Comparison:
+    """Filter `source` both ways and write one 8-bit panel, left to right: the original, the
+    convolution, the correlation (each mapped to pixels as `value_mapping` does, after `scale`
+    and `offset`), and |convolution - correlation| stretched so its largest value is white.
+    `output` defaults to ``<stem>.<tag>.png`` beside the source."""
+    destination = output if output is not None else source.with_name(f"{source.stem}.{tag}.png")
+    fmt = files.output_format(destination)
+    if destination.is_dir():
+        raise ConvcliError(f"{destination}: is a directory; give an image file name")
+    if same_file(source, destination) and not force:
+        raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
+    planes = load_planes(source, max_pixels, cmyk_as_rgb=True)
+    try:
+        convolved, correlated = convolve(planes.colour), correlate(planes.colour)
+    except ValueError as exc:  # what the engine refuses for this image's values (NaN for the FFT)
+        raise ConvcliError(f"{source}: {exc}") from None
+    difference = np.abs(convolved - correlated)
+    largest = float(difference.max()) if difference.size else 0.0
+    mean = float(difference.mean()) if difference.size else 0.0
+
+    def shown(values: np.ndarray, mapped: Callable = value_mapping, adjust: bool = True) -> np.ndarray:
+        if adjust:
+            values = values * scale + offset
+        return mapped(convert(values, planes.depth, EIGHT), EIGHT)
+
+    original = planes.colour.astype(planes.depth.compute)
+    panels = [shown(original, mapping.to_range, adjust=False), shown(convolved), shown(correlated),
+              shown(difference, mapping.stretch_to_max, adjust=False)]
+    gap = np.full((planes.colour.shape[0], GAP) + planes.colour.shape[2:], _GAP_VALUE, np.uint8)
+    strip = np.concatenate([part for panel in panels for part in (panel, gap)][:-1], axis=1)
+    files.write_image_atomic(channels.to_image(strip, "L" if strip.ndim == 2 else "RGB"), destination, fmt)
+    gain = EIGHT.white / convert(np.array([largest]), planes.depth, EIGHT)[0] if largest > 0 else 0.0
+    return Comparison(destination, largest, mean, float(gain))
