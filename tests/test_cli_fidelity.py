@@ -287,7 +287,7 @@ def test_a_depth_the_format_cannot_hold_is_a_usage_error(image, output, fragment
 def test_float_into_an_8_bit_format_is_clipped_with_a_warning(tmp_path):
     Image.fromarray(np.array([[-5.0, 100.4, 300.0]], np.float32)).save(tmp_path / "data.tif")
     err = ok(convcli("apply", "data.tif", "-k", "identity", "-o", "view.png", cwd=tmp_path))
-    assert "PNG holds no float values; they are rounded and clipped to 0..255" in err
+    assert "PNG holds no float grey; the values are written as 8-bit integers, rounded, and clipped" in err
     assert pixels(tmp_path / "view.png").tolist() == [[0, 100, 255]]
 
 
@@ -383,7 +383,7 @@ def test_cmyk_into_a_format_without_cmyk_becomes_rgb_with_a_warning(tmp_path):
 
 def test_linear_light_refuses_cmyk(tmp_path):
     Image.new("CMYK", (4, 3)).save(tmp_path / "print.tif")
-    failed(convcli("blur", "print.tif", "--linear", cwd=tmp_path), 1, "print.tif", "CMYK", "not sRGB")
+    failed(convcli("blur", "print.tif", "--linear", cwd=tmp_path), 2, "print.tif", "CMYK", "not sRGB")
 
 
 def _png_48_bit(pixels: np.ndarray, path) -> None:
@@ -556,3 +556,131 @@ def test_xmp_comments_and_tiff_compression_are_kept(tmp_path):
 
 def test_an_output_without_extension_is_worded_plainly(dot, tmp_path):
     failed(convcli("blur", dot, "-o", "result", cwd=tmp_path), 2, "result: has no extension to name")
+
+
+# --- found by a second trial ----------------------------------------------------------------
+
+
+def test_rgba_through_npy_and_back_keeps_alpha_and_colour(tmp_path):
+    rgba = np.random.default_rng(10).integers(0, 256, (6, 7, 4), dtype=np.uint8)
+    rgba[..., 3] = np.random.default_rng(11).integers(1, 256, (6, 7), dtype=np.uint8)
+    save(rgba, tmp_path / "in.png")
+    ok(convcli("apply", "in.png", "-k", "identity", "--alpha", "ignore", "-o", "mid.npy", cwd=tmp_path))
+    middle = np.load(tmp_path / "mid.npy")
+    assert middle[..., 3].max() <= 1.0  # float alpha is opacity, 0..1
+    ok(convcli("apply", "mid.npy", "-k", "identity", "--alpha", "ignore", "-o", "out.png", cwd=tmp_path))
+    np.testing.assert_array_equal(pixels(tmp_path / "out.png"), rgba)
+
+
+def test_32_bit_integers_into_float_output_stay_exact(tmp_path):
+    data = np.array([[16_777_217, 2**31 - 1, 123_456_789]], np.int32)
+    Image.fromarray(data).save(tmp_path / "big.tif")
+    ok(convcli("apply", "big.tif", "-k", "identity", "-o", "out.npy", cwd=tmp_path))
+    out = np.load(tmp_path / "out.npy")
+    assert out.dtype == np.float64 and out.tolist() == data.tolist()
+
+
+def test_signed_integer_arrays_with_alpha_are_refused(tmp_path):
+    np.save(tmp_path / "a.npy", np.zeros((3, 3, 2), np.int8))
+    failed(convcli("blur", "a.npy", cwd=tmp_path), 1, "a.npy", "no agreed opaque value")
+
+
+def test_orientation_is_dropped_from_xmp_as_well(tmp_path):
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>')
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(np.zeros((30, 40, 3), np.uint8)).save(tmp_path / "in.jpg", exif=exif, xmp=xmp)
+    ok(convcli("blur", "in.jpg", "-o", "once.jpg", cwd=tmp_path))
+    ok(convcli("blur", "once.jpg", "-o", "twice.jpg", cwd=tmp_path))
+    for name in ("once.jpg", "twice.jpg"):
+        with Image.open(tmp_path / name) as result:
+            assert result.size == (30, 40) and b"Orientation" not in result.info.get("xmp", b"")
+
+
+def test_a_tiffs_profile_does_not_go_into_the_exif(tmp_path):
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes() + b"\0" * 70_000
+    Image.fromarray(np.zeros((4, 5, 3), np.uint8)).save(tmp_path / "in.tif", icc_profile=profile)
+    ok(convcli("blur", "in.tif", "-o", "out.jpg", cwd=tmp_path))  # a 70 KB EXIF would not fit a JPEG
+    with Image.open(tmp_path / "out.jpg") as result:
+        assert result.info.get("icc_profile") == profile and 34675 not in result.getexif()
+
+
+def test_transparent_gif_stays_transparent(tmp_path):
+    indices = np.zeros((6, 8), np.uint8)
+    indices[2:4, 2:5] = 1
+    gif = Image.frombytes("P", (8, 6), indices.tobytes())
+    gif.putpalette([0, 0, 255, 255, 0, 0])
+    gif.save(tmp_path / "in.gif", transparency=0)
+    err = ok(convcli("apply", "in.gif", "-k", "shift", "-o", "out.gif", cwd=tmp_path))
+    assert "transparency" not in err
+    with Image.open(tmp_path / "out.gif") as result:
+        alpha = np.asarray(result.convert("RGBA"))[..., 3]
+    assert alpha[2:4, 3:6].min() == 255 and alpha[0].max() == 0  # the red block moved right, the rest clear
+    err = ok(convcli("blur", "in.gif", "-o", "soft.gif", cwd=tmp_path))
+    assert "holds one fully transparent colour at most" in err
+
+
+def test_colour_alpha_survives_formats_that_hold_rgba(tmp_path):
+    rgba = np.zeros((4, 5, 4), np.uint8)
+    rgba[..., 3] = 128
+    save(rgba, tmp_path / "in.png")
+    for suffix in (".qoi", ".webp", ".tif"):
+        err = ok(convcli("apply", "in.png", "-k", "identity", "-o", f"out{suffix}", cwd=tmp_path))
+        assert "transparency dropped" not in err
+        assert (pixels(tmp_path / f"out{suffix}")[..., 3] == 128).all()
+
+
+def test_a_grey_jpegs_profile_stays_in_jpeg(tmp_path):
+    from PIL import ImageCms
+
+    grey = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    Image.fromarray(np.full((8, 8), 90, np.uint8)).save(tmp_path / "in.jpg", icc_profile=grey)
+    ok(convcli("blur", "in.jpg", "-o", "out.jpg", cwd=tmp_path))
+    with Image.open(tmp_path / "out.jpg") as result:
+        assert result.mode == "L" and result.info.get("icc_profile") == grey
+
+
+def test_cval_is_in_pixel_units_under_linear_light(tmp_path):
+    save(np.full((6, 6), 128, np.uint8), tmp_path / "grey.png")
+    ok(convcli("apply", "grey.png", "-k", "box", "--border", "constant", "--cval", "128", "--linear",
+               "-o", "out.png", cwd=tmp_path))
+    assert (pixels(tmp_path / "out.png") == 128).all()
+
+
+def test_xmp_comments_and_text_reach_png_and_tiff(tmp_path):
+    from PIL import PngImagePlugin
+
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"></x:xmpmeta>'
+    Image.fromarray(np.zeros((4, 5, 3), np.uint8)).save(tmp_path / "in.jpg", xmp=xmp, comment=b"shot 12")
+    ok(convcli("blur", "in.jpg", "-o", "out.png", cwd=tmp_path))
+    with Image.open(tmp_path / "out.png") as result:
+        assert result.info.get("xmp") == xmp and result.text.get("Comment") == "shot 12"
+    ok(convcli("blur", "in.jpg", "-o", "out.tif", cwd=tmp_path))
+    with Image.open(tmp_path / "out.tif") as result:
+        assert bytes(result.tag_v2.get(700, b"")) == xmp
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add_text("Title", "Cat")
+    Image.fromarray(np.zeros((4, 5), np.uint8)).save(tmp_path / "titled.png", pnginfo=chunks)
+    ok(convcli("blur", "titled.png", "-o", "again.png", cwd=tmp_path))
+    with Image.open(tmp_path / "again.png") as result:
+        assert result.text.get("Title") == "Cat"
+
+
+def test_fax_compression_of_a_bilevel_tiff_is_kept(tmp_path):
+    Image.fromarray(np.eye(8, dtype=bool)).save(tmp_path / "fax.tif", compression="group4")
+    ok(convcli("apply", "fax.tif", "-k", "shift", "-o", "out.tif", cwd=tmp_path))
+    with Image.open(tmp_path / "out.tif") as result:
+        assert result.mode == "1" and result.info.get("compression") == "group4"
+    ok(convcli("blur", "fax.tif", "-o", "grey.tif", cwd=tmp_path))  # grey cannot be fax-compressed
+    with Image.open(tmp_path / "grey.tif") as result:
+        assert result.mode == "L"
+
+
+def test_no_warning_comes_before_a_usage_error_and_stub_formats_fail_early(tmp_path):
+    save(np.zeros((4, 5, 4), np.uint8), tmp_path / "in.png")
+    failed(convcli("apply", "in.png", "-k", "identity", "--depth", "16", "-o", "x.jpg", cwd=tmp_path), 2,
+           "JPEG cannot hold 16-bit")
+    failed(convcli("blur", "in.png", "-o", "x.bufr", cwd=tmp_path), 1, "x.bufr", "Pillow does not write")

@@ -180,8 +180,10 @@ def test_output_depth_follows_the_input_and_steps_down_with_a_warning(tmp_path):
     assert choose(planes(INT32), "PNG") == target.Target(SIXTEEN, False, "I;16")
     assert choose(planes(SIXTEEN), "JPEG") == target.Target(EIGHT, False, "L")
     assert warnings == [
-        "out: PNG holds no float values; they are rounded and clipped to 0..255 (.tif or .npy keep them)",
-        "out: PNG holds 16 bits per channel; 32-bit values clipped to 0..65535",
+        "out: PNG holds no float grey; the values are written as 8-bit integers, rounded, and clipped where "
+        "outside 0..255 (.tif or .npy keep them)",
+        "out: PNG holds 16 bits per channel; the integer values are written as they are, clipped where outside "
+        "0..65535",
         "out: JPEG holds 8 bits per channel; 16-bit values scaled to 0..255",
     ]
     assert choose(planes(EIGHT), "TIFF", "float") == target.Target(floating(255), False, "F")

@@ -66,17 +66,17 @@ def compare(
     check_method(resolved.matrix, options)
 
     def transform(operation):
-        def filtered(colour):
+        def filtered(colour, cval):
             with timed(options, colour, resolved.matrix):
-                return operation(colour, resolved.matrix, border=options.border, cval=options.cval,
+                return operation(colour, resolved.matrix, border=options.border, cval=cval,
                                  anchor=resolved.anchor, method=options.method, threads=options.threads,
                                  dtype=colour.dtype)
         return filtered
 
     result = compare_file(
         image, output, f"compare-{resolved.label}", transform(convolve), transform(correlate),
-        value_mapping=value_mapping.function, scale=value_mapping.scale, offset=value_mapping.offset,
-        force=force, max_pixels=max_pixels or None,
+        cval=options.cval, value_mapping=value_mapping.function, scale=value_mapping.scale,
+        offset=value_mapping.offset, force=force, max_pixels=max_pixels or None,
     )
     facts = properties(resolved.matrix, resolved.centre)
     if result.max_difference == 0:

@@ -132,16 +132,16 @@ def sobel(
     Example: convcli sobel photo.png --axis x"""
     options = engine_options(border, cval, method, threads, verbose)
 
-    def transform(colour):
+    def transform(colour, cval):
         with timed(options, colour, named.sobel_x(), passes=1 if axis is not Axis.both else 2):
             return sobel_filter(
-                colour, axis.value, border=options.border, cval=options.cval,
+                colour, axis.value, border=options.border, cval=cval,
                 method=options.method, threads=options.threads, dtype=colour.dtype,
             )
 
     tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
     files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
-    _write(image, output, tag, transform, files, ValueMapping(gradient), "ignore")
+    _write(image, output, tag, transform, options.cval, files, ValueMapping(gradient), "ignore")
 
 
 @app.command()
@@ -196,16 +196,16 @@ def _run(
     check_method(kernel.matrix, options)
     operation = correlate if as_correlation else convolve
 
-    def transform(colour):
+    def transform(colour, cval):
         with timed(options, colour, kernel.matrix):
             return operation(
-                colour, kernel.matrix, border=options.border, cval=options.cval, anchor=kernel.anchor,
+                colour, kernel.matrix, border=options.border, cval=cval, anchor=kernel.anchor,
                 method=options.method, threads=options.threads, dtype=colour.dtype,
             )
 
     # A kernel without negative weights averages, and averaging must weigh colour by opacity.
     default_alpha = "premultiply" if (kernel.matrix >= 0).all() else "ignore"
-    _write(image, output, tag, transform, file_options, value_mapping, default_alpha)
+    _write(image, output, tag, transform, options.cval, file_options, value_mapping, default_alpha)
 
 
 @contextlib.contextmanager
@@ -238,10 +238,11 @@ def check_method(kernel, options: EngineOptions) -> None:
 
 
 def _write(
-    image, output, tag, transform, file_options: FileOptions, value_mapping: ValueMapping, default_alpha: str
+    image, output, tag, transform, cval: float, file_options: FileOptions, value_mapping: ValueMapping,
+    default_alpha: str,
 ) -> None:
     written = filter_file(
-        image, output, tag, transform, value_mapping=value_mapping.function, scale=value_mapping.scale,
+        image, output, tag, transform, cval=cval, value_mapping=value_mapping.function, scale=value_mapping.scale,
         offset=value_mapping.offset, force=file_options.force, warn=warn,
         max_pixels=file_options.max_pixels or None, quality=file_options.quality,
         alpha=file_options.alpha.value if file_options.alpha else default_alpha, linear=file_options.linear,

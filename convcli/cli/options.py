@@ -218,7 +218,9 @@ def result_mapping(
     if scale is not None and divisor is not None:
         raise UsageError("--scale and --divisor exclude each other; --scale S is --divisor 1/S")
     if rescale and (scale is not None or divisor is not None or offset is not None):
-        raise UsageError("--scale, --divisor and --offset have no effect with --rescale, which stretches min..max anyway")
+        raise UsageError(
+            "--scale, --divisor and --offset have no effect with --rescale, which stretches min..max anyway"
+        )
     for name, value in (("--scale", scale), ("--divisor", divisor), ("--offset", offset)):
         if value is not None and not math.isfinite(value):
             raise UsageError(f"{name} must be a finite number, not {value}")

@@ -71,6 +71,9 @@ def from_array(array: np.ndarray, source: str) -> Planes:
     if array.ndim == 2:
         return Planes(array.astype(depth.compute), None, "L", depth, "array")
     channels = array.shape[2]
+    if channels in (2, 4) and depth is INT32:
+        raise ConvcliError(f"{source}: signed integers have no agreed opaque value for an alpha channel; "
+                           "give alpha as uint8, uint16 or float (0..1)")
     return _split_alpha(array, channels in (2, 4), "L" if channels == 2 else "RGB", depth, "array")
 
 
@@ -110,6 +113,8 @@ def to_image(pixels: np.ndarray, mode: str) -> Image.Image:
     """A Pillow image of `mode` from values of its dtype (see :func:`pillow_mode`)."""
     if mode == "CMYK":
         return Image.frombytes("CMYK", (pixels.shape[1], pixels.shape[0]), pixels.tobytes())
+    if mode == "F":  # Pillow's float images are float32 (a 32-bit integer input's float64 rounds here)
+        pixels = pixels.astype(np.float32, copy=False)
     return Image.fromarray(pixels)
 
 
@@ -124,7 +129,9 @@ def recode(image: Image.Image, source_mode: str, holds: Callable[[str], bool]) -
             return image.point(lambda v: v // 255, mode="1")
     if source_mode in ("P", "PA") and image.mode in ("RGB", "RGBA"):
         palette = _palette_image(image)
-        if palette is not None and holds("P+transparency" if "transparency" in palette.info else "P"):
+        kind = {type(None): "P", int: "P+key", bytes: "P+transparency"}[type(palette.info.get("transparency"))] \
+            if palette is not None else None
+        if palette is not None and holds(kind):
             return palette
     return image
 
@@ -132,6 +139,13 @@ def recode(image: Image.Image, source_mode: str, holds: Callable[[str], bool]) -
 def _palette_image(image: Image.Image) -> Image.Image | None:
     pixels = np.asarray(image)
     height, width, channels = pixels.shape
+    if channels == 4:
+        clear = pixels[..., 3] == 0
+        if np.isin(pixels[..., 3], (0, 255)).all() and clear.any():
+            # Colour under full transparency is invisible: one palette entry can hold it all,
+            # as GIF, which has a single transparent colour, needs.
+            pixels = pixels.copy()
+            pixels[clear] = pixels[clear][0]
     # One 32-bit key a pixel makes finding the distinct colours a 1-D unique.
     key = np.zeros((height, width), np.uint32)
     for band in range(channels):
@@ -143,5 +157,7 @@ def _palette_image(image: Image.Image) -> Image.Image | None:
     palette = Image.frombytes("P", (width, height), index.astype(np.uint8).tobytes())
     palette.putpalette(table[:, :3].tobytes())
     if channels == 4 and (table[:, 3] < 255).any():
-        palette.info["transparency"] = table[:, 3].tobytes()
+        opacity = table[:, 3]
+        single = (opacity == 0).sum() == 1 and np.isin(opacity, (0, 255)).all()
+        palette.info["transparency"] = int(np.argmin(opacity)) if single else opacity.tobytes()
     return palette

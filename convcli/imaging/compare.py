@@ -35,6 +35,7 @@ def compare_file(
     convolve: Transform,
     correlate: Transform,
     *,
+    cval: float = 0.0,
     value_mapping: Mapping = mapping.to_range,
     scale: float = 1.0,
     offset: float = 0.0,
@@ -53,7 +54,7 @@ def compare_file(
         raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
     planes = load_planes(source, max_pixels, cmyk_as_rgb=True)
     try:
-        convolved, correlated = convolve(planes.colour), correlate(planes.colour)
+        convolved, correlated = convolve(planes.colour, cval), correlate(planes.colour, cval)
     except ValueError as exc:  # what the engine refuses for this image's values (NaN for the FFT)
         raise ConvcliError(f"{source}: {exc}") from None
     difference = np.abs(convolved - correlated)

@@ -27,6 +27,11 @@ class Depth:
     def is_float(self) -> bool:
         return self.name == "float"
 
+    @property
+    def opaque(self) -> float:
+        """Full opacity: white for integers, 1.0 for floats whatever units their colour carries."""
+        return 1.0 if self.is_float else self.white
+
 
 EIGHT = Depth("8", np.uint8, 255, 0, 255)
 SIXTEEN = Depth("16", np.uint16, 65535, 0, 65535)
@@ -66,7 +71,8 @@ def named(name: str, source: Depth) -> Depth:
     """The depth `--depth name` asks for, for an image read at `source`: a float output keeps
     the source's values and so its white."""
     if name == "float":
-        return source if source.is_float else floating(source.white)
+        # 32-bit integers need float64 to stay exact.
+        return source if source.is_float else floating(source.white, np.float64 if source is INT32 else np.float32)
     return {"8": EIGHT, "16": SIXTEEN}[name]
 
 
@@ -86,12 +92,14 @@ def convert(values: np.ndarray, source: Depth, target: Depth) -> np.ndarray:
 
 
 def convert_alpha(alpha: np.ndarray, source: Depth, target: Depth) -> np.ndarray:
-    """Scale opacity (in place) from `source` to `target` units: opaque is each depth's white,
-    whatever its kind, so alpha is always scaled.
+    """Scale opacity (in place) from `source` to `target` units, opaque to opaque: alpha is
+    always scaled, and float alpha runs 0..1.
 
     >>> convert_alpha(np.array([1.0, 0.5]), floating(), EIGHT)
     array([255. , 127.5])
+    >>> convert_alpha(np.array([255.0]), EIGHT, floating(255))
+    array([1.])
     """
-    if source.white != target.white:
-        alpha *= target.white / source.white
+    if source.opaque != target.opaque:
+        alpha *= target.opaque / source.opaque
     return alpha

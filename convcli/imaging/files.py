@@ -6,12 +6,13 @@ import contextlib
 import functools
 import io
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from ..errors import ConvcliError, UsageError
 
@@ -92,10 +93,15 @@ _OTHER_COLOUR_SPACES = ("LAB", "YCbCr", "HSV")
 # A TIFF's tags reach getexif(); these would misdescribe any other file's pixels.
 _TIFF_LAYOUT_TAGS = (254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 292, 293,
                      317, 320, 322, 323, 324, 325, 338, 339, 340, 341)
+# Blocks a TIFF keeps in tags that travel apart from the EXIF, or not at all: XMP, IPTC,
+# Photoshop's, the ICC profile (in EXIF, a large one makes a JPEG unwritable).
+_TIFF_BLOCK_TAGS = (700, 33723, 34377, 34675, 37724)
+# The orientation an XMP packet may repeat; Pillow's getexif() falls back to it.
+_XMP_ORIENTATION = re.compile(rb'\s*tiff:Orientation="\d"|<tiff:Orientation>\d</tiff:Orientation>')
 
 
 # A TIFF's compression is kept when it loses nothing and suits every mode.
-_LOSSLESS_TIFF_COMPRESSIONS = ("tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "packbits")
+_LOSSLESS_TIFF_COMPRESSIONS = ("tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "packbits", "group3", "group4")
 
 
 def metadata(image: Image.Image) -> dict:
@@ -113,13 +119,18 @@ def metadata(image: Image.Image) -> dict:
         kept["icc_profile"] = image.info["icc_profile"]
     if image.info.get("dpi"):
         kept["dpi"] = image.info["dpi"]
-    for key in ("xmp", "comment"):  # XMP packets; JPEG and GIF comments
-        if image.info.get(key):
-            kept[key] = image.info[key]
+    xmp = image.info.get("xmp") or (image.getexif().get(700) if image.format == "TIFF" else None)
+    if xmp:
+        kept["xmp"] = _XMP_ORIENTATION.sub(b"", xmp if isinstance(xmp, bytes) else str(xmp).encode())
+    if image.info.get("comment"):  # JPEG and GIF comments
+        kept["comment"] = image.info["comment"]
+    text = {k: v for k, v in getattr(image, "text", {}).items() if k not in ("XML:com.adobe.xmp", "exif")}
+    if text:  # PNG text chunks: Title, Author, Copyright, ...
+        kept["text"] = text
     if image.info.get("compression") in _LOSSLESS_TIFF_COMPRESSIONS:
         kept["compression"] = image.info["compression"]
     exif = image.getexif()
-    for tag in (0x0112, *_TIFF_LAYOUT_TAGS):  # 0x0112: Orientation
+    for tag in (0x0112, *_TIFF_LAYOUT_TAGS, *_TIFF_BLOCK_TAGS):  # 0x0112: Orientation
         exif.pop(tag, None)
     if exif:
         kept["exif"] = exif.tobytes()
@@ -167,9 +178,11 @@ def output_format(path: Path) -> str:
     Image.init()
     fmt = Image.registered_extensions().get(path.suffix.lower())
     if fmt is None or fmt not in Image.SAVE:
-        what = f"extension {path.suffix!r} names" if path.suffix else "has no extension to name"
+        what = "has no extension to name a format"
+        if path.suffix:
+            what = f"extension {path.suffix!r} names no image format"
         raise UsageError(
-            f"{path}: {what} no image format convcli can write "
+            f"{path}: {what} convcli can write "
             "(use .png, .jpg, .tif, .bmp, .webp, .npy or another format Pillow writes)"
         )
     return fmt
@@ -186,25 +199,47 @@ def default_output_path(source: Path, tag: str) -> Path:
 
 
 def holds(fmt: str, mode: str) -> bool:
-    """Whether `fmt` holds images of Pillow `mode` ("P+transparency": a palette with
-    per-colour opacity) and reads them back unchanged. NPY holds any array.
+    """Whether `fmt` holds images of Pillow `mode` and reads them back unchanged (for grey,
+    L, that it stays grey: lossy formats change values). "LA" and "RGBA" ask whether alpha
+    survives; "P+transparency" a palette with per-colour opacity, "P+key" one with a single
+    fully transparent colour (GIF). NPY holds any array.
 
     >>> holds("PNG", "LA"), holds("JPEG", "LA"), holds("PNG", "I;16"), holds("WEBP", "I;16")
     (True, False, True, False)
     >>> holds("TIFF", "F"), holds("PNG", "F"), holds("JPEG", "CMYK"), holds("PNG", "CMYK")
     (True, False, True, False)
+    >>> holds("GIF", "P+key"), holds("GIF", "P+transparency"), holds("JPEG", "L"), holds("WEBP", "L")
+    (True, False, True, False)
     """
     return fmt == NPY or _round_trips(fmt, mode)
 
 
+def writes(fmt: str, mode: str) -> bool:
+    """Whether Pillow writes `mode` as `fmt` at all (some formats have a stub writer, others
+    refuse modes), so that a run can fail before it filters rather than after."""
+    return fmt == NPY or _writes(fmt, mode)
+
+
+@functools.lru_cache(maxsize=None)
+def _writes(fmt: str, mode: str) -> bool:
+    try:
+        Image.new(mode, (8, 8)).save(io.BytesIO(), format=fmt)
+    except Exception:  # any refusal, whatever its type
+        return False
+    return True
+
+
 def _sample(mode: str) -> Image.Image:
-    if mode == "LA":
-        return Image.fromarray(np.array([[[10, 7], [200, 255], [3, 128]]], np.uint8))
+    if mode in ("LA", "RGBA"):
+        grey_alpha = np.array([[[10, 7], [200, 255], [3, 128]]], np.uint8)
+        if mode == "LA":
+            return Image.fromarray(grey_alpha)
+        return Image.fromarray(np.concatenate([grey_alpha[..., :1].repeat(3, axis=-1), grey_alpha[..., 1:]], -1))
     if mode in ("I;16", "I", "F"):
         values = {"I;16": [0, 1000, 65535], "I": [-5, 0, 70000], "F": [-1.5, 0.25, 1e6]}[mode]
         return Image.fromarray(np.array([values], {"I;16": np.uint16, "I": np.int32, "F": np.float32}[mode]))
     if mode == "L":
-        return Image.fromarray(np.array([[0, 100, 255]], np.uint8))
+        return Image.fromarray(np.full((8, 8), 100, np.uint8))
     if mode == "RGB":  # more colours than a palette holds
         values = np.arange(512)
         colours = np.stack([values % 256, values // 256, 255 - values % 256], axis=-1)
@@ -219,6 +254,8 @@ def _sample(mode: str) -> Image.Image:
     palette.putpalette(bytes([0, 0, 0, 255, 0, 0, 0, 255, 0]))
     if mode == "P+transparency":
         palette.info["transparency"] = bytes([0, 128, 255])
+    elif mode == "P+key":
+        palette.info["transparency"] = 0
     return palette
 
 
@@ -233,11 +270,13 @@ def _round_trips(fmt: str, mode: str) -> bool:
         sample.save(buffer, format=fmt)
         buffer.seek(0)
         with Image.open(buffer) as back:
-            if mode == "LA":
-                return "A" in back.getbands() and np.array_equal(back.getchannel("A"), np.asarray(sample)[..., 1])
+            if mode in ("LA", "RGBA"):
+                return "A" in back.getbands() and np.array_equal(back.getchannel("A"), sample.getchannel("A"))
             if mode.startswith("P"):
                 return back.mode == "P" and np.array_equal(np.asarray(back.convert("RGBA")),
                                                            np.asarray(sample.convert("RGBA")))
+            if mode == "L":
+                return back.mode == "L"
             if back.mode != sample.mode and not (mode == "I;16" and back.mode == "I"):
                 return False
             return np.array_equal(np.asarray(back), np.asarray(sample))
@@ -259,12 +298,32 @@ def write_image_atomic(
     where the format has room for it (Pillow's writers pass over what they cannot hold)."""
     if quality is None and fmt == "JPEG":
         quality = JPEG_QUALITY
-    params = dict(info or {})
+    params = _save_params(info or {}, fmt, image.mode)
     if quality is not None and fmt in LOSSY_FORMATS:
         params["quality"] = quality
     if fmt == "JPEG" and quality >= 90:
         params["subsampling"] = 0  # full-resolution colour at high quality, as ImageMagick does
     _write_atomic(path, fmt, lambda stream: image.save(stream, format=fmt, **params))
+
+
+def _save_params(info: dict, fmt: str, mode: str) -> dict:
+    """:func:`metadata`'s entries as `fmt`'s writer takes them: PNG holds text, comments and
+    XMP as text chunks, TIFF its XMP as a tag; fax compression is for bilevel images only."""
+    params = {key: value for key, value in info.items() if key != "text"}
+    if params.get("compression") in ("group3", "group4") and mode != "1":
+        del params["compression"]
+    if fmt == "PNG":
+        chunks = PngImagePlugin.PngInfo()
+        for key, value in info.get("text", {}).items():
+            chunks.add_text(key, value)
+        if "comment" in info:
+            chunks.add_text("Comment", info["comment"].decode("utf-8", "replace"))
+        if "xmp" in info:
+            chunks.add_itxt("XML:com.adobe.xmp", info["xmp"].decode("utf-8", "replace"), zip=False)
+        params["pnginfo"] = chunks
+    elif fmt == "TIFF" and "xmp" in info:
+        params["tiffinfo"] = {700: info["xmp"]}
+    return params
 
 
 def _write_atomic(path: Path, fmt: str, write) -> None:

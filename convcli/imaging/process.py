@@ -8,12 +8,13 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import ConvcliError
+from ..errors import ConvcliError, UsageError
 from . import channels, files, light, mapping, target
 from .alpha import filter_with_alpha
 from .depth import Depth, convert, convert_alpha
 
-Transform = Callable[[np.ndarray], np.ndarray]
+# A filter of colour planes; its second argument is the value outside the image (constant border).
+Transform = Callable[[np.ndarray, float], np.ndarray]
 Mapping = Callable[[np.ndarray, Depth], np.ndarray]
 
 
@@ -23,6 +24,7 @@ def filter_file(
     tag: str,
     transform: Transform,
     *,
+    cval: float = 0.0,
     value_mapping: Mapping = mapping.to_range,
     scale: float = 1.0,
     offset: float = 0.0,
@@ -36,7 +38,8 @@ def filter_file(
 ) -> Path:
     """Filter the colour channels of `source` with `transform` and write the result.
 
-    `output` defaults to ``<stem>.<tag><suffix>`` beside the source. The result, times
+    `output` defaults to ``<stem>.<tag><suffix>`` beside the source. `transform` is given the
+    colour planes and `cval`, the value outside the image in its pixel units. The result, times
     `scale` plus `offset` (in the input's units, as GIMP's divisor and offset), goes to the
     output's depth through `value_mapping` (see :mod:`.mapping`). `alpha` says how an
     alpha channel is treated (see :func:`filter_with_alpha`; "ignore" carries it through
@@ -58,17 +61,17 @@ def filter_file(
         raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
     planes, info = _read(source, fmt, destination, max_pixels, warn)
     if linear and planes.bands == "CMYK":
-        raise ConvcliError(f"{source}: --linear decodes sRGB, and CMYK ink values are not sRGB")
+        raise UsageError(f"{source}: --linear decodes sRGB, and CMYK ink values are not sRGB")
     chosen = target.choose(planes, fmt, depth, destination, warn)
     if not chosen.alpha:
         planes.alpha = None
     visible = planes.alpha is not None and bool(planes.alpha.any())
-    filtered = _filter(planes, transform, alpha, linear, source)
+    filtered = _filter(planes, transform, cval, alpha, linear, source)
     if scale != 1.0:
         filtered *= scale
     if offset != 0.0:
         filtered += offset
-    if not chosen.depth.is_float and np.isnan(filtered).any():
+    if not chosen.depth.is_float and mapping.has_nan(filtered):
         warn(f"{destination}: the result has NaN values, written as 0")
     values = value_mapping(convert(filtered, planes.depth, chosen.depth), chosen.depth)
     opacity = None
@@ -84,25 +87,38 @@ def filter_file(
     image = channels.to_image(pixels, chosen.mode)
     if depth is None:  # a depth asked for is the one written
         image = channels.recode(image, planes.source_mode, lambda mode: files.holds(fmt, mode))
+    if image.mode in ("LA", "RGBA") and not files.holds(fmt, image.mode):
+        warn(f"{destination}: {fmt} holds one fully transparent colour at most; the result's other "
+             "transparency is dropped")
+        image = image.convert(image.mode[:-1])
     _warn_of_losses(image, fmt, info, destination, warn)
     files.write_image_atomic(image, destination, fmt, quality, info)
     return destination
 
 
-def _filter(planes: channels.Planes, transform: Transform, alpha: str, linear: bool, source: Path) -> np.ndarray:
-    """The filtered colour planes, in the input's units; `planes.alpha` becomes the filtered alpha."""
+def _filter(
+    planes: channels.Planes, transform: Transform, cval: float, alpha: str, linear: bool, source: Path
+) -> np.ndarray:
+    """The filtered colour planes, in the input's units; `planes.alpha` becomes the filtered alpha.
+    `cval` is in the input's pixel units, and so decoded to linear light with the image."""
     white = planes.depth.white
     colour = light.to_linear(planes.colour, white) if linear else planes.colour
+    outside = float(light.to_linear(np.array(cval, np.float64), white)) if linear else cval
+
+    def filtered(values: np.ndarray) -> np.ndarray:
+        return transform(values, outside)
+
     try:
         if planes.alpha is None:
-            filtered = transform(colour)
+            result = filtered(colour)
         else:
             # Below half a step of the input's opacity there is no colour left to recover.
-            faint = white / 131070 if planes.depth.is_float else 0.5
-            filtered, planes.alpha = filter_with_alpha(colour, planes.alpha, white, transform, alpha, faint)
+            opaque = planes.depth.opaque
+            faint = opaque / 131070 if planes.depth.is_float else 0.5
+            result, planes.alpha = filter_with_alpha(colour, planes.alpha, opaque, filtered, alpha, faint)
     except ValueError as exc:  # what the engine refuses for this image's values (NaN for the FFT)
         raise ConvcliError(f"{source}: {exc}") from None
-    return light.to_srgb(filtered, white) if linear else filtered
+    return light.to_srgb(result, white) if linear else result
 
 
 def _warn_of_losses(image, fmt: str, info: dict, destination: Path, warn) -> None:

@@ -186,7 +186,9 @@ def parse_csv(text: str, where: str) -> Parsed:
         if None in values:
             raise KernelSyntaxError(f"{_at(where)}line {line_no}: cell {values.index(None) + 1} is empty")
         if rows and len(values) != len(rows[0]):
-            raise KernelSyntaxError(f"{_at(where)}line {line_no}: {len(values)} cells, but the first row has {len(rows[0])}")
+            raise KernelSyntaxError(
+                f"{_at(where)}line {line_no}: {len(values)} cells, but the first row has {len(rows[0])}"
+            )
         rows.append(values)
     if not rows:
         raise KernelSyntaxError(f"{_at(where)}the kernel is empty (no numbers found)")
