@@ -79,3 +79,30 @@ def test_explain_usage_errors(args, fragments, tmp_path):
 
 def test_explain_of_a_missing_image_is_a_failure(tmp_path):
     failed(convcli("explain", "nope.png", "--at", "1,1", "-k", "emboss", cwd=tmp_path), 1, "nope.png: no such file")
+
+
+def test_the_readme_shows_what_explain_prints(tmp_path):
+    readme = (SAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("```text\nConvolution of a = [1, 0.5, 1, 1]", 1)[1].split("```", 1)[0]
+    printed = shows(convcli(*WORKED, cwd=tmp_path))
+    assert printed.strip() == ("Convolution of a = [1, 0.5, 1, 1]" + shown).strip()
+
+
+def test_the_figures_script_makes_the_readme_figures(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    copy = tmp_path / "sample_images"
+    (copy / "figures").mkdir(parents=True)
+    for name in ("camera.png", "figures.sh"):
+        shutil.copy(SAMPLES / name, copy / name)
+    launcher = tmp_path / "convcli"
+    launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m convcli "$@"\n')
+    launcher.chmod(0o755)
+    subprocess.run(["sh", str(copy / "figures.sh")], check=True, capture_output=True,
+                   env={"CONVCLI": str(launcher), "PATH": "/usr/bin:/bin"}, cwd=Path(__file__).parent.parent)
+    for name in ("emboss", "sobel-x", "motion", "gaussian"):
+        made, checked_in = copy / "figures" / f"{name}.png", SAMPLES / "figures" / f"{name}.png"
+        assert np.array_equal(pixels(made), pixels(checked_in)), name

@@ -82,8 +82,8 @@ def compare(
     if result.max_difference == 0:
         legend = "difference (all black: there is none)"
     else:
-        legend = (f"difference (|convolved - correlated| x {result.gain:.3g}, so white is a difference "
-                  f"of {result.max_difference:.4g})")
+        legend = (f"difference (|convolved - correlated| x {result.gain:.3g}: white is a difference of "
+                  f"{result.white_difference:.4g} or more)")
     stderr.print(f"wrote {escape(str(result.path))}: original | convolved | correlated | {legend}", soft_wrap=True)
     if result.max_difference == 0 and facts.same_both_ways:
         stderr.print(f"The difference is exactly 0: {escape(resolved.label)} equals its 180-degree rotation and is "

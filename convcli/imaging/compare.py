@@ -20,11 +20,13 @@ _GAP_VALUE = 128
 @dataclass(frozen=True)
 class Comparison:
     """What compare wrote and found: the difference's largest and mean absolute value (in the
-    input's units) and the gain that made its largest value white in the panel."""
+    input's units), the difference shown white (the 99th percentile, or the largest where
+    fewer than 1% of pixels differ) and the gain that made it white."""
 
     path: Path
     max_difference: float
     mean_difference: float
+    white_difference: float
     gain: float
 
 
@@ -44,7 +46,9 @@ def compare_file(
 ) -> Comparison:
     """Filter `source` both ways and write one 8-bit panel, left to right: the original, the
     convolution, the correlation (each mapped to pixels as `value_mapping` does, after `scale`
-    and `offset`), and |convolution - correlation| stretched so its largest value is white.
+    and `offset`), and |convolution - correlation| amplified so that its 99th percentile is
+    white: stretched to its largest value, a few edges would outshine the rest and leave the
+    panel dark. The transforms take the colour planes and `cval`, the value outside the image.
     `output` defaults to ``<stem>.<tag>.png`` beside the source."""
     destination = output if output is not None else source.with_name(f"{source.stem}.{tag}.png")
     fmt = files.output_format(destination)
@@ -60,17 +64,20 @@ def compare_file(
     difference = np.abs(convolved - correlated)
     largest = float(difference.max()) if difference.size else 0.0
     mean = float(difference.mean()) if difference.size else 0.0
+    white = float(np.percentile(difference, 99)) if difference.size else 0.0
+    if white <= 0:  # fewer than 1% of the pixels differ: their largest difference is white
+        white = largest
 
     def shown(values: np.ndarray, mapped: Callable = value_mapping, adjust: bool = True) -> np.ndarray:
         if adjust:
             values = values * scale + offset
         return mapped(convert(values, planes.depth, EIGHT), EIGHT)
 
+    gain = EIGHT.white / convert(np.array([white]), planes.depth, EIGHT)[0] if white > 0 else 0.0
     original = planes.colour.astype(planes.depth.compute)
     panels = [shown(original, mapping.to_range, adjust=False), shown(convolved), shown(correlated),
-              shown(difference, mapping.stretch_to_max, adjust=False)]
+              mapping.to_range(convert(difference, planes.depth, EIGHT) * gain, EIGHT)]
     gap = np.full((planes.colour.shape[0], GAP) + planes.colour.shape[2:], _GAP_VALUE, np.uint8)
     strip = np.concatenate([part for panel in panels for part in (panel, gap)][:-1], axis=1)
     files.write_image_atomic(channels.to_image(strip, "L" if strip.ndim == 2 else "RGB"), destination, fmt)
-    gain = EIGHT.white / convert(np.array([largest]), planes.depth, EIGHT)[0] if largest > 0 else 0.0
-    return Comparison(destination, largest, mean, float(gain))
+    return Comparison(destination, largest, mean, white, float(gain))
