@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from rich.markup import escape
 
-from ..engine import convolve, correlate
 from ..imaging import DEFAULT_MAX_PIXELS, compare_file
 from ..kernels.properties import properties
 from .app import app, stderr
-from .filtering import check_method, timed
+from .filtering import check_method, kernel_transform
 from .options import (
     AbsOpt,
     AnchorOpt,
@@ -65,16 +64,9 @@ def compare(
     value_mapping = result_mapping(resolved, scale, divisor, offset, clip, absolute, rescale)
     check_method(resolved.matrix, options)
 
-    def transform(operation):
-        def filtered(colour, cval):
-            with timed(options, colour, resolved.matrix):
-                return operation(colour, resolved.matrix, border=options.border, cval=cval,
-                                 anchor=resolved.anchor, method=options.method, threads=options.threads,
-                                 dtype=colour.dtype)
-        return filtered
-
     result = compare_file(
-        image, output, f"compare-{resolved.label}", transform(convolve), transform(correlate),
+        image, output, f"compare-{resolved.label}",
+        kernel_transform(resolved, False, options), kernel_transform(resolved, True, options),
         cval=options.cval, value_mapping=value_mapping.function, scale=value_mapping.scale,
         offset=value_mapping.offset, force=force, max_pixels=max_pixels or None,
     )

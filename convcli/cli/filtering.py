@@ -194,6 +194,15 @@ def _run(
     value_mapping=ValueMapping(),
 ) -> None:
     check_method(kernel.matrix, options)
+    # A kernel without negative weights averages, and averaging must weigh colour by opacity.
+    default_alpha = "premultiply" if (kernel.matrix >= 0).all() else "ignore"
+    transform = kernel_transform(kernel, as_correlation, options)
+    _write(image, output, tag, transform, options.cval, file_options, value_mapping, default_alpha)
+
+
+def kernel_transform(kernel: Kernel, as_correlation: bool, options: EngineOptions):
+    """The filter the image pipeline calls: colour planes and the value outside them in, the
+    convolution (or correlation) out, timed for --verbose."""
     operation = correlate if as_correlation else convolve
 
     def transform(colour, cval):
@@ -203,9 +212,7 @@ def _run(
                 method=options.method, threads=options.threads, dtype=colour.dtype,
             )
 
-    # A kernel without negative weights averages, and averaging must weigh colour by opacity.
-    default_alpha = "premultiply" if (kernel.matrix >= 0).all() else "ignore"
-    _write(image, output, tag, transform, options.cval, file_options, value_mapping, default_alpha)
+    return transform
 
 
 @contextlib.contextmanager
