@@ -138,6 +138,8 @@ def test_kernel_show_factors_separable_kernels_and_warns_of_off_centre_anchors(t
     assert "rank 1: separable, the outer product of column [1, 2, 1] and row [1, 0, -1]" in sobel
     even = shows(convcli("kernel", "show", "1 1", cwd=tmp_path))
     assert "its anchor is not the centre" in even and "anchored at row 0, column 0" in even
+    spaced = shows(convcli("kernel", "show", "motion", "length=3", "angle=90", cwd=tmp_path))
+    assert spaced == shows(convcli("kernel", "show", "motion:length=3,angle=90", cwd=tmp_path))
     turned = shows(convcli("kernel", "show", "sobel-x", "--rotate", "90", cwd=tmp_path))
     assert "sobel-x.rot90: 3x3" in turned and "column [1, 0, -1] and row [-1, -2, -1]" in turned
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Annotated
+from typing import Annotated, Optional
 
 import numpy as np
 import typer
@@ -41,12 +41,19 @@ def show(
             show_default=False,
         ),
     ],
+    params: Annotated[
+        Optional[list[str]],
+        typer.Argument(metavar="PARAMS", help="A named kernel's parameters, as in 'gaussian sigma=2' "
+                       "(the same as 'gaussian:sigma=2').", show_default=False),
+    ] = None,
     rotate: RotateOpt = 0,
     anchor: AnchorOpt = None,
     normalize: NormalizeOpt = False,
 ) -> None:
     """Show a kernel's matrix, sum and rank, and whether convolution and correlation differ for it.
-    Example: convcli kernel show emboss"""
+    Examples: convcli kernel show emboss | convcli kernel show gaussian sigma=0.8"""
+    if params:
+        kernel = f"{kernel}{',' if ':' in kernel else ':'}{','.join(params)}"
     resolved = prepared_kernel(kernel, rotate, anchor, normalize)
     facts = properties(resolved.matrix, resolved.centre)
     height, width = resolved.matrix.shape
