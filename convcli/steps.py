@@ -53,17 +53,27 @@ def applied(kernel: np.ndarray, anchor: tuple[int, ...], correlate: bool) -> tup
 
 
 def signal_sums(
-    signal, kernel, *, correlate: bool = False, size: str = "full", border: str = "reflect", cval: float = 0.0
+    signal,
+    kernel,
+    *,
+    correlate: bool = False,
+    size: str = "full",
+    border: str = "reflect",
+    cval: float = 0.0,
+    anchor: int | None = None,
 ) -> list[Sum]:
     """Each output of a 1-D convolution (or correlation) of `signal` with `kernel`, as a
     :class:`Sum`. Full size treats the signal as 0 outside, the textbook sum; same size
-    extends it by `border`, as the engine does; valid size needs no values outside."""
+    extends it by `border`, as the engine does, with the kernel's `anchor` (default: its
+    centre, m // 2) over each output; valid size needs no values outside."""
     if size not in SIZE_MODES:
         raise ValueError(f"unknown size mode {size!r}; choose one of {', '.join(SIZE_MODES)}")
     a = np.asarray(signal, dtype=np.float64).ravel()
     k = np.asarray(kernel, dtype=np.float64).ravel()
     n, m = a.size, k.size
-    weights, (_, anchor) = applied(k[np.newaxis], (0, m // 2), correlate)
+    if anchor is not None and size != "same":
+        raise ValueError(f"an anchor applies to same size only, not {size}")
+    weights, (_, anchor) = applied(k[np.newaxis], (0, m // 2 if anchor is None else anchor), correlate)
     if size == "valid" and m > n:
         raise ValueError(f"valid size needs a kernel no longer than the signal ({m} > {n})")
     # Where the applied kernel's first weight lies for output 0, and how many outputs there are.

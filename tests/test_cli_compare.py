@@ -44,7 +44,7 @@ def test_the_numbers_are_the_real_differences(tmp_path):
 
 def test_a_flip_symmetric_kernel_makes_no_difference_and_says_why(tmp_path):
     err = ok(convcli("compare", SAMPLES / "camera.png", "-k", "gaussian:2", "-o", "g.png", cwd=tmp_path))
-    assert "The difference is exactly 0" in err and "equals its 180-degree rotation" in err
+    assert "The difference is exactly 0" in err and "equals the one opposite it across the anchor" in err
     assert panels(tmp_path / "g.png", 512)[3].max() == 0
 
 
@@ -73,3 +73,13 @@ def test_compare_errors(args, code, fragments, tmp_path):
     args = [str(SAMPLES / "camera.png") if a == "IMG" else a for a in args]
     failed(convcli("compare", *args, cwd=tmp_path), code, *fragments)
     assert files_in(tmp_path) == set()
+
+
+def test_a_kernel_symmetric_about_its_anchor_makes_no_difference(tmp_path):
+    err = ok(convcli("compare", SAMPLES / "camera.png", "-k", "0 1 2 1", "-o", "z.png", cwd=tmp_path))
+    assert "The difference is exactly 0" in err and "flat image" not in err
+
+
+def test_compare_refuses_an_output_that_cannot_hold_a_panel_before_filtering(tmp_path):
+    failed(convcli("compare", SAMPLES / "camera.png", "-k", "emboss", "-o", "c.npy", cwd=tmp_path), 2,
+           "c.npy: compare writes an 8-bit panel image")

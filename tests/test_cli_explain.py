@@ -106,3 +106,22 @@ def test_the_figures_script_makes_the_readme_figures(tmp_path):
     for name in ("emboss", "sobel-x", "motion", "gaussian"):
         made, checked_in = copy / "figures" / f"{name}.png", SAMPLES / "figures" / f"{name}.png"
         assert np.array_equal(pixels(made), pixels(checked_in)), name
+
+
+def test_explain_honours_the_anchor_and_the_offset(tmp_path):
+    text = shows(convcli("explain", "--signal", "1 2 3 4", "--kernel", "1 0 0", "--anchor", "0,0", "--size",
+                         "same", cwd=tmp_path))
+    assert text.rstrip().endswith("c = [1, 2, 3, 4]")  # as convcli.convolve(..., anchor=(0, 0)) gives
+    failed(convcli("explain", "--signal", "1 2", "--kernel", "1 0", "--anchor", "0,0", cwd=tmp_path), 2,
+           "--anchor", "same size only")
+    source = save(np.full((4, 5), 10, np.uint8), tmp_path / "flat.png")
+    text = shows(convcli("explain", source, "--at", "1,1", "-k", "1 -1", "--offset", "128", cwd=tmp_path))
+    assert "sum of products = 0 x 1 + 128 = 128 -> pixel value 128" in text
+
+
+def test_explain_marks_the_pixel_and_the_border_values_in_plain_text(tmp_path):
+    source = save(np.arange(20, dtype=np.uint8).reshape(4, 5), tmp_path / "ramp.png")
+    text = shows(convcli("explain", source, "--at", "0,0", "-k", "emboss", cwd=tmp_path))
+    assert "[0]" in text and "(5)" in text and "starts at x=-1, y=-1" in text
+    big = shows(convcli("explain", source, "--at", "2,2", "-k", "gaussian:5", cwd=tmp_path))
+    assert "tables are shown up to 15x15" in big and "┌" not in big

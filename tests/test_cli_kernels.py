@@ -79,7 +79,7 @@ def test_kernel_option_errors(options, fragments, dot, tmp_path):
     "name, content, fragment",
     [
         ("bad.mat", b"3 3\n1 2 3\n", "header says 3x3"),
-        ("bad.json", b"[[1, 2], [3]]", "row 2 has 1 numbers"),
+        ("bad.json", b"[[1, 2], [3]]", "row 2 has 1 number,"),
         ("bad.csv", b"1,,2\n", "cell 2 is empty"),
         ("bad.npy", b"\x93NUMPY junk", "not a NumPy .npy array"),
         ("bad.txt", b"3x3: 1 2", "needs 9 values"),
@@ -115,13 +115,13 @@ def test_kernels_lists_every_named_kernel_with_its_parameters(tmp_path):
 
 def test_kernel_show_explains_an_asymmetric_kernel_and_prints_it_flipped(tmp_path):
     text = shows(convcli("kernel", "show", "emboss", cwd=tmp_path))
-    assert "emboss: 3x3, anchor at row 1, column 1 (the centre)" in text
+    assert "emboss: 3 rows x 3 columns, a named kernel; anchor at row 1, column 1 (the centre)" in text
     assert "sum 1: flat areas keep their brightness" in text and "rank 3: not separable" in text
     assert "they differ: convolution applies this kernel rotated 180 degrees" in text
     rows = [line for line in text.splitlines() if line.startswith("│")]
     cells = [[cell.strip() for cell in row.strip("│").split("│")] for row in rows]
-    assert cells == [["-2", "-1", "0"], ["-1", "1", "1"], ["0", "1", "2"],  # as written
-                     ["2", "1", "0"], ["1", "1", "-1"], ["0", "-1", "-2"]]  # flipped
+    assert cells == [["-2", "-1", "0"], ["-1", "[1]", "1"], ["0", "1", "2"],  # as written, [anchor]
+                     ["2", "1", "0"], ["1", "[1]", "-1"], ["0", "-1", "-2"]]  # flipped
 
 
 def test_kernel_show_says_when_the_flip_changes_nothing(tmp_path):
@@ -137,18 +137,69 @@ def test_kernel_show_factors_separable_kernels_and_warns_of_off_centre_anchors(t
     assert "sum 0: flat areas become 0" in sobel
     assert "rank 1: separable, the outer product of column [1, 2, 1] and row [1, 0, -1]" in sobel
     even = shows(convcli("kernel", "show", "1 1", cwd=tmp_path))
-    assert "its anchor is not the centre" in even and "anchored at row 0, column 0" in even
+    assert "its anchor is not at its centre" in even and "anchored at row 0, column 0" in even
     spaced = shows(convcli("kernel", "show", "motion", "length=3", "angle=90", cwd=tmp_path))
     assert spaced == shows(convcli("kernel", "show", "motion:length=3,angle=90", cwd=tmp_path))
     turned = shows(convcli("kernel", "show", "sobel-x", "--rotate", "90", cwd=tmp_path))
-    assert "sobel-x.rot90: 3x3" in turned and "column [1, 0, -1] and row [-1, -2, -1]" in turned
+    assert "sobel-x.rot90: 3 rows x 3 columns" in turned and "column [1, 0, -1] and row [-1, -2, -1]" in turned
 
 
 def test_kernel_show_reads_files_and_reports_bad_ones(tmp_path):
     (tmp_path / "k.mat").write_text("2 1 4 10\n1 -1\n")
     text = shows(convcli("kernel", "show", "k.mat", cwd=tmp_path))
-    assert "the kernel file scales results by 1/4 and adds 10" in text
+    assert "times the file's scale 1/4" in text and "the kernel file adds 10 to every result" in text
     failed(convcli("kernel", "show", "nosuch", cwd=tmp_path), 2, "unknown kernel 'nosuch'")
     (tmp_path / "bad.json").write_text("[1, 2")
     failed(convcli("kernel", "show", "bad.json", cwd=tmp_path), 1, "bad.json", "not valid JSON")
     assert convcli("kernel", cwd=tmp_path).returncode == 2  # no subcommand: help, and a usage error
+
+
+# --- found by a trial of kernel show, explain and compare -----------------------------------
+
+
+def test_kernel_show_judges_the_flip_about_the_anchor(tmp_path):
+    same = shows(convcli("kernel", "show", "0 1 2 1", cwd=tmp_path))
+    assert "convolution and correlation give the same result" in same
+    moved = shows(convcli("kernel", "show", "1 2 1 0 0", "--anchor", "0,1", cwd=tmp_path))
+    assert "give the same result" in moved
+    assert "they differ" in shows(convcli("kernel", "show", "1 2 1 0 0", cwd=tmp_path))
+
+
+def test_a_files_scale_counts_in_the_sum_and_normalising_replaces_it(dot, tmp_path):
+    (tmp_path / "box9.mat").write_text("3 3 9 0\n1 1 1\n1 1 1\n1 1 1\n")
+    text = shows(convcli("kernel", "show", "box9.mat", cwd=tmp_path))
+    assert "sum 9, times the file's scale 1/9: flat areas keep their brightness" in text
+    assert "a libvips matrix" in text
+    flat = save(np.full((5, 5), 90, np.uint8), tmp_path / "flat.png")
+    ok(convcli("apply", flat, "-k", "box9.mat", "--normalize", "-o", "out.png", cwd=tmp_path))
+    assert (pixels(tmp_path / "out.png") == 90).all()  # not 10: --normalize replaces the file's divisor
+    assert "nearly" in shows(convcli("kernel", "show", "log", cwd=tmp_path))  # a LoG sums to about 0
+
+
+def test_rotating_an_even_kernel_turns_its_default_anchor_too(tmp_path):
+    data = np.random.default_rng(12).normal(0, 100, (9, 11)).astype(np.float32)
+    np.save(tmp_path / "f.npy", data)
+    ok(convcli("apply", "f.npy", "-k", "1 2; 3 4", "--rotate", "180", "-o", "a.npy", cwd=tmp_path))
+    ok(convcli("apply", "f.npy", "-k", "1 2; 3 4", "--correlate", "-o", "b.npy", cwd=tmp_path))
+    np.testing.assert_allclose(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"), atol=1e-9)
+    assert "anchor at row 0, column 0" in shows(convcli("kernel", "show", "1 2; 3 4", "--rotate", "180",
+                                                        cwd=tmp_path))
+
+
+def test_a_json_anchor_outside_the_kernel_is_refused(dot, tmp_path):
+    (tmp_path / "a.json").write_text('{"kernel": [[1, 2]], "anchor": [0, 5]}')
+    failed(convcli("kernel", "show", "a.json", cwd=tmp_path), 1, "anchor 0,5 lies outside the 1x2 kernel")
+    failed(convcli("apply", dot, "-k", '{"kernel": [[1, 2]], "anchor": [-1, 0]}', cwd=tmp_path), 2, "outside")
+
+
+def test_kernel_show_wording_width_and_usage(tmp_path):
+    assert "(the default: height // 2, width // 2)" in shows(convcli("kernel", "show", "box:4", cwd=tmp_path))
+    assert "(the centre)" in shows(convcli("kernel", "show", "box:3", cwd=tmp_path))
+    narrow = shows(convcli("kernel", "show", "dog:2,3.2", cwd=tmp_path, env={"COLUMNS": "60", "PATH": ""}))
+    assert "…" not in narrow and "too large to print whole" in narrow  # 27x27: its middle 15x15
+    failed(convcli("kernel", "show", "1 2 1", "3", cwd=tmp_path), 2, "for named kernels only")
+    bare = convcli("kernel", cwd=tmp_path)
+    assert bare.returncode == 2 and bare.stdout == b"" and b"show" in bare.stderr and b"error:" not in bare.stderr
+    (tmp_path / "bad.npy").write_text("hello")
+    failed(convcli("kernel", "show", "bad.npy", cwd=tmp_path), 1, "bad.npy: not a NumPy .npy file")
+    assert "column [3, 10, 3] and row [1, 0, -1]" in shows(convcli("kernel", "show", "scharr-x", cwd=tmp_path))

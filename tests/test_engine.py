@@ -371,3 +371,9 @@ def test_method_names_ignore_case():
     image = rng(19).uniform(0, 1, (9, 8))
     kernel = np.ones((3, 3))
     np.testing.assert_array_equal(convolve(image, kernel, method="FFT"), convolve(image, kernel, method="fft"))
+
+
+def test_a_1d_signal_takes_its_anchor_as_one_number_or_a_1_tuple():
+    want = convolve([1.0, 2, 3, 4], [1.0, 0, 0], size="same", anchor=(0, 0))
+    for anchor in (0, (0,), (0, 0)):
+        np.testing.assert_array_equal(convolve([1.0, 2, 3, 4], [1.0, 0, 0], size="same", anchor=anchor), want)

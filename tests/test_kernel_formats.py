@@ -84,7 +84,7 @@ def test_json_rows_and_objects(tmp_path):
     "text, message",
     [
         ("[[1, 2], [3]", "not valid JSON"),
-        ("[[1, 2], [3]]", "row 2 has 1 numbers, but row 1 has 2"),
+        ("[[1, 2], [3]]", "row 2 has 1 number, but row 1 has 2"),
         ('[[1, "a"]]', r'"a" is not a finite number'),
         ("[[1, true]]", "true is not a finite number"),
         ('{"kernel": [[1]], "sacle": 2}', "unknown key 'sacle'"),

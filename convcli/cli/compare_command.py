@@ -74,19 +74,19 @@ def compare(
     if result.max_difference == 0:
         legend = "difference (all black: there is none)"
     else:
-        legend = (f"difference (|convolved - correlated| x {result.gain:.3g}: white is a difference of "
-                  f"{result.white_difference:.4g} or more)")
+        legend = (f"difference (|convolved - correlated| of the filter's values, before they are mapped to "
+                  f"pixels, x {result.gain:.3g}: white is a difference of {result.white_difference:.4g} or more)")
     stderr.print(f"wrote {escape(str(result.path))}: original | convolved | correlated | {legend}", soft_wrap=True)
     if result.max_difference == 0 and facts.same_both_ways:
-        stderr.print(f"The difference is exactly 0: {escape(resolved.label)} equals its 180-degree rotation and is "
-                     "anchored at its centre, so flipping it changes nothing.", soft_wrap=True)
+        stderr.print(f"The difference is exactly 0: every weight of {escape(resolved.label)} equals the one opposite "
+                     "it across the anchor, so flipping the kernel changes nothing.", soft_wrap=True)
     elif result.max_difference == 0:
         stderr.print("The difference is 0 on this image, although the kernel is not its own 180-degree rotation: "
                      "the image has nothing the flip can show (a flat image?).", soft_wrap=True)
     else:
         why = ("it equals its 180-degree rotation, but its anchor is off-centre, so the flip shifts the result"
                if facts.flip_symmetric and not facts.same_both_ways
-               else "rounding only: the kernel is its own 180-degree rotation" if facts.same_both_ways
+               else "rounding only: the kernel is symmetric about its anchor" if facts.same_both_ways
                else "convolution applies the kernel rotated 180 degrees, correlation as written")
         stderr.print(f"max |convolved - correlated| = {result.max_difference:.6g}, mean = "
                      f"{result.mean_difference:.6g} (in the input's pixel units): {why}.", soft_wrap=True)

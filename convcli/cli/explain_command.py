@@ -9,6 +9,7 @@ import numpy as np
 import typer
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from ..engine import SIZE_MODES
 from ..errors import UsageError
@@ -20,6 +21,10 @@ from ..steps import pixel_sums, signal_sums
 from .app import app
 from .options import (
     AnchorOpt,
+    DivisorOpt,
+    OffsetOpt,
+    ScaleOpt,
+    ValueMapping,
     BorderOpt,
     CorrelateOpt,
     CvalOpt,
@@ -30,6 +35,7 @@ from .options import (
     RotateOpt,
     engine_options,
     prepared_kernel,
+    result_mapping,
 )
 from .output import number as cell
 from .output import stdout
@@ -62,6 +68,9 @@ def explain(
     rotate: RotateOpt = 0,
     anchor: AnchorOpt = None,
     normalize: NormalizeOpt = False,
+    scale: ScaleOpt = None,
+    divisor: DivisorOpt = None,
+    offset: OffsetOpt = None,
     border: BorderOpt = "reflect",
     cval: CvalOpt = 0.0,
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
@@ -81,8 +90,9 @@ def explain(
     else:
         if at is None:
             raise UsageError("--at X,Y is needed to explain a pixel of an image")
-        _explain_pixel(image, _position(at), prepared_kernel(kernel, rotate, anchor, normalize), correlate_,
-                       options, max_pixels or None)
+        resolved = prepared_kernel(kernel, rotate, anchor, normalize)
+        mapping = result_mapping(resolved, scale, divisor, offset)
+        _explain_pixel(image, _position(at), resolved, correlate_, options, mapping, max_pixels or None)
 
 
 def _position(text: str) -> tuple[int, int]:
@@ -100,12 +110,15 @@ def _explain_signal(text: str, kernel: Kernel, correlate: bool, size: str, optio
     if a.shape[0] != 1 or kernel.matrix.shape[0] != 1:
         raise UsageError("--signal and its --kernel must each be one row of numbers")
     a, b = a[0], kernel.matrix[0]
+    column = kernel.anchor[1] if kernel.anchor is not None else None
     try:
-        sums = signal_sums(a, b, correlate=correlate, size=size, border=options.border, cval=options.cval)
+        sums = signal_sums(a, b, correlate=correlate, size=size, border=options.border, cval=options.cval,
+                           anchor=column)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"--anchor: {exc}" if "anchor" in str(exc) else str(exc)) from None
     m = b.size
-    shift = {"full": (0, m - 1), "same": (m // 2, m // 2), "valid": (m - 1, 0)}[size][1 if correlate else 0]
+    centre = m // 2 if column is None else column
+    shift = {"full": (0, m - 1), "same": (centre, centre), "valid": (m - 1, 0)}[size][1 if correlate else 0]
     if correlate:
         index = f"n + k - {shift}" if shift else "n + k"
         lines = [f"Correlation of a = {_list(a)} with b = {_list(b)}, {size} size ({len(sums)} outputs).",
@@ -144,56 +157,88 @@ def _slide(a: np.ndarray, sums, label: str, size: str) -> list[str]:
     for n, s in enumerate(sums):
         weights = {s.start + j: _number(w) for j, w in enumerate(s.weights)}
         terms = [(v, w) for v, w, inside in zip(s.values, s.weights, s.inside) if inside or size != "full"]
-        products = " + ".join(f"{_number(v)}×{_number(w)}" for v, w in terms) or "0"
+        products = " + ".join(f"{_factor(v)}×{_factor(w)}" for v, w in terms) or "0"
         name = (label + ":") if n == 0 else ""
         lines.append(f"{name.ljust(name_width)}{row(weights).ljust((high - low) * width)}   "
                      f"c[{n}] = {products} = {_number(s.total)}")
     return lines
 
 
-def _explain_pixel(path: Path, at: tuple[int, int], kernel: Kernel, correlate: bool, options, max_pixels) -> None:
+# Larger kernels are summed, not tabled: a 101x101 neighbourhood is no longer a picture.
+_TABLED = 15
+
+
+def _explain_pixel(
+    path: Path, at: tuple[int, int], kernel: Kernel, correlate: bool, options, mapping: ValueMapping, max_pixels
+) -> None:
     planes = load_planes(path, max_pixels)
     try:
         sums = pixel_sums(planes.colour, kernel.matrix, at, anchor=kernel.anchor, correlate=correlate,
                           border=options.border, cval=options.cval)
     except ValueError as exc:
         raise UsageError(f"--at: {exc}") from None
-    out = stdout(40 * kernel.matrix.shape[1] + 20)
+    top, left = sums[0].start
+    here = (at[0] - top, at[1] - left)
+    out = stdout(3 * 13 * min(kernel.matrix.shape[1], _TABLED) + 20)
     how = ("correlation: the kernel is laid on the image as written" if correlate
            else "convolution: the kernel is laid on the image rotated 180 degrees")
-    out.print(f"{path}, pixel x={at[1]}, y={at[0]}: {how}, border {options.border}.", soft_wrap=True, markup=False)
-    names = _BAND_NAMES[planes.bands]
-    for name, s in zip(names, sums):
-        grid = Table.grid(padding=(0, 3))
-        grid.add_row("neighbourhood", "kernel as applied", "products")
-        grid.add_row(_table(s.values, s.inside), _table(s.weights), _table(s.products))
-        total = s.total
-        mapped = total * kernel.scale + kernel.offset
-        scaled = f" x {cell(kernel.scale)} + {cell(kernel.offset)} = {_number(mapped)}" if (
-            kernel.scale != 1 or kernel.offset != 0) else ""
-        pixel = to_range(np.array([mapped]), planes.depth)[0]
-        rounding = "" if planes.depth.is_float else f" (rounded half to even, clipped to 0..{planes.depth.high:.0f})"
-        out.print(f"\n{name}:")
-        out.print(grid)
-        out.print(f"sum of products = {_number(total)}{scaled} -> pixel value {_number(pixel)}{rounding}",
-                  soft_wrap=True, markup=False)
+    out.print(f"{path}, pixel x={at[1]}, y={at[0]}: {how}, border {options.border}. The neighbourhood starts at "
+              f"x={left}, y={top}; [brackets] mark the cell over the pixel, (parentheses) values from the "
+              "border mode.", soft_wrap=True, markup=False)
+    tabled = max(kernel.matrix.shape) <= _TABLED
+    if not tabled:
+        out.print(f"The kernel is {kernel.matrix.shape[0]}x{kernel.matrix.shape[1]}: tables are shown up to "
+                  f"{_TABLED}x{_TABLED}; each sum is over all {kernel.matrix.size} products.", soft_wrap=True,
+                  markup=False)
+    for name, s in zip(_BAND_NAMES[planes.bands], sums):
+        out.print(f"\n{name}:", markup=False)
+        if tabled:
+            grid = Table.grid(padding=(0, 3))
+            grid.add_row("neighbourhood", "kernel as applied", "products")
+            grid.add_row(_table(s.values, here, s.inside), _table(s.weights, here), _table(s.products, here))
+            out.print(grid)
+        out.print(_result(s.total, mapping, planes.depth), soft_wrap=True, markup=False)
     if planes.alpha is not None:
         out.print("The image has alpha; these sums are of colour as it is (--alpha ignore). A blur's default, "
                   "--alpha premultiply, weighs colour by opacity first.", soft_wrap=True, markup=False)
 
 
-def _table(values: np.ndarray, inside: np.ndarray | None = None) -> Table:
+def _result(total: float, mapping: ValueMapping, depth) -> str:
+    mapped = total * mapping.scale + mapping.offset
+    scaled = f" x {cell(mapping.scale)} + {cell(mapping.offset)} = {_number(mapped)}" if (
+        mapping.scale != 1 or mapping.offset != 0) else ""
+    pixel = to_range(np.array([mapped]), depth)[0]
+    line = f"sum of products = {_number(total)}{scaled} -> pixel value {_number(pixel)}"
+    if depth.is_float:
+        return line
+    line += f" (rounded half to even, clipped to 0..{depth.high:.0f})"
+    if abs(abs(mapped - np.floor(mapped)) - 0.5) < 1e-3:
+        line += "; this close to a half, convcli apply, which may compute in float32, can round the other way"
+    return line
+
+
+def _table(values: np.ndarray, here: tuple[int, int], inside: np.ndarray | None = None) -> Table:
     table = Table(show_header=False, box=box.SQUARE, padding=(0, 1))
     for _ in range(values.shape[1]):
         table.add_column(justify="right")
     for r, row in enumerate(values):
-        table.add_row(*(f"{v + 0.0:.4g}" if inside is None or inside[r, c] else f"[dim]{v + 0.0:.4g}[/]"
-                        for c, v in enumerate(row)))
+        cells = []
+        for c, v in enumerate(row):
+            text = f"{v + 0.0:.6g}"
+            if inside is not None and not inside[r, c]:
+                text = f"({text})"
+            cells.append(Text(f"[{text}]" if (r, c) == here else text))
+        table.add_row(*cells)
     return table
 
 
 def _number(value: float) -> str:
     return f"{float(value) + 0.0:.10g}"
+
+
+def _factor(value: float) -> str:
+    text = _number(value)
+    return f"({text})" if text.startswith("-") else text
 
 
 def _list(values) -> str:

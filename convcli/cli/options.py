@@ -152,7 +152,9 @@ OffsetOpt = Annotated[
                  "around grey. Default: the kernel file's offset, else 0.", show_default=False),
 ]
 ClipOpt = Annotated[
-    bool, typer.Option("--clip", help="Clip the result to the pixel range (the default; float output too).")
+    bool,
+    typer.Option("--clip", help="Clip the result to the pixel range: what integer outputs always get, and "
+                 "float outputs (.npy, --depth float; unclipped by default) too, to 0..white."),
 ]
 AbsOpt = Annotated[bool, typer.Option("--abs", help="Map |result| to pixels: edges of either sign show bright.")]
 RescaleOpt = Annotated[bool, typer.Option("--rescale", help="Stretch the result's min..max to the full pixel range.")]

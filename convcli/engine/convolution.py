@@ -237,6 +237,8 @@ def _anchor(anchor, shape, one_d, size):
         raise ValueError(f"anchor applies to size='same' only, not size={size!r}")
     if one_d and np.ndim(anchor) == 0:
         anchor = (0, anchor)
+    elif one_d and np.shape(anchor) == (1,):
+        anchor = (0, anchor[0])
     cells = np.asarray(anchor)
     if cells.shape != (2,) or cells.dtype.kind not in "iu":
         raise ValueError(f"anchor must be two whole numbers (row, column), not {anchor!r}")

@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import ConvcliError
+from ..errors import ConvcliError, UsageError
 from . import channels, files, mapping
 from .depth import EIGHT, convert
 from .process import Mapping, Transform, load_planes, same_file
@@ -52,6 +52,9 @@ def compare_file(
     `output` defaults to ``<stem>.<tag>.png`` beside the source."""
     destination = output if output is not None else source.with_name(f"{source.stem}.{tag}.png")
     fmt = files.output_format(destination)
+    if fmt == files.NPY or not files.writes(fmt, "RGB"):
+        raise UsageError(f"{destination}: compare writes an 8-bit panel image; {fmt} cannot hold it "
+                         "(use .png, .jpg, .tif, .webp)")
     if destination.is_dir():
         raise ConvcliError(f"{destination}: is a directory; give an image file name")
     if same_file(source, destination) and not force:

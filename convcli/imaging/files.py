@@ -160,6 +160,9 @@ def is_array_file(path: Path) -> bool:
 def read_array(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Load a .npy file (no pickled objects), refusing one over `max_pixels` before reading it."""
     with _reading(path, lambda exc: f"not a NumPy .npy array ({exc})"):
+        with open(path, "rb") as stream:
+            if stream.read(6) != b"\x93NUMPY":  # np.load's own message would invite unpickling
+                raise ValueError("it does not start as one")
         mapped = np.load(path, mmap_mode="r", allow_pickle=False)
         if not isinstance(mapped, np.ndarray):
             raise ValueError("not a single array")

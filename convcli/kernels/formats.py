@@ -22,6 +22,7 @@ from .text import KernelSyntaxError, number, parse_kernel_text
 # header's dimensions must not be trusted (the Gaussian's largest radius, 2000, gives 4001).
 MAX_SIDE = 4001
 
+NPY_MAGIC = b"\x93NUMPY"
 _IMAGEMAGICK = re.compile(r"^\s*(\d+)(?:x(\d+))?(?:([+-]\d+)([+-]\d+))?\s*:(.*)$", re.DOTALL)
 
 
@@ -161,7 +162,10 @@ def _json_rows(rows, where: str) -> np.ndarray:
     if len(rows) > MAX_SIDE or any(len(row) != len(rows[0]) for row in rows):
         width = len(rows[0])
         bad = next((i for i, row in enumerate(rows, 1) if len(row) != width), len(rows))
-        raise KernelSyntaxError(f"{_at(where)}row {bad} has {len(rows[bad - 1])} numbers, but row 1 has {width}")
+        count = len(rows[bad - 1])
+        raise KernelSyntaxError(
+            f"{_at(where)}row {bad} has {count} number{'s' * (count != 1)}, but row 1 has {width}"
+        )
     _check_size(len(rows[0]), len(rows), where)
     return np.array([[_json_number(v, f"row {i}", where) for v in row] for i, row in enumerate(rows, 1)])
 
@@ -198,6 +202,8 @@ def parse_csv(text: str, where: str) -> Parsed:
 
 def load_npy(data: bytes, where: str) -> Parsed:
     """A .npy array of real numbers, 1-D (one row) or 2-D; never a pickled object."""
+    if not data.startswith(NPY_MAGIC):
+        raise KernelSyntaxError(f"{_at(where)}not a NumPy .npy file (it does not start as one)")
     try:
         array = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:

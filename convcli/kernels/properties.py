@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -32,6 +33,8 @@ def properties(matrix: np.ndarray, anchor: tuple[int, int]) -> Properties:
     (1, False, [[1.0, 2.0, 1.0], [1.0, 0.0, -1.0]])
     >>> properties(np.array([[1.0, 1.0]]), (0, 1)).same_both_ways  # symmetric, but off-centre
     False
+    >>> properties(np.array([[0.0, 1, 2, 1]]), (0, 2)).same_both_ways  # symmetric about its anchor
+    True
     """
     matrix = np.asarray(matrix, dtype=np.float64)
     height, width = matrix.shape
@@ -41,8 +44,19 @@ def properties(matrix: np.ndarray, anchor: tuple[int, int]) -> Properties:
     symmetric = bool(np.allclose(matrix, flipped, rtol=0.0, atol=1e-12 * scale))
     mirror = (height - 1 - anchor[0], width - 1 - anchor[1])
     factors = _readable(rank1_factors(matrix)) if rank <= 1 else None
-    return Properties(float(matrix.sum()), rank, factors, symmetric, symmetric and mirror == tuple(anchor),
+    return Properties(float(matrix.sum()), rank, factors, symmetric, _point_symmetric(matrix, anchor, scale),
                       flipped, mirror)
+
+
+def _point_symmetric(matrix: np.ndarray, anchor: tuple[int, int], scale: float) -> bool:
+    """Whether the weight at every offset from the anchor equals the weight at minus that
+    offset, counting cells outside the matrix as 0: exactly when convolution and correlation
+    agree ("0 1 2 1" does, anchored on the 2)."""
+    reach = [max(a, n - 1 - a) for a, n in zip(anchor, matrix.shape)]
+    centred = np.zeros((2 * reach[0] + 1, 2 * reach[1] + 1))
+    top, left = reach[0] - anchor[0], reach[1] - anchor[1]
+    centred[top : top + matrix.shape[0], left : left + matrix.shape[1]] = matrix
+    return bool(np.allclose(centred, centred[::-1, ::-1], rtol=0.0, atol=1e-12 * scale))
 
 
 def _readable(factors):
@@ -56,6 +70,9 @@ def _readable(factors):
     if nonzero.size:
         unit = float(np.abs(nonzero).min()) * np.sign(nonzero[0])
         column, row = column / unit, row * unit
+    denominator = np.lcm.reduce([Fraction(float(v)).limit_denominator(100).denominator for v in column])
+    if denominator <= 100 and np.allclose(column * denominator, np.round(column * denominator), atol=1e-9):
+        column, row = column * denominator, row / denominator  # Scharr: [3, 10, 3] x [1, 0, -1]
     whole = all(np.allclose(f, np.round(f), rtol=0, atol=1e-9) for f in (column, row))
     if not whole and column.sum() != 0 and row.sum() != 0:
         total = column.sum() * row.sum()

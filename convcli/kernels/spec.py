@@ -32,17 +32,19 @@ class Kernel:
     anchor: tuple[int, int] | None = None
     scale: float = 1.0
     offset: float = 0.0
+    kind: str = "a named kernel"
 
     def normalized(self) -> "Kernel":
-        """The kernel divided by its sum, so that it keeps a flat image's level.
+        """The kernel divided by its sum, so that it keeps a flat image's level; a file's scale
+        (its divisor) is dropped, as the division replaces it.
 
         >>> named_kernel("box:2").normalized().matrix.sum()
         np.float64(1.0)
         """
         total = self.matrix.sum()
         if abs(total) < 1e-12 * max(1.0, abs(self.matrix).sum()):
-            raise ValueError(f"kernel {self.label!r} sums to 0, so it cannot be normalised")
-        return replace(self, matrix=self.matrix / total)
+            raise ValueError("the kernel sums to 0, so it cannot be normalised")
+        return replace(self, matrix=self.matrix / total, scale=1.0)
 
     def anchored(self, text: str) -> "Kernel":
         """The kernel with its anchor at ``"row,column"`` (counted from 0 at the top left).
@@ -77,12 +79,13 @@ class Kernel:
         turns = (degrees // 90) % 4
         if turns == 0:
             return self
-        anchor = self.anchor
+        anchor = self.centre  # an even kernel's default anchor turns with it, off the new default
         height, width = self.matrix.shape
         for _ in range(turns):  # rot90 moves (row, column) to (width - 1 - column, row)
-            if anchor is not None:
-                anchor = (width - 1 - anchor[1], anchor[0])
+            anchor = (width - 1 - anchor[1], anchor[0])
             height, width = width, height
+        if self.anchor is None and anchor == (height // 2, width // 2):
+            anchor = None
         return replace(self, matrix=np.rot90(self.matrix, turns).copy(), anchor=anchor,
                        label=f"{self.label}.rot{turns * 90}")
 
@@ -174,14 +177,16 @@ def read_kernel_file(path: Path) -> Kernel:
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
-            return _kernel(formats.load_npy(data, str(path)), path.stem)
+            return _kernel(formats.load_npy(data, str(path)), path.stem, "a NumPy array")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise ConvcliError(f"{path}: not a text file (a kernel file holds rows of numbers)") from None
-        parse = {".json": formats.parse_json, ".csv": formats.parse_csv, ".mat": formats.parse_vips}.get(suffix)
-        if parse is not None:
-            return _kernel(parse(text, str(path)), path.stem)
+        kinds = {".json": (formats.parse_json, "JSON"), ".csv": (formats.parse_csv, "CSV"),
+                 ".mat": (formats.parse_vips, "a libvips matrix")}
+        if suffix in kinds:
+            parse, kind = kinds[suffix]
+            return _kernel(parse(text, str(path)), path.stem, kind)
         return _from_text(text, path.stem, str(path))
     except KernelSyntaxError as exc:
         raise ConvcliError(str(exc)) from None
@@ -192,16 +197,23 @@ def _from_text(text: str, label: str, source: str | None) -> Kernel:
     where = source or ""
     stripped = text.lstrip()
     if stripped.startswith(("[", "{")):
-        return _kernel(formats.parse_json(text, where), label)
+        return _kernel(formats.parse_json(text, where), label, "JSON")
     if formats.looks_like_imagemagick(text):
-        return _kernel(formats.parse_imagemagick(text, where), label)
-    if formats.vips_header(text) is not None:
-        return _kernel(formats.parse_vips(text, where), label)
-    return Kernel(parse_kernel_text(text, source), label)
+        return _kernel(formats.parse_imagemagick(text, where), label, "an ImageMagick kernel string")
+    header = formats.vips_header(text)
+    if header is not None:
+        kind = f"a libvips matrix (read so because its first line, {' '.join(text.split(chr(10))[0].split())}, " \
+               "gives the size of the rows that follow)"
+        return _kernel(formats.parse_vips(text, where), label, kind)
+    return Kernel(parse_kernel_text(text, source), label, kind="rows of numbers")
 
 
-def _kernel(parsed: formats.Parsed, label: str) -> Kernel:
-    return Kernel(parsed.matrix, label, parsed.anchor, parsed.scale, parsed.offset)
+def _kernel(parsed: formats.Parsed, label: str, kind: str) -> Kernel:
+    if parsed.anchor is not None and not all(0 <= a < n for a, n in zip(parsed.anchor, parsed.matrix.shape)):
+        height, width = parsed.matrix.shape
+        raise KernelSyntaxError(f"{label}: anchor {parsed.anchor[0]},{parsed.anchor[1]} lies outside the "
+                                f"{height}x{width} kernel")
+    return Kernel(parsed.matrix, label, parsed.anchor, parsed.scale, parsed.offset, kind)
 
 
 def _looks_like_path(spec: str) -> bool:
