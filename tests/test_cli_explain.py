@@ -125,3 +125,14 @@ def test_explain_marks_the_pixel_and_the_border_values_in_plain_text(tmp_path):
     assert "[0]" in text and "(5)" in text and "starts at x=-1, y=-1" in text
     big = shows(convcli("explain", source, "--at", "2,2", "-k", "gaussian:5", cwd=tmp_path))
     assert "tables are shown up to 15x15" in big and "┌" not in big
+
+
+def test_long_signals_and_kernels_are_summarised_not_drawn(tmp_path):
+    signal = " ".join(str(v) for v in range(1, 101))
+    text = shows(convcli("explain", "--signal", signal, "--kernel", " ".join(["1"] * 20), cwd=tmp_path))
+    lines = text.splitlines()
+    assert "without the sliding picture" in text and "... (79 more)" in text
+    assert "c[19] = the sum of 20 products = 210" in text
+    assert lines[-1].startswith("c = [1, 3, 6, 10") and max(len(line) for line in lines[:-1]) < 600
+    np.testing.assert_array_equal(
+        [float(v) for v in lines[-1][5:-1].split(", ")], np.convolve(np.arange(1, 101), np.ones(20)))

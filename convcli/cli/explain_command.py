@@ -138,9 +138,26 @@ def _explain_signal(text: str, kernel: Kernel, correlate: bool, size: str, optio
     stdout().print("\n".join(lines), soft_wrap=True, markup=False)
 
 
+# Beyond these the picture would not fit a screen: a longer signal gets its sums without the
+# sliding picture, a longer kernel each sum without its terms, and more steps only the first
+# and last few.
+_PICTURED_COLUMNS = 24
+_TERMS = 9
+_STEPS = 40
+
+
 def _slide(a: np.ndarray, sums, label: str, size: str) -> list[str]:
     """The signal on one row, then the kernel under it at each step, and each step's sum."""
+    if len(sums) > _STEPS:
+        kept = [*enumerate(sums)][: _STEPS // 2] + [(None, None)] + [*enumerate(sums)][-_STEPS // 2 :]
+    else:
+        kept = list(enumerate(sums))
     low = min(0, sums[0].start)
+    high = max(a.size, sums[-1].start + sums[0].weights.size)
+    if high - low > _PICTURED_COLUMNS:
+        lines = [f"(a has {a.size} values: the sums alone, without the sliding picture)"]
+        return lines + [f"c[{n}] = {_terms(s, size)}" if s is not None else f"... ({len(sums) - _STEPS} more)"
+                        for n, s in kept]
     high = max(a.size, sums[-1].start + sums[0].weights.size)
     shown = {}
     for s in sums:
@@ -154,14 +171,22 @@ def _slide(a: np.ndarray, sums, label: str, size: str) -> list[str]:
         return "".join(cells.get(i, "").ljust(width) for i in range(low, high)).rstrip()
 
     lines = ["a:".ljust(name_width) + row(shown)]
-    for n, s in enumerate(sums):
+    for n, s in kept:
+        if s is None:
+            lines.append(f"... ({len(sums) - _STEPS} more)")
+            continue
         weights = {s.start + j: _number(w) for j, w in enumerate(s.weights)}
-        terms = [(v, w) for v, w, inside in zip(s.values, s.weights, s.inside) if inside or size != "full"]
-        products = " + ".join(f"{_factor(v)}×{_factor(w)}" for v, w in terms) or "0"
         name = (label + ":") if n == 0 else ""
-        lines.append(f"{name.ljust(name_width)}{row(weights).ljust((high - low) * width)}   "
-                     f"c[{n}] = {products} = {_number(s.total)}")
+        lines.append(f"{name.ljust(name_width)}{row(weights).ljust((high - low) * width)}   c[{n}] = {_terms(s, size)}")
     return lines
+
+
+def _terms(s, size: str) -> str:
+    """``1×0.25 + 0.5×0.5 = 0.75``: the products that count (full size skips the zeros outside)."""
+    terms = [(v, w) for v, w, inside in zip(s.values, s.weights, s.inside) if inside or size != "full"]
+    if len(terms) > _TERMS:
+        return f"the sum of {len(terms)} products = {_number(s.total)}"
+    return " + ".join(f"{_factor(v)}×{_factor(w)}" for v, w in terms) + f" = {_number(s.total)}" if terms else "0"
 
 
 # Larger kernels are summed, not tabled: a 101x101 neighbourhood is no longer a picture.
