@@ -57,8 +57,8 @@ def compare(
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Write original | convolved | correlated | difference side by side, and say how much the flip
-    changed. Example: convcli compare photo.png --kernel emboss -o panel.png"""
+    """Write original | convolved | correlated | difference side by side; say how much they differ.
+    Example: convcli compare photo.png --kernel emboss -o panel.png"""
     options = engine_options(border, cval, method, threads, verbose)
     resolved = prepared_kernel(kernel, rotate, anchor, normalize)
     value_mapping = result_mapping(resolved, scale, divisor, offset, clip, absolute, rescale)
