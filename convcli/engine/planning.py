@@ -76,8 +76,8 @@ def make_plan(
     dtype = np.dtype(dtype)
     if method == "fft" and not finite:
         raise ValueError(
-            "method='fft' would spread the image's NaN or infinite values over whole tiles; "
-            "use method='direct' or 'separable', or replace them first"
+            "the fft method would spread the image's NaN or infinite values over whole tiles; "
+            "use the direct or separable method, or replace them first"
         )
     if method != "auto":
         makers = {"direct": _direct, "separable": _separable, "lowrank": _lowrank, "fft": _fft}
