@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
 from typing import Annotated
 
@@ -50,9 +51,19 @@ def error(message: str) -> None:
     stderr.print(f"[bold red]error:[/] [red]{escape(message)}[/]")
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that what it was writing is removed on the way out."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; every user error ends as one red line on stderr and exit code 1 or 2."""
+    """Run the CLI; every user error ends as one red line on stderr and exit code 1 or 2;
+    an interrupt (SIGINT) or SIGTERM leaves no partial output and exits 130 or 143."""
     args = sys.argv[1:] if argv is None else argv
+    signal.signal(signal.SIGTERM, _terminate)
     if not args:
         # A bare `convcli` is a usage error: show the help, but on stderr, as stdout is for data.
         with contextlib.redirect_stdout(sys.stderr):
@@ -60,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         result = app(args=args, prog_name="convcli", standalone_mode=False)
+        if result == 130:  # Typer turns KeyboardInterrupt into this exit code, silently
+            error("interrupted")
     except ConvcliError as exc:
         error(str(exc))
         return exc.exit_code
@@ -71,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, typer.Abort):
         error("interrupted")
         return 130
+    except Terminated:
+        error("terminated")
+        return 143
     except MemoryError:
         error("out of memory: the image or kernel is too large")
         return 1
