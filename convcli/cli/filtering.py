@@ -31,7 +31,8 @@ from .options import (
     EngineOptions,
     FileOptions,
     ForceOpt,
-    ImageArg,
+    FormatOpt,
+    InputArg,
     KernelOpt,
     LinearOpt,
     MaxPixelsOpt,
@@ -48,6 +49,7 @@ from .options import (
     ValueMapping,
     VerboseOpt,
     engine_options,
+    input_path,
     prepared_kernel,
     result_mapping,
 )
@@ -61,7 +63,7 @@ class Axis(str, enum.Enum):
 
 @app.command()
 def blur(
-    image: ImageArg,
+    image: InputArg = None,
     sigma: Annotated[float, typer.Option(help="Gaussian standard deviation in pixels (> 0).")] = 2.0,
     output: OutputOpt = None,
     border: BorderOpt = "reflect",
@@ -72,6 +74,7 @@ def blur(
     alpha: AlphaOpt = None,
     linear: LinearOpt = False,
     depth: DepthOpt = None,
+    format: FormatOpt = None,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -79,13 +82,13 @@ def blur(
     """Gaussian blur. Example: convcli blur photo.png --sigma 3 -o soft.png"""
     options = engine_options(border, cval, method, threads, verbose)
     kernel = Kernel(_option_kernel("sigma", named.gaussian, sigma), "blur")
-    files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
+    files = FileOptions(force, max_pixels, quality, alpha, linear, depth, format)
     _run(image, output, "blur", kernel, False, options, files)
 
 
 @app.command()
 def sharpen(
-    image: ImageArg,
+    image: InputArg = None,
     amount: Annotated[
         float, typer.Option(help="Strength: the kernel is identity - amount x laplacian; 1 is the classic 3x3.")
     ] = 1.0,
@@ -98,6 +101,7 @@ def sharpen(
     alpha: AlphaOpt = None,
     linear: LinearOpt = False,
     depth: DepthOpt = None,
+    format: FormatOpt = None,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -105,13 +109,13 @@ def sharpen(
     """Sharpen with a 3x3 Laplacian kernel. Example: convcli sharpen photo.png --amount 0.5"""
     options = engine_options(border, cval, method, threads, verbose)
     kernel = Kernel(_option_kernel("amount", named.sharpen, amount), "sharpen")
-    files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
+    files = FileOptions(force, max_pixels, quality, alpha, linear, depth, format)
     _run(image, output, "sharpen", kernel, False, options, files)
 
 
 @app.command()
 def sobel(
-    image: ImageArg,
+    image: InputArg = None,
     axis: Annotated[
         Axis, typer.Option(help="x: vertical edges, y: horizontal edges, both: gradient magnitude.")
     ] = Axis.both,
@@ -124,6 +128,7 @@ def sobel(
     alpha: AlphaOpt = None,
     linear: LinearOpt = False,
     depth: DepthOpt = None,
+    format: FormatOpt = None,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -140,14 +145,14 @@ def sobel(
             )
 
     tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
-    files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
+    files = FileOptions(force, max_pixels, quality, alpha, linear, depth, format)
     _write(image, output, tag, transform, options.cval, files, ValueMapping(gradient), "ignore")
 
 
 @app.command()
 def apply(
-    image: ImageArg,
     kernel: KernelOpt,
+    image: InputArg = None,
     correlate_: CorrelateOpt = False,
     normalize: NormalizeOpt = False,
     rotate: RotateOpt = 0,
@@ -167,6 +172,7 @@ def apply(
     alpha: AlphaOpt = None,
     linear: LinearOpt = False,
     depth: DepthOpt = None,
+    format: FormatOpt = None,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -176,7 +182,7 @@ def apply(
     resolved = prepared_kernel(kernel, rotate, anchor, normalize)
     value_mapping = result_mapping(resolved, scale, divisor, offset, clip, absolute, rescale)
     tag = resolved.label + (".correlate" if correlate_ else "")
-    files = FileOptions(force, max_pixels, quality, alpha, linear, depth)
+    files = FileOptions(force, max_pixels, quality, alpha, linear, depth, format)
     _run(image, output, tag, resolved, correlate_, options, files, value_mapping)
 
 
@@ -249,10 +255,10 @@ def _write(
     default_alpha: str,
 ) -> None:
     written = filter_file(
-        image, output, tag, transform, cval=cval, value_mapping=value_mapping.function, scale=value_mapping.scale,
-        offset=value_mapping.offset, force=file_options.force, warn=warn,
+        input_path(image), output, tag, transform, cval=cval, value_mapping=value_mapping.function,
+        scale=value_mapping.scale, offset=value_mapping.offset, force=file_options.force, warn=warn,
         max_pixels=file_options.max_pixels or None, quality=file_options.quality,
         alpha=file_options.alpha.value if file_options.alpha else default_alpha, linear=file_options.linear,
-        depth=file_options.depth.value if file_options.depth else None,
+        depth=file_options.depth.value if file_options.depth else None, format=file_options.format,
     )
-    stderr.print(f"wrote {escape(str(written))}", style="dim")
+    stderr.print(f"wrote {'the result to stdout' if str(written) == '-' else escape(str(written))}", style="dim")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Callable, Optional
@@ -30,12 +31,30 @@ ImageArg = Annotated[
         readable=False,
     ),
 ]
+InputArg = Annotated[
+    Optional[Path],
+    typer.Argument(
+        help="Input image (PNG, JPEG, TIFF, BMP, WebP, ...) or NumPy .npy array; '-' or none reads stdin.",
+        metavar="[IMAGE]",
+        show_default=False,
+        readable=False,
+    ),
+]
+FormatOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--format",
+        help="Output format where no extension says it (stdout): png, jpeg, tiff, webp, npy, ... "
+        "Default: the input's own, else png.",
+        show_default=False,
+    ),
+]
 OutputOpt = Annotated[
     Optional[Path],
     typer.Option(
         "--output", "-o",
-        help="Output file; its extension picks the format (.npy: a NumPy array). "
-        "Default: IMAGE.<filter>.<ext> beside the input.",
+        help="Output file; its extension picks the format (.npy: a NumPy array); '-' for stdout. "
+        "Default: IMAGE.<filter>.<ext> beside the input, or stdout for stdin's image.",
         show_default=False,
     ),
 ]
@@ -190,6 +209,16 @@ class FileOptions:
     alpha: AlphaMode | None  # None: by the kernel
     linear: bool
     depth: DepthChoice | None  # None: the input's
+    format: str | None = None  # for stdout; None: the input's
+
+
+def input_path(image: Path | None) -> Path:
+    """IMAGE, or "-" (stdin) when none is given and something is piped in."""
+    if image is not None:
+        return image
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UsageError("no IMAGE given, and nothing is piped to stdin")
+    return Path("-")
 
 
 def engine_options(border: str, cval: float, method: Method, threads: int | None, verbose: bool) -> EngineOptions:

@@ -7,9 +7,10 @@ import functools
 import io
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
@@ -25,7 +26,10 @@ DEFAULT_MAX_PIXELS = 89_478_485
 
 
 def read_image(
-    path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS, warn: Callable[[str], None] = lambda message: None
+    path: Path,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    warn: Callable[[str], None] = lambda message: None,
+    stream: BinaryIO | None = None,
 ) -> tuple[Image.Image, dict]:
     """Open and fully decode `path`, with its EXIF orientation applied; return it and the
     :func:`metadata` to write with its result (taken before turning it upright, which drops
@@ -33,11 +37,12 @@ def read_image(
 
     An image over `max_pixels` (None: no limit) is refused before it is decoded, and so is
     an animation or a multi-page file: filtering only its first frame would lose the rest.
-    16-bit colour, which Pillow decodes to 8 bits, is read with a `warn`ing.
+    16-bit colour, which Pillow decodes to 8 bits, is read with a `warn`ing. A `stream`
+    (stdin's data) is read instead of the file; `path` then only names it in messages.
     """
     with _reading(path, _undecodable_image):
         with _pillow_limit_off():
-            opened = Image.open(path)
+            opened = Image.open(stream if stream is not None else path)
         with opened:
             width, height = opened.size
             if max_pixels is not None and width * height > max_pixels:
@@ -151,19 +156,64 @@ def _pillow_limit_off():
 
 # .npy files are read and written with NumPy; the name stands beside Pillow's format names.
 NPY = "NPY"
+NPY_MAGIC = b"\x93NUMPY"
+# "-" for IMAGE or -o: stdin or stdout, as in most Unix tools.
+STREAM = Path("-")
+
+
+def is_stream(path: Path) -> bool:
+    return str(path) == "-"
+
+
+def stdin_data() -> tuple[Path, io.BytesIO]:
+    """stdin's bytes, and the name that stands for them in messages."""
+    data = sys.stdin.buffer.read()
+    if not data:
+        raise UsageError("stdin: no image data (give IMAGE, or pipe an image in)")
+    return Path("stdin"), io.BytesIO(data)
+
+
+def input_format(path: Path, stream: io.BytesIO | None = None) -> str:
+    """The input's own format where convcli writes it, else PNG: what stdout gets unasked."""
+    if stream is None:
+        return output_format(default_output_path(path, "x"))
+    try:
+        with Image.open(io.BytesIO(stream.getvalue())) as peek:
+            return peek.format if peek.format in Image.SAVE else "PNG"
+    except Exception:  # not an image: reading it will say so, naming stdin
+        return "PNG"
+
+
+def format_named(name: str) -> str:
+    """The format `--format name` asks for: a Pillow format or an extension (png, jpg, tif, npy).
+
+    >>> format_named("jpg"), format_named("TIFF"), format_named("npy")
+    ('JPEG', 'TIFF', 'NPY')
+    """
+    Image.init()
+    key = name.strip().lower().lstrip(".")
+    if key == "npy":
+        return NPY
+    fmt = Image.registered_extensions().get(f".{key}") or (key.upper() if key.upper() in Image.SAVE else None)
+    if fmt is None or fmt not in Image.SAVE:
+        raise UsageError(f"--format {name!r}: not a format convcli can write (png, jpeg, tiff, webp, bmp, npy, ...)")
+    return fmt
 
 
 def is_array_file(path: Path) -> bool:
     return path.suffix.lower() == ".npy"
 
 
-def read_array(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """Load a .npy file (no pickled objects), refusing one over `max_pixels` before reading it."""
+def read_array(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS, stream: BinaryIO | None = None) -> np.ndarray:
+    """Load a .npy file (no pickled objects), refusing one over `max_pixels` before reading it;
+    a `stream` is read instead of the file, as :func:`read_image` does."""
     with _reading(path, lambda exc: f"not a NumPy .npy array ({exc})"):
-        with open(path, "rb") as stream:
-            if stream.read(6) != b"\x93NUMPY":  # np.load's own message would invite unpickling
+        with open(path, "rb") if stream is None else contextlib.nullcontext(stream) as head:
+            if head.read(6) != NPY_MAGIC:  # np.load's own message would invite unpickling
                 raise ValueError("it does not start as one")
-        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+            head.seek(0)
+        mapped = np.load(stream if stream is not None else path, mmap_mode=None if stream else "r",
+                         allow_pickle=False)
         if not isinstance(mapped, np.ndarray):
             raise ValueError("not a single array")
         pixels = mapped.shape[0] * mapped.shape[1] if mapped.ndim >= 2 else mapped.size
@@ -330,6 +380,15 @@ def _save_params(info: dict, fmt: str, mode: str) -> dict:
 
 
 def _write_atomic(path: Path, fmt: str, write) -> None:
+    if is_stream(path):  # stdout: encoded whole first, so a failed encoding writes nothing
+        buffer = io.BytesIO()
+        try:
+            write(buffer)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ConvcliError(f"stdout: cannot write {fmt}: {exc}") from None
+        sys.stdout.buffer.write(buffer.getvalue())
+        sys.stdout.buffer.flush()
+        return
     # Write through a symbolic link, as `>` would, rather than replace the link itself.
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     directory = target.parent

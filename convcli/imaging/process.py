@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -35,6 +36,7 @@ def filter_file(
     alpha: str = "ignore",
     linear: bool = False,
     depth: str | None = None,
+    format: str | None = None,
 ) -> Path:
     """Filter the colour channels of `source` with `transform` and write the result.
 
@@ -47,19 +49,33 @@ def filter_file(
     `depth` (8, 16 or float) is the output's; by default the input's where the format holds
     it (float for .npy). The input file is never replaced unless `force` is set. Images over
     `max_pixels` are refused (None: no limit); `quality` is for JPEG and WebP output.
-    Returns the path written.
+    A `source` of "-" is stdin, whose result goes to stdout unless `output` says otherwise;
+    an `output` of "-" is stdout, in `format` (a name such as png or jpg), by default the
+    input's own format where convcli writes it, else PNG. Returns the path written ("-" for
+    stdout).
     """
+    source, stream = files.stdin_data() if files.is_stream(source) else (source, None)
     if source.is_dir():
         raise ConvcliError(f"{source}: is a directory, not an image")
-    destination = output if output is not None else files.default_output_path(source, tag)
-    fmt = files.output_format(destination)
+    if output is None:
+        output = files.STREAM if stream is not None else files.default_output_path(source, tag)
+    to_stdout = files.is_stream(output)
+    destination = Path("stdout") if to_stdout else output
+    if to_stdout and sys.stdout.isatty():
+        raise UsageError("stdout is a terminal: give -o FILE, or redirect stdout to a file or a pipe")
+    if format:
+        fmt = files.format_named(format)
+    elif to_stdout:
+        fmt = files.NPY if _is_array(source, stream) else files.input_format(source, stream)
+    else:
+        fmt = files.output_format(destination)
     if destination.is_dir():
         raise ConvcliError(f"{destination}: is a directory; give an image file name")
     if quality is not None and fmt not in files.LOSSY_FORMATS:
         warn(f"{destination}: --quality applies to JPEG and WebP only; {fmt} is written as usual")
-    if same_file(source, destination) and not force:
+    if stream is None and not to_stdout and same_file(source, destination) and not force:
         raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
-    planes, info = _read(source, fmt, destination, max_pixels, warn)
+    planes, info = _read(source, fmt, destination, max_pixels, warn, stream)
     if linear and planes.bands == "CMYK":
         raise UsageError(f"{source}: --linear decodes sRGB, and CMYK ink values are not sRGB")
     chosen = target.choose(planes, fmt, depth, destination, warn)
@@ -82,8 +98,8 @@ def filter_file(
                  "the image is fully transparent; --alpha ignore keeps the input's alpha")
     pixels = channels.stack(values, opacity)
     if chosen.mode is None:
-        files.write_array_atomic(pixels, destination)
-        return destination
+        files.write_array_atomic(pixels, output)
+        return output
     image = channels.to_image(pixels, chosen.mode)
     if depth is None:  # a depth asked for is the one written
         image = channels.recode(image, planes.source_mode, lambda mode: files.holds(fmt, mode))
@@ -92,8 +108,8 @@ def filter_file(
              "transparency is dropped")
         image = image.convert(image.mode[:-1])
     _warn_of_losses(image, fmt, info, destination, warn)
-    files.write_image_atomic(image, destination, fmt, quality, info)
-    return destination
+    files.write_image_atomic(image, output, fmt, quality, info)
+    return output
 
 
 def _filter(
@@ -133,21 +149,28 @@ def _warn_of_losses(image, fmt: str, info: dict, destination: Path, warn) -> Non
 def load_planes(
     source: Path, max_pixels: int | None = files.DEFAULT_MAX_PIXELS, cmyk_as_rgb: bool = False
 ) -> channels.Planes:
-    """The planes of an image or .npy file, as filter_file reads them; CMYK stays CMYK unless
-    `cmyk_as_rgb`."""
-    if files.is_array_file(source):
-        return channels.from_array(files.read_array(source, max_pixels), str(source))
-    image = files.read_image(source, max_pixels)[0]
+    """The planes of an image or .npy file ("-": stdin), as filter_file reads them; CMYK stays
+    CMYK unless `cmyk_as_rgb`."""
+    source, stream = files.stdin_data() if files.is_stream(source) else (source, None)
+    if _is_array(source, stream):
+        return channels.from_array(files.read_array(source, max_pixels, stream), str(source))
+    image = files.read_image(source, max_pixels, stream=stream)[0]
     if cmyk_as_rgb and image.mode == "CMYK":
         image = image.convert("RGB")
     return channels.from_image(image, str(source))
 
 
-def _read(source: Path, fmt: str, destination: Path, max_pixels: int | None, warn) -> tuple[channels.Planes, dict]:
-    """The planes of `source` and the metadata to carry into the output."""
-    if files.is_array_file(source):
-        return channels.from_array(files.read_array(source, max_pixels), str(source)), {}
-    image, info = files.read_image(source, max_pixels, warn)
+def _is_array(source: Path, stream) -> bool:
+    return stream.getvalue().startswith(files.NPY_MAGIC) if stream is not None else files.is_array_file(source)
+
+
+def _read(
+    source: Path, fmt: str, destination: Path, max_pixels: int | None, warn, stream=None
+) -> tuple[channels.Planes, dict]:
+    """The planes of `source` (or of `stream`, stdin's data) and the metadata to carry into the output."""
+    if _is_array(source, stream):
+        return channels.from_array(files.read_array(source, max_pixels, stream), str(source)), {}
+    image, info = files.read_image(source, max_pixels, warn, stream)
     if image.mode == "CMYK" and not files.holds(fmt, "CMYK"):
         warn(f"{destination}: {fmt} has no CMYK; converted to RGB by Pillow's simple formula (no colour management)")
         image = image.convert("RGB")

@@ -1,0 +1,68 @@
+"""convcli in shell pipelines: stdin and stdout, '-', --format, and messages kept off stdout."""
+
+from __future__ import annotations
+
+import io
+import os
+import pty
+import shlex
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from processes import SAMPLES, convcli, failed, files_in, ok, pixels
+
+CONVCLI = f"{shlex.quote(sys.executable)} -m convcli"
+
+
+def bash(script: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-o", "pipefail", "-c", script], cwd=cwd, capture_output=True, timeout=120)
+
+
+def test_a_pipeline_of_two_filters_equals_the_two_steps_on_files(tmp_path):
+    photo = shlex.quote(str(SAMPLES / "chelsea.png"))
+    result = bash(f"cat {photo} | {CONVCLI} blur | {CONVCLI} sobel > edges.png", tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout == b"" and b"wrote the result to stdout" in result.stderr
+    ok(convcli("blur", SAMPLES / "chelsea.png", "-o", "blur.png", cwd=tmp_path))
+    ok(convcli("sobel", "blur.png", "-o", "want.png", cwd=tmp_path))
+    np.testing.assert_array_equal(pixels(tmp_path / "edges.png"), pixels(tmp_path / "want.png"))
+    assert files_in(tmp_path) == {"edges.png", "blur.png", "want.png"}  # nothing else written
+
+
+def test_dash_reads_stdin_and_writes_stdout_in_the_inputs_format_or_the_one_asked(tmp_path):
+    jpeg = (SAMPLES / "rocket.jpg").read_bytes()
+    same = convcli("blur", "-", "-o", "-", cwd=tmp_path, stdin=jpeg)
+    assert same.returncode == 0 and same.stdout.startswith(b"\xff\xd8")  # JPEG in, JPEG out
+    png = convcli("blur", "-o", "-", "--format", "png", cwd=tmp_path, stdin=jpeg)
+    assert png.stdout.startswith(b"\x89PNG")
+    with Image.open(io.BytesIO(png.stdout)) as result:
+        assert result.size == (640, 427)
+    from_file = convcli("apply", SAMPLES / "camera.png", "-k", "sobel-x", "-o", "-", "--format", "npy", cwd=tmp_path)
+    gradient = np.load(io.BytesIO(from_file.stdout))
+    assert gradient.dtype == np.float32 and gradient.min() < 0  # .npy: the exact signed values
+    again = convcli("apply", "-k", "identity", "-o", "-", cwd=tmp_path, stdin=from_file.stdout)
+    np.testing.assert_array_equal(np.load(io.BytesIO(again.stdout)), gradient)  # an array in, an array out
+    assert files_in(tmp_path) == set()
+
+
+def test_stdin_problems_are_clear_errors(tmp_path):
+    failed(convcli("blur", cwd=tmp_path, stdin=b""), 2, "stdin: no image data")
+    failed(convcli("blur", cwd=tmp_path, stdin=b"not an image"), 1, "stdin: not an image format")
+    failed(convcli("blur", "-o", "-", "--format", "xyz", cwd=tmp_path, stdin=(SAMPLES / "camera.png").read_bytes()),
+           2, "--format 'xyz'")
+
+
+def test_image_data_is_not_written_to_a_terminal(tmp_path):
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run([sys.executable, "-m", "convcli", "blur", str(SAMPLES / "camera.png"), "-o", "-"],
+                                cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=follower, stderr=subprocess.PIPE,
+                                timeout=60)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert result.returncode == 2
+    assert b"stdout is a terminal" in result.stderr
