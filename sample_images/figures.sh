@@ -5,7 +5,7 @@
 set -eu
 convcli=${CONVCLI:-convcli}
 here=$(dirname "$0")
-"$convcli" compare "$here/camera.png" --kernel emboss -o "$here/figures/emboss.png"
-"$convcli" compare "$here/camera.png" --kernel sobel-x --abs -o "$here/figures/sobel-x.png"
-"$convcli" compare "$here/camera.png" --kernel motion:length=25,angle=0 -o "$here/figures/motion.png"
-"$convcli" compare "$here/camera.png" --kernel gaussian:sigma=3 -o "$here/figures/gaussian.png"
+"$convcli" compare "$here/camera.png" --kernel emboss --force -o "$here/figures/emboss.png"
+"$convcli" compare "$here/camera.png" --kernel sobel-x --abs --force -o "$here/figures/sobel-x.png"
+"$convcli" compare "$here/camera.png" --kernel motion:length=25,angle=0 --force -o "$here/figures/motion.png"
+"$convcli" compare "$here/camera.png" --kernel gaussian:sigma=3 --force -o "$here/figures/gaussian.png"

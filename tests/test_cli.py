@@ -278,7 +278,8 @@ def test_sobel_axis_is_part_of_the_default_name(step, tmp_path):
 def test_output_through_a_symbolic_link_writes_the_file_it_points_to(dot, tmp_path):
     (tmp_path / "real.png").write_bytes(b"old")
     (tmp_path / "link.png").symlink_to("real.png")
-    ok(convcli("apply", dot, "-k", "shift", "-o", "link.png", cwd=tmp_path))
+    failed(convcli("apply", dot, "-k", "shift", "-o", "link.png", cwd=tmp_path), 1, "link.png: exists", "--force")
+    ok(convcli("apply", dot, "-k", "shift", "-o", "link.png", "--force", cwd=tmp_path))
     assert (tmp_path / "link.png").is_symlink()
     assert np.argwhere(pixels(tmp_path / "real.png")).tolist() == [[3, 5]]
 
@@ -290,9 +291,12 @@ def test_force_allows_overwriting_the_input(dot, tmp_path):
     assert np.argwhere(pixels(dot)).tolist() == [[3, 5]]
 
 
-def test_an_existing_other_output_is_replaced(dot, tmp_path):
+def test_an_existing_output_is_refused_unless_forced(dot, tmp_path):
     save(np.full((2, 2), 9, np.uint8), tmp_path / "dot.blur.png")
-    ok(convcli("blur", dot, cwd=tmp_path))
+    failed(convcli("blur", dot, cwd=tmp_path), 1, "dot.blur.png: exists; use --force to replace it")
+    assert pixels(tmp_path / "dot.blur.png").shape == (2, 2)
+    failed(convcli("compare", dot, "-k", "shift", "-o", "dot.blur.png", cwd=tmp_path), 1, "exists")
+    ok(convcli("blur", dot, "--force", cwd=tmp_path))
     assert pixels(tmp_path / "dot.blur.png").shape == (7, 9)
 
 
@@ -435,7 +439,8 @@ def test_output_into_a_directory_that_refuses_new_files_is_not_called_missing(do
 def test_a_failed_write_leaves_the_existing_output_whole_and_no_temp_file(tmp_path):
     """Pillow's XBM writer takes bilevel images only: the error comes after the temp file exists."""
     (tmp_path / "old.xbm").write_bytes(b"precious")
-    failed(convcli("blur", SAMPLES / "chelsea.png", "-o", "old.xbm", cwd=tmp_path), 1, "old.xbm", "cannot write")
+    failed(convcli("blur", SAMPLES / "chelsea.png", "-o", "old.xbm", "--force", cwd=tmp_path), 1, "old.xbm",
+           "cannot write")
     assert (tmp_path / "old.xbm").read_bytes() == b"precious"
     assert files_in(tmp_path) == {"old.xbm"}
 
@@ -465,13 +470,16 @@ def test_every_example_in_the_help_runs(tmp_path):
         for example in part.split(":", 1)[1].split("|")
     ]
     assert len(examples) >= 11
-    for example in examples:
+    for number, example in enumerate(examples):
         words = shlex.split(example)
         assert words[0] == "convcli"
+        here = tmp_path / str(number)  # each in a directory of its own: outputs are not replaced
+        here.mkdir()
+        shutil.copy(tmp_path / "photo.png", here / "photo.png")
         if words[1] in ("explain", "kernels", "kernel"):  # these print the text asked for
-            assert shows(convcli(*words[1:], cwd=tmp_path)).strip()
+            assert shows(convcli(*words[1:], cwd=here)).strip()
         else:
-            ok(convcli(*words[1:], cwd=tmp_path))
+            ok(convcli(*words[1:], cwd=here))
 
 
 @pytest.mark.parametrize("method", ["auto", "direct", "separable", "lowrank", "fft"])
@@ -498,7 +506,7 @@ def test_verbose_reports_the_method_and_time_on_stderr(tmp_path):
     report = err.splitlines()[0]
     assert report.startswith("512x512: fft (tiles ") and "on 1 thread(s)" in report
     assert "estimated" in report and "took" in report
-    quiet = ok(convcli("blur", SAMPLES / "camera.png", "-o", "soft.png", cwd=tmp_path))
+    quiet = ok(convcli("blur", SAMPLES / "camera.png", "-o", "soft.png", "--force", cwd=tmp_path))
     assert "took" not in quiet
 
 

@@ -46,7 +46,7 @@ def test_a_pixel_explained_matches_the_filtered_image(kernel, correlate, tmp_pat
         values = [int(line.split("pixel value ")[1].split()[0]) for line in text.splitlines()
                   if "pixel value" in line]
         ok(convcli("apply", SAMPLES / "chelsea.png", "-k", kernel, *flag, "--alpha", "ignore", "-o", "out.png",
-                   cwd=tmp_path))
+                   "--force", cwd=tmp_path))
         assert values == pixels(tmp_path / "out.png")[y, x].tolist(), (kernel, x, y)
 
 

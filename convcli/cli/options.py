@@ -66,7 +66,10 @@ BorderOpt = Annotated[
     ),
 ]
 CvalOpt = Annotated[float, typer.Option(help="Value outside the image for --border constant, in pixel units.")]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Allow the output to overwrite the input image.")]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Replace an existing output file, even the input image; without it, "
+                       "convcli refuses to.")
+]
 AlphaMode = enum.Enum("AlphaMode", {name: name for name in ALPHA_MODES}, type=str)
 AlphaOpt = Annotated[
     Optional[AlphaMode],

@@ -59,6 +59,8 @@ def compare_file(
         raise ConvcliError(f"{destination}: is a directory; give an image file name")
     if same_file(source, destination) and not force:
         raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
+    if destination.exists() and not force:
+        raise ConvcliError(f"{destination}: exists; use --force to replace it")
     planes = load_planes(source, max_pixels, cmyk_as_rgb=True)
     try:
         convolved, correlated = convolve(planes.colour, cval), correlate(planes.colour, cval)

@@ -48,7 +48,8 @@ def filter_file(
     unchanged); `linear` filters in linear light, decoding sRGB first and encoding after.
     `depth` (8, 16 or float) is the output's; by default the input's where the format holds
     it (float for .npy). The input file is never replaced unless `force` is set. Images over
-    `max_pixels` are refused (None: no limit); `quality` is for JPEG and WebP output.
+    `max_pixels` are refused (None: no limit); `quality` is for JPEG and WebP output. An
+    existing output, the input included, is replaced only with `force`.
     A `source` of "-" is stdin, whose result goes to stdout unless `output` says otherwise;
     an `output` of "-" is stdout, in `format` (a name such as png or jpg), by default the
     input's own format where convcli writes it, else PNG. Returns the path written ("-" for
@@ -75,6 +76,8 @@ def filter_file(
         warn(f"{destination}: --quality applies to JPEG and WebP only; {fmt} is written as usual")
     if stream is None and not to_stdout and same_file(source, destination) and not force:
         raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
+    if not to_stdout and destination.exists() and not force:
+        raise ConvcliError(f"{destination}: exists; use --force to replace it")
     planes, info = _read(source, fmt, destination, max_pixels, warn, stream)
     if linear and planes.bands == "CMYK":
         raise UsageError(f"{source}: --linear decodes sRGB, and CMYK ink values are not sRGB")
