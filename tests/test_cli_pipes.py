@@ -12,7 +12,7 @@ import sys
 import numpy as np
 from PIL import Image
 
-from processes import SAMPLES, convcli, failed, files_in, ok, pixels
+from processes import SAMPLES, convcli, failed, files_in, ok, pixels, shows
 
 CONVCLI = f"{shlex.quote(sys.executable)} -m convcli"
 
@@ -66,3 +66,13 @@ def test_image_data_is_not_written_to_a_terminal(tmp_path):
         os.close(leader)
     assert result.returncode == 2
     assert b"stdout is a terminal" in result.stderr
+
+
+def test_dry_run_lists_what_would_be_written_and_writes_nothing(dot, tmp_path):
+    text = shows(convcli("blur", dot, "--dry-run", cwd=tmp_path))
+    assert text == f"{dot} -> {tmp_path / 'dot.blur.png'}\n"
+    (tmp_path / "taken.png").write_bytes(b"keep")
+    text = shows(convcli("apply", dot, "-k", "shift", "-o", "taken.png", "--dry-run", cwd=tmp_path))
+    assert text == f"{dot} -> taken.png (exists: would be refused without --force)\n"
+    assert shows(convcli("blur", "--dry-run", cwd=tmp_path, stdin=b"anything")) == "stdin -> stdout\n"
+    assert files_in(tmp_path) == {"dot.png", "taken.png"} and (tmp_path / "taken.png").read_bytes() == b"keep"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import time
+from pathlib import Path
 from typing import Annotated
 
 import numpy as np
@@ -14,7 +15,7 @@ from rich.markup import escape
 from ..engine import convolve, correlate, plan_for
 from ..errors import UsageError
 from ..filters import sobel as sobel_filter
-from ..imaging import DEFAULT_MAX_PIXELS, filter_file
+from ..imaging import DEFAULT_MAX_PIXELS, destination_for, filter_file
 from ..imaging.mapping import gradient
 from ..kernels import Kernel, named
 from .app import app, stderr, warn
@@ -28,6 +29,7 @@ from .options import (
     CvalOpt,
     DepthOpt,
     DivisorOpt,
+    DryRunOpt,
     EngineOptions,
     FileOptions,
     ForceOpt,
@@ -75,6 +77,7 @@ def blur(
     linear: LinearOpt = False,
     depth: DepthOpt = None,
     format: FormatOpt = None,
+    dry_run: DryRunOpt = False,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -82,7 +85,7 @@ def blur(
     """Gaussian blur. Example: convcli blur photo.png --sigma 3 -o soft.png"""
     options = engine_options(border, cval, method, threads, verbose)
     kernel = Kernel(_option_kernel("sigma", named.gaussian, sigma), "blur")
-    files = FileOptions(force, max_pixels, quality, alpha, linear, depth, format)
+    files = FileOptions(force, max_pixels, quality, alpha, linear, depth, format, dry_run)
     _run(image, output, "blur", kernel, False, options, files)
 
 
@@ -102,6 +105,7 @@ def sharpen(
     linear: LinearOpt = False,
     depth: DepthOpt = None,
     format: FormatOpt = None,
+    dry_run: DryRunOpt = False,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -109,7 +113,7 @@ def sharpen(
     """Sharpen with a 3x3 Laplacian kernel. Example: convcli sharpen photo.png --amount 0.5"""
     options = engine_options(border, cval, method, threads, verbose)
     kernel = Kernel(_option_kernel("amount", named.sharpen, amount), "sharpen")
-    files = FileOptions(force, max_pixels, quality, alpha, linear, depth, format)
+    files = FileOptions(force, max_pixels, quality, alpha, linear, depth, format, dry_run)
     _run(image, output, "sharpen", kernel, False, options, files)
 
 
@@ -129,6 +133,7 @@ def sobel(
     linear: LinearOpt = False,
     depth: DepthOpt = None,
     format: FormatOpt = None,
+    dry_run: DryRunOpt = False,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -145,7 +150,7 @@ def sobel(
             )
 
     tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
-    files = FileOptions(force, max_pixels, quality, alpha, linear, depth, format)
+    files = FileOptions(force, max_pixels, quality, alpha, linear, depth, format, dry_run)
     _write(image, output, tag, transform, options.cval, files, ValueMapping(gradient), "ignore")
 
 
@@ -173,6 +178,7 @@ def apply(
     linear: LinearOpt = False,
     depth: DepthOpt = None,
     format: FormatOpt = None,
+    dry_run: DryRunOpt = False,
     method: MethodOpt = Method.auto,
     threads: ThreadsOpt = None,
     verbose: VerboseOpt = False,
@@ -182,7 +188,7 @@ def apply(
     resolved = prepared_kernel(kernel, rotate, anchor, normalize)
     value_mapping = result_mapping(resolved, scale, divisor, offset, clip, absolute, rescale)
     tag = resolved.label + (".correlate" if correlate_ else "")
-    files = FileOptions(force, max_pixels, quality, alpha, linear, depth, format)
+    files = FileOptions(force, max_pixels, quality, alpha, linear, depth, format, dry_run)
     _run(image, output, tag, resolved, correlate_, options, files, value_mapping)
 
 
@@ -250,10 +256,22 @@ def check_method(kernel, options: EngineOptions) -> None:
         raise UsageError(f"--method {options.method}: {exc}") from None
 
 
+def _dry_run(source: Path, destination: Path, force: bool) -> None:
+    """What a run would write, as requested text on stdout: `source -> destination`, and why not."""
+    target = "stdout" if str(destination) == "-" else str(destination)
+    note = ""
+    if str(destination) != "-" and destination.exists():
+        note = " (exists: would be replaced, --force)" if force else " (exists: would be refused without --force)"
+    print(f"{'stdin' if str(source) == '-' else source} -> {target}{note}")
+
+
 def _write(
     image, output, tag, transform, cval: float, file_options: FileOptions, value_mapping: ValueMapping,
     default_alpha: str,
 ) -> None:
+    if file_options.dry_run:
+        _dry_run(input_path(image), destination_for(input_path(image), output, tag), file_options.force)
+        return
     written = filter_file(
         input_path(image), output, tag, transform, cval=cval, value_mapping=value_mapping.function,
         scale=value_mapping.scale, offset=value_mapping.offset, force=file_options.force, warn=warn,

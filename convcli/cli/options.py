@@ -49,6 +49,9 @@ FormatOpt = Annotated[
         show_default=False,
     ),
 ]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Print what would be written, and whether it exists; read and write nothing.")
+]
 OutputOpt = Annotated[
     Optional[Path],
     typer.Option(
@@ -213,6 +216,7 @@ class FileOptions:
     linear: bool
     depth: DepthChoice | None  # None: the input's
     format: str | None = None  # for stdout; None: the input's
+    dry_run: bool = False
 
 
 def input_path(image: Path | None) -> Path:

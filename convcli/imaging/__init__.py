@@ -4,6 +4,15 @@ from .compare import compare_file
 from .depth import CHOICES as DEPTHS
 from .files import DEFAULT_MAX_PIXELS
 from .mapping import stretch_to_max, to_range
-from .process import filter_file, load_planes
+from .process import destination_for, filter_file, load_planes
 
-__all__ = ["DEFAULT_MAX_PIXELS", "DEPTHS", "compare_file", "filter_file", "load_planes", "stretch_to_max", "to_range"]
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "DEPTHS",
+    "compare_file",
+    "destination_for",
+    "filter_file",
+    "load_planes",
+    "stretch_to_max",
+    "to_range",
+]

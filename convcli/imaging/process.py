@@ -55,11 +55,10 @@ def filter_file(
     input's own format where convcli writes it, else PNG. Returns the path written ("-" for
     stdout).
     """
+    output = destination_for(source, output, tag)
     source, stream = files.stdin_data() if files.is_stream(source) else (source, None)
     if source.is_dir():
         raise ConvcliError(f"{source}: is a directory, not an image")
-    if output is None:
-        output = files.STREAM if stream is not None else files.default_output_path(source, tag)
     to_stdout = files.is_stream(output)
     destination = Path("stdout") if to_stdout else output
     if to_stdout and sys.stdout.isatty():
@@ -147,6 +146,14 @@ def _warn_of_losses(image, fmt: str, info: dict, destination: Path, warn) -> Non
         warn(f"{destination}: {fmt} holds at most 256 colours; Pillow reduces the result to a palette")
     if image.mode in ("L", "LA") and "icc_profile" in info and not files.holds(fmt, "L"):
         info.pop("icc_profile")  # a grey profile does not describe the RGB the format stores grey as
+
+
+def destination_for(source: Path, output: Path | None, tag: str) -> Path:
+    """Where filter_file writes: `output`, else stdout ("-") for stdin, else
+    ``<stem>.<tag><suffix>`` beside the source."""
+    if output is not None:
+        return output
+    return files.STREAM if files.is_stream(source) else files.default_output_path(source, tag)
 
 
 def load_planes(
