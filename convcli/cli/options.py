@@ -35,7 +35,7 @@ InputArg = Annotated[
     Optional[Path],
     typer.Argument(
         help="Input image (PNG, JPEG, TIFF, BMP, WebP, ...) or NumPy .npy array; '-' or none reads stdin.",
-        metavar="[IMAGE]",
+        metavar="IMAGE",
         show_default=False,
         readable=False,
     ),
