@@ -8,6 +8,7 @@ import pty
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -72,7 +73,49 @@ def test_dry_run_lists_what_would_be_written_and_writes_nothing(dot, tmp_path):
     text = shows(convcli("blur", dot, "--dry-run", cwd=tmp_path))
     assert text == f"{dot} -> {tmp_path / 'dot.blur.png'}\n"
     (tmp_path / "taken.png").write_bytes(b"keep")
-    text = shows(convcli("apply", dot, "-k", "shift", "-o", "taken.png", "--dry-run", cwd=tmp_path))
-    assert text == f"{dot} -> taken.png (exists: would be refused without --force)\n"
-    assert shows(convcli("blur", "--dry-run", cwd=tmp_path, stdin=b"anything")) == "stdin -> stdout\n"
+    refused = convcli("apply", dot, "-k", "shift", "-o", "taken.png", "--dry-run", cwd=tmp_path)
+    assert refused.returncode == 1  # the exit status the run would have
+    assert refused.stdout.decode() == f"{dot} -> taken.png (exists: would be refused without --force)\n"
+    forced = shows(convcli("apply", dot, "-k", "shift", "-o", "taken.png", "--dry-run", "--force", cwd=tmp_path))
+    assert forced == f"{dot} -> taken.png (exists: would be replaced)\n"
+    piped = convcli("blur", "--dry-run", cwd=tmp_path, stdin=b"anything")
+    assert piped.returncode == 0 and piped.stdout == b"" and piped.stderr == b"stdin -> stdout\n"  # not into a pipe
+    missing = convcli("blur", "nope.png", "--dry-run", cwd=tmp_path)
+    assert missing.returncode == 1 and b"(no such file)" in missing.stdout
+    assert shows(convcli("blur", dot, "--format", "jpg", "--dry-run", cwd=tmp_path)).endswith("dot.blur.jpg\n")
     assert files_in(tmp_path) == {"dot.png", "taken.png"} and (tmp_path / "taken.png").read_bytes() == b"keep"
+
+
+def test_special_files_are_written_into_not_replaced(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    ok(convcli("blur", SAMPLES / "camera.png", "-o", fifo, "--format", "png", cwd=tmp_path))
+    data, _ = reader.communicate(timeout=60)
+    assert data.startswith(b"\x89PNG") and fifo.is_fifo()
+    ok(convcli("blur", SAMPLES / "camera.png", "-o", "/dev/null", "--format", "png", cwd=tmp_path))
+    assert Path("/dev/null").is_char_device()
+
+
+def test_format_and_extension_must_agree(dot, tmp_path):
+    failed(convcli("blur", dot, "-o", "q.jpg", "--format", "png", cwd=tmp_path), 2,
+           "q.jpg: its extension says JPEG, --format says PNG")
+    assert files_in(tmp_path) == {"dot.png"}
+
+
+def test_stdout_that_cannot_be_written_is_one_error_line(tmp_path):
+    closed = subprocess.run([sys.executable, "-m", "convcli", "blur", str(SAMPLES / "camera.png"), "-o", "-"],
+                            cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=None, stderr=subprocess.PIPE,
+                            close_fds=True, pass_fds=(), timeout=60, preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 1 and closed.stderr.decode().strip() == "error: stdout is closed: give -o FILE"
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run([sys.executable, "-m", "convcli", "blur", str(SAMPLES / "camera.png"), "-o", "-"],
+                                cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=full, stderr=subprocess.PIPE,
+                                timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.decode().strip() == "error: stdout: cannot write: No space left on device"
+
+
+def test_stdin_cannot_be_both_image_and_kernel(tmp_path):
+    failed(convcli("apply", "-k", "-", cwd=tmp_path, stdin=(SAMPLES / "camera.png").read_bytes()), 2,
+           "stdin cannot hold both the image and the kernel")

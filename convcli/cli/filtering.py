@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,7 @@ from ..engine import convolve, correlate, plan_for
 from ..errors import UsageError
 from ..filters import sobel as sobel_filter
 from ..imaging import DEFAULT_MAX_PIXELS, destination_for, filter_file
+from ..imaging.files import output_format
 from ..imaging.mapping import gradient
 from ..kernels import Kernel, named
 from .app import app, stderr, warn
@@ -185,6 +187,8 @@ def apply(
 ) -> None:
     """Convolve with any kernel. Example: convcli apply photo.png --kernel emboss --correlate"""
     options = engine_options(border, cval, method, threads, verbose)
+    if kernel == "-" and (image is None or str(image) == "-"):
+        raise UsageError("stdin cannot hold both the image and the kernel: give one of them as a file")
     resolved = prepared_kernel(kernel, rotate, anchor, normalize)
     value_mapping = result_mapping(resolved, scale, divisor, offset, clip, absolute, rescale)
     tag = resolved.label + (".correlate" if correlate_ else "")
@@ -256,13 +260,28 @@ def check_method(kernel, options: EngineOptions) -> None:
         raise UsageError(f"--method {options.method}: {exc}") from None
 
 
-def _dry_run(source: Path, destination: Path, force: bool) -> None:
-    """What a run would write, as requested text on stdout: `source -> destination`, and why not."""
-    target = "stdout" if str(destination) == "-" else str(destination)
-    note = ""
-    if str(destination) != "-" and destination.exists():
-        note = " (exists: would be replaced, --force)" if force else " (exists: would be refused without --force)"
-    print(f"{'stdin' if str(source) == '-' else source} -> {target}{note}")
+def _dry_run(source: Path, destination: Path, file_options: FileOptions) -> None:
+    """What a run would write: `source -> destination`, with what would stop it, and the exit
+    status the run would have for what can be known without reading the image. The line is
+    requested text, on stdout, unless the image itself would go there."""
+    to_stdout = str(destination) == "-"
+    if not to_stdout and not file_options.format:
+        output_format(destination)  # an extension naming no format: a usage error, as in the run
+    problem = ""
+    if str(source) != "-" and not source.is_file():
+        problem = "no such file" if not source.exists() else "not a file"
+    elif not to_stdout and not destination.parent.is_dir():
+        problem = f"directory {str(destination.parent)!r} does not exist"
+    elif not to_stdout and str(source) != "-" and destination.exists() and source.resolve() == destination.resolve():
+        problem = "" if file_options.force else "is the input image: would be refused without --force"
+    elif not to_stdout and destination.exists() and destination.is_file():
+        problem = "" if file_options.force else "exists: would be refused without --force"
+    note = f" ({problem})" if problem else (" (exists: would be replaced)" if not to_stdout and destination.exists()
+                                            else "")
+    line = f"{'stdin' if str(source) == '-' else source} -> {'stdout' if to_stdout else destination}{note}"
+    (sys.stderr if to_stdout else sys.stdout).write(line + "\n")
+    if problem:
+        raise typer.Exit(1)
 
 
 def _write(
@@ -270,7 +289,8 @@ def _write(
     default_alpha: str,
 ) -> None:
     if file_options.dry_run:
-        _dry_run(input_path(image), destination_for(input_path(image), output, tag), file_options.force)
+        source = input_path(image)
+        _dry_run(source, destination_for(source, output, tag, file_options.format), file_options)
         return
     written = filter_file(
         input_path(image), output, tag, transform, cval=cval, value_mapping=value_mapping.function,

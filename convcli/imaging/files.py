@@ -184,6 +184,13 @@ def input_format(path: Path, stream: io.BytesIO | None = None) -> str:
         return "PNG"
 
 
+def extension_of(fmt: str) -> str:
+    """The usual extension of a format: .jpg for JPEG, .tif for TIFF, .npy for arrays."""
+    Image.init()
+    usual = {"JPEG": ".jpg", "TIFF": ".tif", NPY: ".npy"}
+    return usual.get(fmt) or next(ext for ext, name in Image.registered_extensions().items() if name == fmt)
+
+
 def format_named(name: str) -> str:
     """The format `--format name` asks for: a Pillow format or an extension (png, jpg, tif, npy).
 
@@ -379,15 +386,33 @@ def _save_params(info: dict, fmt: str, mode: str) -> dict:
     return params
 
 
+def is_special(path: Path) -> bool:
+    """An existing file that is not a regular one (a device such as /dev/null, a FIFO): it is
+    written into, as `>` would, never replaced by a rename."""
+    return path.exists() and not path.is_file() and not path.is_dir()
+
+
 def _write_atomic(path: Path, fmt: str, write) -> None:
-    if is_stream(path):  # stdout: encoded whole first, so a failed encoding writes nothing
+    if is_stream(path) or is_special(path):  # encoded whole first, so a failed encoding writes nothing
+        name = "stdout" if is_stream(path) else str(path)
         buffer = io.BytesIO()
         try:
             write(buffer)
         except (OSError, ValueError, KeyError) as exc:
-            raise ConvcliError(f"stdout: cannot write {fmt}: {exc}") from None
-        sys.stdout.buffer.write(buffer.getvalue())
-        sys.stdout.buffer.flush()
+            raise ConvcliError(f"{name}: cannot write {fmt}: {exc}") from None
+        try:
+            if is_stream(path):
+                sys.stdout.buffer.write(buffer.getvalue())
+                sys.stdout.buffer.flush()
+            else:
+                with open(path, "wb") as stream:
+                    stream.write(buffer.getvalue())
+        except BrokenPipeError:
+            # The reader left: say so once, and keep Python from complaining again at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise ConvcliError(f"{name}: the reader closed the pipe before the image was written") from None
+        except OSError as exc:
+            raise ConvcliError(f"{name}: cannot write: {exc.strerror or exc}") from None
         return
     # Write through a symbolic link, as `>` would, rather than replace the link itself.
     target = Path(os.path.realpath(path)) if path.is_symlink() else path

@@ -55,16 +55,22 @@ def filter_file(
     input's own format where convcli writes it, else PNG. Returns the path written ("-" for
     stdout).
     """
-    output = destination_for(source, output, tag)
+    output = destination_for(source, output, tag, format)
     source, stream = files.stdin_data() if files.is_stream(source) else (source, None)
     if source.is_dir():
         raise ConvcliError(f"{source}: is a directory, not an image")
     to_stdout = files.is_stream(output)
     destination = Path("stdout") if to_stdout else output
+    if to_stdout and sys.stdout is None:
+        raise ConvcliError("stdout is closed: give -o FILE")
     if to_stdout and sys.stdout.isatty():
         raise UsageError("stdout is a terminal: give -o FILE, or redirect stdout to a file or a pipe")
     if format:
         fmt = files.format_named(format)
+        if not to_stdout and not files.is_special(destination) and destination.suffix:
+            named = files.output_format(destination)
+            if named != fmt:
+                raise UsageError(f"{destination}: its extension says {named}, --format says {fmt}; choose one")
     elif to_stdout:
         fmt = files.NPY if _is_array(source, stream) else files.input_format(source, stream)
     else:
@@ -75,7 +81,7 @@ def filter_file(
         warn(f"{destination}: --quality applies to JPEG and WebP only; {fmt} is written as usual")
     if stream is None and not to_stdout and same_file(source, destination) and not force:
         raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
-    if not to_stdout and destination.exists() and not force:
+    if not to_stdout and destination.exists() and not files.is_special(destination) and not force:
         raise ConvcliError(f"{destination}: exists; use --force to replace it")
     planes, info = _read(source, fmt, destination, max_pixels, warn, stream)
     if linear and planes.bands == "CMYK":
@@ -148,12 +154,15 @@ def _warn_of_losses(image, fmt: str, info: dict, destination: Path, warn) -> Non
         info.pop("icc_profile")  # a grey profile does not describe the RGB the format stores grey as
 
 
-def destination_for(source: Path, output: Path | None, tag: str) -> Path:
+def destination_for(source: Path, output: Path | None, tag: str, format: str | None = None) -> Path:
     """Where filter_file writes: `output`, else stdout ("-") for stdin, else
-    ``<stem>.<tag><suffix>`` beside the source."""
+    ``<stem>.<tag><suffix>`` beside the source, with `format`'s extension if one is asked for."""
     if output is not None:
         return output
-    return files.STREAM if files.is_stream(source) else files.default_output_path(source, tag)
+    if files.is_stream(source):
+        return files.STREAM
+    default = files.default_output_path(source, tag)
+    return default.with_suffix(files.extension_of(files.format_named(format))) if format else default
 
 
 def load_planes(
