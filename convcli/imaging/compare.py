@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import ConvcliError, UsageError
 from . import channels, files, mapping
 from .depth import EIGHT, convert
-from .process import Mapping, Transform, load_planes, same_file
+from .process import Mapping, Transform, check_destination, load_planes
 
 GAP = 4  # pixels of mid-grey between the panels
 _GAP_VALUE = 128
@@ -55,12 +55,7 @@ def compare_file(
     if fmt == files.NPY or not files.writes(fmt, "RGB"):
         raise UsageError(f"{destination}: compare writes an 8-bit panel image; {fmt} cannot hold it "
                          "(use .png, .jpg, .tif, .webp)")
-    if destination.is_dir():
-        raise ConvcliError(f"{destination}: is a directory; give an image file name")
-    if same_file(source, destination) and not force:
-        raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
-    if destination.exists() and not force:
-        raise ConvcliError(f"{destination}: exists; use --force to replace it")
+    check_destination(source, destination, force)
     planes = load_planes(source, max_pixels, cmyk_as_rgb=True)
     try:
         convolved, correlated = convolve(planes.colour, cval), correlate(planes.colour, cval)
@@ -79,7 +74,7 @@ def compare_file(
         return mapped(convert(values, planes.depth, EIGHT), EIGHT)
 
     gain = EIGHT.white / convert(np.array([white]), planes.depth, EIGHT)[0] if white > 0 else 0.0
-    original = planes.colour.astype(planes.depth.compute)
+    original = planes.colour.copy()  # convert() scales in place
     panels = [shown(original, mapping.to_range, adjust=False), shown(convolved), shown(correlated),
               mapping.to_range(convert(difference, planes.depth, EIGHT) * gain, EIGHT)]
     gap = np.full((planes.colour.shape[0], GAP) + planes.colour.shape[2:], _GAP_VALUE, np.uint8)

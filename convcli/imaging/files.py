@@ -156,7 +156,7 @@ def _pillow_limit_off():
 
 # .npy files are read and written with NumPy; the name stands beside Pillow's format names.
 NPY = "NPY"
-NPY_MAGIC = b"\x93NUMPY"
+NPY_MAGIC = np.lib.format.MAGIC_PREFIX  # how every .npy file starts
 # "-" for IMAGE or -o: stdin or stdout, as in most Unix tools.
 STREAM = Path("-")
 
@@ -216,7 +216,7 @@ def read_array(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS, stream: 
     a `stream` is read instead of the file, as :func:`read_image` does."""
     with _reading(path, lambda exc: f"not a NumPy .npy array ({exc})"):
         with open(path, "rb") if stream is None else contextlib.nullcontext(stream) as head:
-            if head.read(6) != NPY_MAGIC:  # np.load's own message would invite unpickling
+            if head.read(len(NPY_MAGIC)) != NPY_MAGIC:  # np.load's own message would invite unpickling
                 raise ValueError("it does not start as one")
             head.seek(0)
         mapped = np.load(stream if stream is not None else path, mmap_mode=None if stream else "r",

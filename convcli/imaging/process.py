@@ -75,14 +75,10 @@ def filter_file(
         fmt = files.NPY if _is_array(source, stream) else files.input_format(source, stream)
     else:
         fmt = files.output_format(destination)
-    if destination.is_dir():
-        raise ConvcliError(f"{destination}: is a directory; give an image file name")
+    if not to_stdout:
+        check_destination(source if stream is None else None, destination, force)
     if quality is not None and fmt not in files.LOSSY_FORMATS:
         warn(f"{destination}: --quality applies to JPEG and WebP only; {fmt} is written as usual")
-    if stream is None and not to_stdout and same_file(source, destination) and not force:
-        raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
-    if not to_stdout and destination.exists() and not files.is_special(destination) and not force:
-        raise ConvcliError(f"{destination}: exists; use --force to replace it")
     planes, info = _read(source, fmt, destination, max_pixels, warn, stream)
     if linear and planes.bands == "CMYK":
         raise UsageError(f"{source}: --linear decodes sRGB, and CMYK ink values are not sRGB")
@@ -195,6 +191,20 @@ def _read(
         image = image.convert("RGB")
         info.pop("icc_profile", None)  # it describes the inks, not the RGB result
     return channels.from_image(image, str(source)), info
+
+
+def check_destination(source: Path | None, destination: Path, force: bool) -> None:
+    """Refuse what a run must not write over: a directory, and unless `force` the input image
+    (`source`; None for stdin) or any other existing file. Devices and FIFOs are written
+    into, as `>` would, so they are never refused."""
+    if destination.is_dir():
+        raise ConvcliError(f"{destination}: is a directory; give an image file name")
+    if force or files.is_special(destination):
+        return
+    if source is not None and same_file(source, destination):
+        raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
+    if destination.exists():
+        raise ConvcliError(f"{destination}: exists; use --force to replace it")
 
 
 def same_file(a: Path, b: Path) -> bool:

@@ -22,7 +22,6 @@ from .text import KernelSyntaxError, number, parse_kernel_text
 # header's dimensions must not be trusted (the Gaussian's largest radius, 2000, gives 4001).
 MAX_SIDE = 4001
 
-NPY_MAGIC = b"\x93NUMPY"
 _IMAGEMAGICK = re.compile(r"^\s*(\d+)(?:x(\d+))?(?:([+-]\d+)([+-]\d+))?\s*:(.*)$", re.DOTALL)
 
 
@@ -202,7 +201,7 @@ def parse_csv(text: str, where: str) -> Parsed:
 
 def load_npy(data: bytes, where: str) -> Parsed:
     """A .npy array of real numbers, 1-D (one row) or 2-D; never a pickled object."""
-    if not data.startswith(NPY_MAGIC):
+    if not data.startswith(np.lib.format.MAGIC_PREFIX):
         raise KernelSyntaxError(f"{_at(where)}not a NumPy .npy file (it does not start as one)")
     try:
         array = np.load(io.BytesIO(data), allow_pickle=False)
