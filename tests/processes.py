@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -12,16 +14,26 @@ from PIL import Image
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_images"
 
 
-def convcli(*args, cwd: Path, stdin: bytes | None = None, **popen) -> subprocess.CompletedProcess:
-    """Run `python -m convcli ARGS` in `cwd`, as a user's shell would, with no terminal."""
-    return subprocess.run(
-        [sys.executable, "-m", "convcli", *map(str, args)],
-        cwd=cwd,
-        input=stdin if stdin is not None else b"",
-        capture_output=True,
-        timeout=60,
-        **popen,
-    )
+def convcli(*args, cwd: Path, stdin: bytes | None = None, terminal: bool = False, **popen) -> subprocess.CompletedProcess:
+    """Run `python -m convcli ARGS` in `cwd`, as a user's shell would: with stdout a pipe, or
+    with `terminal`, a terminal (where an image is written to a file, not to stdout)."""
+    command = [sys.executable, "-m", "convcli", *map(str, args)]
+    if not terminal:
+        return subprocess.run(command, cwd=cwd, input=stdin if stdin is not None else b"", capture_output=True,
+                              timeout=60, **popen)
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run(command, cwd=cwd, input=stdin if stdin is not None else b"", stdout=follower,
+                                stderr=subprocess.PIPE, timeout=60, **popen)
+        os.set_blocking(leader, False)
+        try:
+            result.stdout = os.read(leader, 1 << 20)
+        except BlockingIOError:  # nothing was written
+            result.stdout = b""
+    finally:
+        os.close(follower)
+        os.close(leader)
+    return result
 
 
 def ok(result: subprocess.CompletedProcess) -> str:

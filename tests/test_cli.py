@@ -20,12 +20,12 @@ from scipy import ndimage
 
 
 def test_apply_shift_moves_the_dot_right_and_correlate_moves_it_left(dot, tmp_path):
-    err = ok(convcli("apply", dot, "--kernel", "shift", cwd=tmp_path))
+    err = ok(convcli("apply", dot, "--kernel", "shift", cwd=tmp_path, terminal=True))
     assert "dot.shift.png" in err
     moved = pixels(tmp_path / "dot.shift.png")
     assert np.argwhere(moved).tolist() == [[3, 5]] and moved[3, 5] == 200
 
-    ok(convcli("apply", dot, "--kernel", "shift", "--correlate", cwd=tmp_path))
+    ok(convcli("apply", dot, "--kernel", "shift", "--correlate", cwd=tmp_path, terminal=True))
     moved = pixels(tmp_path / "dot.shift.correlate.png")
     assert np.argwhere(moved).tolist() == [[3, 3]] and moved[3, 3] == 200
 
@@ -60,7 +60,7 @@ def test_blur_matches_scipy_gaussian_filter_on_the_sample_photo(tmp_path):
 
 def test_blur_default_output_goes_beside_the_input(tmp_path):
     source = shutil.copy(SAMPLES / "camera.png", tmp_path / "photo.png")
-    err = ok(convcli("blur", source, cwd=tmp_path))
+    err = ok(convcli("blur", source, cwd=tmp_path, terminal=True))
     assert err.strip() == f"wrote {tmp_path / 'photo.blur.png'}"
     assert pixels(tmp_path / "photo.blur.png").shape == (512, 512)
     assert pixels(tmp_path / "photo.png").tolist() == pixels(SAMPLES / "camera.png").tolist()
@@ -70,7 +70,7 @@ def test_sharpen_applies_identity_minus_amount_laplacian(tmp_path):
     image = np.full((5, 5), 100, np.uint8)
     image[2, 2] = 120
     source = save(image, tmp_path / "flat.png")
-    ok(convcli("sharpen", source, cwd=tmp_path))
+    ok(convcli("sharpen", source, cwd=tmp_path, terminal=True))
     got = pixels(tmp_path / "flat.sharpen.png").astype(int)
     # 5 x 120 - 4 x 100 = 200 in the centre; each 4-neighbour gets 100 - 20 = 80.
     assert got[2, 2] == 200 and got[1, 2] == got[2, 1] == got[3, 2] == got[2, 3] == 80
@@ -84,7 +84,7 @@ def test_sharpen_applies_identity_minus_amount_laplacian(tmp_path):
 def test_sharpen_rounds_half_to_even_and_clips(tmp_path):
     image = np.array([[0, 0, 0], [0, 255, 0], [0, 0, 0]], np.uint8)
     source = save(image, tmp_path / "p.png")
-    ok(convcli("sharpen", source, "--border", "constant", cwd=tmp_path))
+    ok(convcli("sharpen", source, "--border", "constant", cwd=tmp_path, terminal=True))
     # The centre would be 5 x 255 (clipped to 255); its neighbours -255 (clipped to 0).
     assert pixels(tmp_path / "p.sharpen.png").tolist() == [[0, 0, 0], [0, 255, 0], [0, 0, 0]]
     ok(convcli("apply", source, "-k", "0.5", "--border", "constant", "-o", "half.png", cwd=tmp_path))
@@ -92,7 +92,7 @@ def test_sharpen_rounds_half_to_even_and_clips(tmp_path):
 
 
 def test_sobel_magnitude_is_stretched_so_the_strongest_edge_is_white(step, tmp_path):
-    ok(convcli("sobel", step, cwd=tmp_path))
+    ok(convcli("sobel", step, cwd=tmp_path, terminal=True))
     got = pixels(tmp_path / "step.sobel.png")
     assert got.max() == 255
     assert got[:, 3].tolist() == got[:, 4].tolist() == [255] * 6
@@ -110,7 +110,7 @@ def test_sobel_of_16_bit_grey_stays_16_bit_and_reaches_65535(tmp_path):
     image = np.zeros((6, 8), np.uint16)
     image[:, 4:] = 1000
     source = save(image, tmp_path / "deep.png")
-    ok(convcli("sobel", source, cwd=tmp_path))
+    ok(convcli("sobel", source, cwd=tmp_path, terminal=True))
     with Image.open(tmp_path / "deep.sobel.png") as result:
         assert result.mode.startswith("I;16") or result.mode == "I"
         got = np.asarray(result)
@@ -144,7 +144,7 @@ def test_apply_kernel_file_with_normalize(tmp_path):
     image = np.zeros((5, 5), np.uint8)
     image[2, 2] = 160
     source = save(image, tmp_path / "p.png")
-    ok(convcli("apply", source, "--kernel", kernel, "--normalize", cwd=tmp_path))
+    ok(convcli("apply", source, "--kernel", kernel, "--normalize", cwd=tmp_path, terminal=True))
     got = pixels(tmp_path / "p.binomial.png")
     assert got[1:4, 1:4].tolist() == [[10, 20, 10], [20, 40, 20], [10, 20, 10]]
 
@@ -181,7 +181,7 @@ def test_rgba_alpha_is_carried_through_unchanged_with_alpha_ignore(tmp_path):
     r = np.random.default_rng(1)
     data = r.integers(0, 256, (6, 7, 4), dtype=np.uint8)
     source = save(data, tmp_path / "rgba.png")
-    ok(convcli("apply", source, "-k", "shift", "--alpha", "ignore", cwd=tmp_path))
+    ok(convcli("apply", source, "-k", "shift", "--alpha", "ignore", cwd=tmp_path, terminal=True))
     got = pixels(tmp_path / "rgba.shift.png")
     assert got.shape == (6, 7, 4)
     assert np.array_equal(got[..., 3], data[..., 3])
@@ -191,7 +191,7 @@ def test_rgba_alpha_is_carried_through_unchanged_with_alpha_ignore(tmp_path):
 def test_grey_alpha_and_palette_images(tmp_path):
     la = np.dstack([np.arange(12, dtype=np.uint8).reshape(3, 4) * 20, np.full((3, 4), 77, np.uint8)])
     source = save(la, tmp_path / "la.png")
-    ok(convcli("apply", source, "-k", "identity", cwd=tmp_path))
+    ok(convcli("apply", source, "-k", "identity", cwd=tmp_path, terminal=True))
     with Image.open(tmp_path / "la.identity.png") as result:
         assert result.mode == "LA"
         assert np.array_equal(np.asarray(result), la)
@@ -199,7 +199,7 @@ def test_grey_alpha_and_palette_images(tmp_path):
     palette = Image.fromarray(np.array([[0, 1], [2, 0]], np.uint8), "P")
     palette.putpalette([255, 0, 0, 0, 255, 0, 0, 0, 255] + [0] * 759)
     palette.save(tmp_path / "pal.png")
-    ok(convcli("apply", tmp_path / "pal.png", "-k", "identity", cwd=tmp_path))
+    ok(convcli("apply", tmp_path / "pal.png", "-k", "identity", cwd=tmp_path, terminal=True))
     with Image.open(tmp_path / "pal.identity.png") as result:
         assert result.mode == "P"  # three colours still fit a palette
         assert np.asarray(result.convert("RGB")).tolist() == [[[255, 0, 0], [0, 255, 0]], [[0, 0, 255], [255, 0, 0]]]
@@ -265,13 +265,13 @@ def test_input_in_a_format_pillow_cannot_write_gets_a_png_beside_it(tmp_path):
     (tmp_path / "icon.xpm").write_text(
         '/* XPM */\nstatic char *icon[] = {\n"3 1 2 1",\n"a c #000000",\n"b c #FFFFFF",\n"aba"};\n'
     )
-    ok(convcli("apply", "icon.xpm", "-k", "identity", cwd=tmp_path))
+    ok(convcli("apply", "icon.xpm", "-k", "identity", cwd=tmp_path, terminal=True))
     assert np.asarray(Image.open(tmp_path / "icon.xpm.identity.png").convert("L")).tolist() == [[0, 255, 0]]
 
 
 def test_sobel_axis_is_part_of_the_default_name(step, tmp_path):
     for axis, name in (("x", "step.sobel-x.png"), ("y", "step.sobel-y.png"), ("both", "step.sobel.png")):
-        ok(convcli("sobel", step, "--axis", axis, cwd=tmp_path))
+        ok(convcli("sobel", step, "--axis", axis, cwd=tmp_path, terminal=True))
         assert (tmp_path / name).exists()
 
 
@@ -293,10 +293,10 @@ def test_force_allows_overwriting_the_input(dot, tmp_path):
 
 def test_an_existing_output_is_refused_unless_forced(dot, tmp_path):
     save(np.full((2, 2), 9, np.uint8), tmp_path / "dot.blur.png")
-    failed(convcli("blur", dot, cwd=tmp_path), 1, "dot.blur.png: exists; use --force to replace it")
+    failed(convcli("blur", dot, cwd=tmp_path, terminal=True), 1, "dot.blur.png: exists; use --force to replace it")
     assert pixels(tmp_path / "dot.blur.png").shape == (2, 2)
     failed(convcli("compare", dot, "-k", "shift", "-o", "dot.blur.png", cwd=tmp_path), 1, "exists")
-    ok(convcli("blur", dot, "--force", cwd=tmp_path))
+    ok(convcli("blur", dot, "--force", cwd=tmp_path, terminal=True))
     assert pixels(tmp_path / "dot.blur.png").shape == (7, 9)
 
 
@@ -479,7 +479,7 @@ def test_every_example_in_the_help_runs(tmp_path):
         if words[1] in ("explain", "kernels", "kernel"):  # these print the text asked for
             assert shows(convcli(*words[1:], cwd=here)).strip()
         else:
-            ok(convcli(*words[1:], cwd=here))
+            ok(convcli(*words[1:], cwd=here, terminal=True))
 
 
 @pytest.mark.parametrize("method", ["auto", "direct", "separable", "lowrank", "fft"])
@@ -511,7 +511,7 @@ def test_verbose_reports_the_method_and_time_on_stderr(tmp_path):
 
 
 def test_verbose_reports_the_threads_really_used(dot, tmp_path):
-    err = ok(convcli("apply", dot, "-k", "emboss", "--method", "FFT", "--threads", "8", "-v", cwd=tmp_path))
+    err = ok(convcli("apply", dot, "-k", "emboss", "--method", "FFT", "--threads", "8", "-v", cwd=tmp_path, terminal=True))
     assert ": fft (tiles " in err and "on 1 thread(s)" in err  # a 7x9 image is not worth a second thread
 
 

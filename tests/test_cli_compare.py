@@ -36,7 +36,7 @@ def test_the_numbers_are_the_real_differences(tmp_path):
     image = np.zeros((5, 7), np.uint8)
     image[2, 3] = 100
     source = save(image, tmp_path / "dot.png")
-    err = ok(convcli("compare", source, "-k", "shift", cwd=tmp_path))
+    err = ok(convcli("compare", source, "-k", "shift", cwd=tmp_path, terminal=True))
     # The dot moves right one way and left the other: differences of 100 at two pixels of 35.
     assert "max |convolved - correlated| = 100, mean = 5.71429" in err
     assert "dot.compare-shift.png" in files_in(tmp_path)

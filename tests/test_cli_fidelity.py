@@ -25,7 +25,7 @@ def test_max_pixels_guards_against_decompression_bombs(dot, tmp_path):
     """A 7x9 image is 63 pixels: over a limit of 50, under one of 63."""
     line = failed(convcli("blur", dot, "--max-pixels", "50", cwd=tmp_path), 1, str(dot), "63 pixels", "--max-pixels")
     assert "decompression" in line
-    ok(convcli("blur", dot, "--max-pixels", "63", cwd=tmp_path))
+    ok(convcli("blur", dot, "--max-pixels", "63", cwd=tmp_path, terminal=True))
     ok(convcli("blur", dot, "--max-pixels", "0", "-o", "unlimited.png", cwd=tmp_path))
 
 
@@ -106,8 +106,8 @@ def test_alpha_separate_blurs_colour_and_alpha_each_as_they_are(red_square, tmp_
 
 
 def test_edge_filters_leave_alpha_alone_by_default(red_square, tmp_path):
-    ok(convcli("sobel", red_square, cwd=tmp_path))
-    ok(convcli("apply", red_square, "-k", "emboss", cwd=tmp_path))
+    ok(convcli("sobel", red_square, cwd=tmp_path, terminal=True))
+    ok(convcli("apply", red_square, "-k", "emboss", cwd=tmp_path, terminal=True))
     for name in ("square.sobel.png", "square.emboss.png"):
         assert np.array_equal(pixels(tmp_path / name)[..., 3], pixels(red_square)[..., 3])
 
@@ -209,7 +209,7 @@ SOBEL_X = named.sobel_x()
 def test_float_tiff_in_gives_float_tiff_out_with_signed_values(tmp_path):
     data = np.random.default_rng(1).normal(0, 1000, (12, 15)).astype(np.float32)
     Image.fromarray(data).save(tmp_path / "data.tif")
-    ok(convcli("apply", "data.tif", "-k", "sobel-x", cwd=tmp_path))
+    ok(convcli("apply", "data.tif", "-k", "sobel-x", cwd=tmp_path, terminal=True))
     with Image.open(tmp_path / "data.sobel-x.tif") as result:
         assert result.mode == "F"
         got = np.asarray(result)
@@ -221,7 +221,7 @@ def test_float_tiff_in_gives_float_tiff_out_with_signed_values(tmp_path):
 def test_32_bit_integer_tiff_keeps_values_past_16_and_24_bits(tmp_path):
     data = np.array([[-70000, 0, 5], [2**31 - 1, 16_777_217, -(2**31)]], np.int32)
     Image.fromarray(data).save(tmp_path / "counts.tif")
-    ok(convcli("apply", "counts.tif", "-k", "identity", cwd=tmp_path))
+    ok(convcli("apply", "counts.tif", "-k", "identity", cwd=tmp_path, terminal=True))
     with Image.open(tmp_path / "counts.identity.tif") as result:
         assert result.mode == "I"
         np.testing.assert_array_equal(np.asarray(result), data)  # 16,777,217 needs more than float32
@@ -294,7 +294,7 @@ def test_float_into_an_8_bit_format_is_clipped_with_a_warning(tmp_path):
 def test_npy_in_and_out_round_trip_exactly(tmp_path):
     data = np.random.default_rng(2).normal(0, 1, (6, 7)).astype(np.float64)
     np.save(tmp_path / "field.npy", data)
-    ok(convcli("apply", "field.npy", "-k", "identity", cwd=tmp_path))
+    ok(convcli("apply", "field.npy", "-k", "identity", cwd=tmp_path, terminal=True))
     back = np.load(tmp_path / "field.identity.npy")
     assert back.dtype == np.float64  # float64 data is filtered and written in float64
     np.testing.assert_array_equal(back, data)
@@ -308,7 +308,7 @@ def test_npy_in_and_out_round_trip_exactly(tmp_path):
 @pytest.mark.parametrize(
     "content, fragment",
     [
-        (b"", "not a NumPy .npy array"),
+        (b"", "bad.npy: is empty (0 bytes)"),
         (b"\x93NUMPY garbage", "not a NumPy .npy array"),
         ("pickle", "not a NumPy .npy array"),
         ("complex", "arrays of complex128 are not supported"),
@@ -333,11 +333,11 @@ def test_bilevel_images_stay_bilevel_when_the_result_is_black_and_white(tmp_path
     bits = np.zeros((6, 8), bool)
     bits[2:4, 3:5] = True
     Image.fromarray(bits).save(tmp_path / "bits.png")
-    ok(convcli("apply", "bits.png", "-k", "shift", cwd=tmp_path))
+    ok(convcli("apply", "bits.png", "-k", "shift", cwd=tmp_path, terminal=True))
     with Image.open(tmp_path / "bits.shift.png") as result:
         assert result.mode == "1"
         assert np.array_equal(np.asarray(result)[:, 1:], bits[:, :-1])
-    ok(convcli("blur", "bits.png", "--sigma", "1", cwd=tmp_path))
+    ok(convcli("blur", "bits.png", "--sigma", "1", cwd=tmp_path, terminal=True))
     with Image.open(tmp_path / "bits.blur.png") as result:
         assert result.mode == "L" and 0 < np.asarray(result)[1, 3] < 255  # grey shades need grey
 
@@ -352,11 +352,11 @@ def test_palette_images_stay_palette_images_while_their_colours_fit(transparent,
     palette.save(tmp_path / "pal.png")
     shown = np.asarray(palette.convert("RGBA"))
     # --alpha separate: premultiplying would blacken the colour under fully transparent pixels.
-    ok(convcli("apply", "pal.png", "-k", "shift", "--border", "wrap", "--alpha", "separate", cwd=tmp_path))
+    ok(convcli("apply", "pal.png", "-k", "shift", "--border", "wrap", "--alpha", "separate", cwd=tmp_path, terminal=True))
     with Image.open(tmp_path / "pal.shift.png") as result:
         assert result.mode == "P"
         assert np.array_equal(np.asarray(result.convert("RGBA")), np.roll(shown, 1, axis=1))
-    ok(convcli("blur", "pal.png", cwd=tmp_path))
+    ok(convcli("blur", "pal.png", cwd=tmp_path, terminal=True))
     with Image.open(tmp_path / "pal.blur.png") as result:
         assert result.mode == ("RGBA" if transparent else "RGB")  # a blur's thousands of shades
 
@@ -403,7 +403,7 @@ def _png_48_bit(pixels: np.ndarray, path) -> None:
 
 def test_16_bit_colour_read_as_8_bits_is_said_not_hidden(tmp_path):
     _png_48_bit(np.full((3, 4, 3), 1000, np.uint16), tmp_path / "scan.png")
-    err = ok(convcli("blur", "scan.png", cwd=tmp_path))
+    err = ok(convcli("blur", "scan.png", cwd=tmp_path, terminal=True))
     assert "scan.png: Pillow reads 16-bit colour as 8 bits per channel" in err
     assert "8 bits" not in ok(convcli("blur", SAMPLES / "chelsea.png", "-o", "c.png", cwd=tmp_path))
 

@@ -54,7 +54,7 @@ def test_anchor_from_the_option_and_from_an_imagemagick_origin(dot, tmp_path):
 def test_rotate_turns_any_kernel(dot, tmp_path):
     ok(convcli("apply", dot, "-k", "shift", "--rotate", "90", "-o", "up.png", cwd=tmp_path))
     assert np.argwhere(pixels(tmp_path / "up.png")).tolist() == [[2, 4]]  # right, turned a quarter: up
-    ok(convcli("apply", dot, "-k", "sobel-x", "--rotate", "90", cwd=tmp_path))
+    ok(convcli("apply", dot, "-k", "sobel-x", "--rotate", "90", cwd=tmp_path, terminal=True))
     assert "dot.sobel-x.rot90.png" in files_in(tmp_path)
 
 

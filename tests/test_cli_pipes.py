@@ -70,8 +70,11 @@ def test_image_data_is_not_written_to_a_terminal(tmp_path):
 
 
 def test_dry_run_lists_what_would_be_written_and_writes_nothing(dot, tmp_path):
-    text = shows(convcli("blur", dot, "--dry-run", cwd=tmp_path))
-    assert text == f"{dot} -> {tmp_path / 'dot.blur.png'}\n"
+    at_a_terminal = convcli("blur", dot, "--dry-run", cwd=tmp_path, terminal=True)
+    assert at_a_terminal.returncode == 0 and at_a_terminal.stderr == b""
+    assert at_a_terminal.stdout.decode().replace("\r\n", "\n") == f"{dot} -> {tmp_path / 'dot.blur.png'}\n"
+    into_a_pipe = convcli("blur", dot, "--dry-run", cwd=tmp_path)
+    assert into_a_pipe.stdout == b"" and into_a_pipe.stderr.decode() == f"{dot} -> stdout\n"
     (tmp_path / "taken.png").write_bytes(b"keep")
     refused = convcli("apply", dot, "-k", "shift", "-o", "taken.png", "--dry-run", cwd=tmp_path)
     assert refused.returncode == 1  # the exit status the run would have
@@ -80,9 +83,10 @@ def test_dry_run_lists_what_would_be_written_and_writes_nothing(dot, tmp_path):
     assert forced == f"{dot} -> taken.png (exists: would be replaced)\n"
     piped = convcli("blur", "--dry-run", cwd=tmp_path, stdin=b"anything")
     assert piped.returncode == 0 and piped.stdout == b"" and piped.stderr == b"stdin -> stdout\n"  # not into a pipe
-    missing = convcli("blur", "nope.png", "--dry-run", cwd=tmp_path)
+    missing = convcli("blur", "nope.png", "-o", "nope.blur.png", "--dry-run", cwd=tmp_path)
     assert missing.returncode == 1 and b"(no such file)" in missing.stdout
-    assert shows(convcli("blur", dot, "--format", "jpg", "--dry-run", cwd=tmp_path)).endswith("dot.blur.jpg\n")
+    jpeg = convcli("blur", dot, "--format", "jpg", "--dry-run", cwd=tmp_path, terminal=True)
+    assert jpeg.stdout.decode().rstrip().endswith("dot.blur.jpg")
     assert files_in(tmp_path) == {"dot.png", "taken.png"} and (tmp_path / "taken.png").read_bytes() == b"keep"
 
 

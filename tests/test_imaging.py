@@ -1,6 +1,8 @@
 """The image pipeline's pieces: modes to planes and back, value mapping, file names, atomic writes."""
 
+import functools
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +10,7 @@ import pytest
 from PIL import Image
 
 from convcli.errors import ConvcliError, UsageError
-from convcli.imaging import channels, depth, files, stretch_to_max, target, to_range
+from convcli.imaging import channels, depth, files, naming, stretch_to_max, target, to_range
 from convcli.imaging.depth import EIGHT, INT32, SIXTEEN, floating
 
 
@@ -138,13 +140,26 @@ def test_bilevel_and_palette_results_return_to_their_mode_only_when_nothing_is_l
 
 
 def test_default_output_path():
-    assert files.default_output_path(Path("d/photo.png"), "blur") == Path("d/photo.blur.png")
-    assert files.default_output_path(Path("IMG.JPG"), "sobel") == Path("IMG.sobel.JPG")
-    assert files.default_output_path(Path("scan"), "blur") == Path("scan.blur.png")
-    assert files.default_output_path(Path("scan.v2"), "blur") == Path("scan.v2.blur.png")
+    beside = functools.partial(naming.destination_for, output=None)
+    assert beside(Path("d/photo.png"), tag="blur") == Path("d/photo.blur.png")
+    assert beside(Path("IMG.JPG"), tag="sobel") == Path("IMG.sobel.JPG")
+    assert beside(Path("scan"), tag="blur") == Path("scan.blur.png")
+    assert beside(Path("scan.v2"), tag="blur") == Path("scan.v2.blur.png")
     # Pillow reads XPM and PSD but cannot write them: the result must still be writable.
-    assert files.default_output_path(Path("icon.xpm"), "blur") == Path("icon.xpm.blur.png")
-    assert files.default_output_path(Path("art.psd"), "blur") == Path("art.psd.blur.png")
+    assert beside(Path("icon.xpm"), tag="blur") == Path("icon.xpm.blur.png")
+    assert beside(Path("art.psd"), tag="blur") == Path("art.psd.blur.png")
+
+
+def test_name_templates_fill_in_the_inputs_parts_and_refuse_the_unknown(tmp_path):
+    source = tmp_path / "shots" / "cat.photo.JPG"
+    named = functools.partial(naming.destination_for, source, None, "sobel-x", out_dir=Path("out"))
+    assert named() == Path("out/cat.photo.sobel-x.JPG")
+    assert named(template="{parent}/{stem}_{filter}{ext}", format="tif") == Path("out/shots/cat.photo_sobel-x.tif")
+    assert named(template="{name}.{filter}.npy") == Path("out/cat.photo.JPG.sobel-x.npy")
+    for template, fragment in [("{stem}{size}", "unknown field {size}"), ("{stem:>9}", "takes no format"),
+                               ("{filter}{ext}", "every input would get the same name"), ("{stem", "expected '}'")]:
+        with pytest.raises(UsageError, match=re.escape(fragment)):
+            naming.check_template(template)
 
 
 def test_format_capabilities_are_probed_not_assumed():

@@ -43,6 +43,10 @@ def _root(
 
 
 
+def note(message: str) -> None:
+    stderr.print(escape(message), style="dim")
+
+
 def warn(message: str) -> None:
     stderr.print(f"[yellow]warning:[/] {escape(message)}")
 

@@ -2,72 +2,53 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
 from rich.markup import escape
 
 from ..imaging import DEFAULT_MAX_PIXELS, compare_file
+from ..imaging.files import STREAM, is_stream
 from ..kernels.properties import properties
-from .app import app, stderr
-from .filtering import check_method, kernel_transform
-from .options import (
-    AbsOpt,
-    AnchorOpt,
-    BorderOpt,
-    ClipOpt,
-    CvalOpt,
-    DivisorOpt,
-    ForceOpt,
-    ImageArg,
-    KernelOpt,
-    MaxPixelsOpt,
-    Method,
-    MethodOpt,
-    NormalizeOpt,
-    OffsetOpt,
-    OutputOpt,
-    RescaleOpt,
-    RotateOpt,
-    ScaleOpt,
-    ThreadsOpt,
-    VerboseOpt,
-    engine_options,
-    prepared_kernel,
-    result_mapping,
-)
+from .app import app, note, stderr
+from .groups import with_option_groups
+from .inputs import one_image
+from .options import EngineOptions, ForceOpt, KernelOptions, MappingOptions, MaxPixelsOpt, OutputOpt
+from .output import stdout_takes_images
+from .transforms import KernelFilter
 
 
 @app.command()
+@with_option_groups
 def compare(
-    image: ImageArg,
-    kernel: KernelOpt,
-    rotate: RotateOpt = 0,
-    anchor: AnchorOpt = None,
-    normalize: NormalizeOpt = False,
-    scale: ScaleOpt = None,
-    divisor: DivisorOpt = None,
-    offset: OffsetOpt = None,
-    clip: ClipOpt = False,
-    absolute: AbsOpt = False,
-    rescale: RescaleOpt = False,
+    image: Annotated[
+        Optional[Path],
+        typer.Argument(help="Input image (PNG, JPEG, TIFF, ...) or NumPy .npy array; '-' or none reads stdin.",
+                       metavar="[IMAGE]", show_default=False),
+    ] = None,
     output: OutputOpt = None,
-    border: BorderOpt = "reflect",
-    cval: CvalOpt = 0.0,
     force: ForceOpt = False,
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
-    method: MethodOpt = Method.auto,
-    threads: ThreadsOpt = None,
-    verbose: VerboseOpt = False,
+    *,
+    kernel_options: KernelOptions,
+    mapping: MappingOptions,
+    engine: EngineOptions,
 ) -> None:
     """Write original | convolved | correlated | difference side by side; say how much they differ.
     Example: convcli compare photo.png --kernel emboss -o panel.png"""
-    options = engine_options(border, cval, method, threads, verbose)
-    resolved = prepared_kernel(kernel, rotate, anchor, normalize)
-    value_mapping = result_mapping(resolved, scale, divisor, offset, clip, absolute, rescale)
-    check_method(resolved.matrix, options)
-
+    resolved = kernel_options.resolved()
+    value_mapping = mapping.for_kernel(resolved)
+    engine.check_method(resolved.matrix)
+    source = one_image(image)
+    if output is None and not is_stream(source) and stdout_takes_images():
+        output = STREAM
+    report = note if engine.verbose else None
     result = compare_file(
-        image, output, f"compare-{resolved.label}",
-        kernel_transform(resolved, False, options), kernel_transform(resolved, True, options),
-        cval=options.cval, value_mapping=value_mapping.function, scale=value_mapping.scale,
+        source, output, f"compare-{resolved.label}",
+        KernelFilter(engine, kernel=resolved, correlate=False, report=report),
+        KernelFilter(engine, kernel=resolved, correlate=True, report=report),
+        cval=engine.cval, value_mapping=value_mapping.function, scale=value_mapping.scale,
         offset=value_mapping.offset, force=force, max_pixels=max_pixels or None,
     )
     facts = properties(resolved.matrix, resolved.centre)
@@ -76,7 +57,8 @@ def compare(
     else:
         legend = (f"difference (|convolved - correlated| of the filter's values, before they are mapped to "
                   f"pixels, x {result.gain:.3g}: white is a difference of {result.white_difference:.4g} or more)")
-    stderr.print(f"wrote {escape(str(result.path))}: original | convolved | correlated | {legend}", soft_wrap=True)
+    where = "the panel to stdout" if is_stream(result.path) else escape(str(result.path))
+    stderr.print(f"wrote {where}: original | convolved | correlated | {legend}", soft_wrap=True)
     if result.max_difference == 0 and facts.same_both_ways:
         stderr.print(f"The difference is exactly 0: every weight of {escape(resolved.label)} equals the one opposite "
                      "it across the anchor, so flipping the kernel changes nothing.", soft_wrap=True)

@@ -19,22 +19,19 @@ from ..kernels import Kernel, parse_kernel_text
 from ..kernels.text import KernelSyntaxError
 from ..steps import pixel_sums, signal_sums
 from .app import app
+from .groups import with_option_groups
+from .inputs import one_image
 from .options import (
-    AnchorOpt,
-    DivisorOpt,
-    OffsetOpt,
-    ScaleOpt,
-    ValueMapping,
     BorderOpt,
     CorrelateOpt,
     CvalOpt,
-    KernelOpt,
+    DivisorOpt,
+    EngineOptions,
+    KernelOptions,
     MaxPixelsOpt,
-    Method,
-    NormalizeOpt,
-    RotateOpt,
-    engine_options,
-    prepared_kernel,
+    OffsetOpt,
+    ScaleOpt,
+    ValueMapping,
     result_mapping,
 )
 from .output import number as cell
@@ -44,13 +41,13 @@ _BAND_NAMES = {"L": ["grey"], "RGB": ["red", "green", "blue"], "CMYK": ["cyan", 
 
 
 @app.command()
+@with_option_groups
 def explain(
     image: Annotated[
         Optional[Path],
-        typer.Argument(metavar="[IMAGE]", help="An image whose pixel --at to explain. Omit it for --signal.",
-                       show_default=False),
+        typer.Argument(metavar="[IMAGE]", help="An image whose pixel --at to explain ('-': stdin). Omit it for "
+                       "--signal.", show_default=False),
     ] = None,
-    kernel: KernelOpt = ...,
     signal: Annotated[
         Optional[str],
         typer.Option(help="A 1-D signal to convolve step by step, such as '1 0.5 1 1' (instead of IMAGE).",
@@ -65,20 +62,19 @@ def explain(
     size: Annotated[
         str, typer.Option(help="For --signal: full (every overlap, the textbook sum), same or valid.")
     ] = "full",
-    rotate: RotateOpt = 0,
-    anchor: AnchorOpt = None,
-    normalize: NormalizeOpt = False,
     scale: ScaleOpt = None,
     divisor: DivisorOpt = None,
     offset: OffsetOpt = None,
     border: BorderOpt = "reflect",
     cval: CvalOpt = 0.0,
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
+    *,
+    kernel_options: KernelOptions,
 ) -> None:
     """Show convolution as sums of products: every output of a 1-D signal, or one pixel of an image.
     Examples: convcli explain --signal '1 0.5 1 1' --kernel '1 0.5 0.25'  |
     convcli explain photo.png --at 10,20 --kernel emboss"""
-    options = engine_options(border, cval, Method.auto, 1, False)
+    options = EngineOptions(border, cval, threads=1)
     if (image is None) == (signal is None):
         raise UsageError("give either IMAGE (with --at) or --signal, not both or neither")
     if signal is not None:
@@ -86,13 +82,13 @@ def explain(
             raise UsageError("--at is for an IMAGE; --signal explains every output")
         if size not in SIZE_MODES:
             raise UsageError(f"--size must be one of {', '.join(SIZE_MODES)}, not {size!r}")
-        _explain_signal(signal, prepared_kernel(kernel, rotate, anchor, normalize), correlate_, size, options)
+        _explain_signal(signal, kernel_options.resolved(), correlate_, size, options)
     else:
         if at is None:
             raise UsageError("--at X,Y is needed to explain a pixel of an image")
-        resolved = prepared_kernel(kernel, rotate, anchor, normalize)
+        resolved = kernel_options.resolved()
         mapping = result_mapping(resolved, scale, divisor, offset)
-        _explain_pixel(image, _position(at), resolved, correlate_, options, mapping, max_pixels or None)
+        _explain_pixel(one_image(image), _position(at), resolved, correlate_, options, mapping, max_pixels or None)
 
 
 def _position(text: str) -> tuple[int, int]:

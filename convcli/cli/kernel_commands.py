@@ -15,8 +15,8 @@ from rich.text import Text
 
 from ..errors import UsageError
 from ..kernels import KERNELS, Kernel
-from ..kernels.spec import canonical_name
 from ..kernels.properties import properties
+from ..kernels.spec import canonical_name
 from .app import app
 from .options import AnchorOpt, NormalizeOpt, RotateOpt, prepared_kernel
 from .output import number, stdout

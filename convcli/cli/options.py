@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import enum
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import typer
 
-from ..engine import METHODS, available_cores, normalize_border
+from ..engine import METHODS, normalize_border, plan_for
 from ..errors import UsageError
-from ..imaging import DEPTHS
+from ..imaging import DEFAULT_MAX_PIXELS, DEPTHS
 from ..imaging.alpha import ALPHA_MODES
 from ..imaging.mapping import abs_to_range, clip_to_range, rescale_to_range, to_range
 from ..kernels import Kernel, named, resolve_kernel
@@ -31,47 +30,93 @@ ImageArg = Annotated[
         readable=False,
     ),
 ]
-InputArg = Annotated[
-    Optional[Path],
+ImagesArg = Annotated[
+    Optional[list[Path]],
     typer.Argument(
-        help="Input image (PNG, JPEG, TIFF, BMP, WebP, ...) or NumPy .npy array; '-' or none reads stdin.",
-        metavar="IMAGE",
+        help="Input images (PNG, JPEG, TIFF, BMP, WebP, ...) or NumPy .npy arrays, or patterns convcli "
+        "expands itself ('scans/*.tif', 'shots/**/*.jpg'); '-' or none reads stdin.",
+        metavar="[IMAGE]...",
         show_default=False,
         readable=False,
+    ),
+]
+# Help panels: each group's options stand together in --help.
+_OUTPUT, _IMAGE, _ENGINE, _KERNEL, _MAPPING = "Output", "Image", "Engine", "Kernel", "Result to pixels"
+
+OutputOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--output", "-o",
+        help="Output file; its extension picks the format (.npy: a NumPy array); '-' for stdout. Default: "
+        "stdout when it is a pipe or a file, or the image came from stdin; else IMAGE.<filter>.<ext> beside "
+        "the input.",
+        show_default=False, rich_help_panel=_OUTPUT,
+    ),
+]
+OutDirOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--out-dir", "-d",
+        help="Write each result into this directory, made if missing, named by --name.",
+        show_default=False, file_okay=False, rich_help_panel=_OUTPUT,
+    ),
+]
+NameOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--name",
+        metavar="TEMPLATE",
+        help="Output names: {stem} (photo), {ext} (.png), {filter} (blur), {name} (photo.png), {parent} (the "
+        "input's folder); a / makes subdirectories. Default: {stem}.{filter}{ext}, in --out-dir or beside "
+        "each input.",
+        show_default=False, rich_help_panel=_OUTPUT,
     ),
 ]
 FormatOpt = Annotated[
     Optional[str],
     typer.Option(
         "--format",
-        help="Output format where no extension says it (stdout): png, jpeg, tiff, webp, npy, ... "
-        "Default: the input's own, else png.",
-        show_default=False,
+        help="Output format where no extension says it (stdout, names made by --name): png, jpeg, tiff, webp, "
+        "npy, ... Default: the input's own, else png.",
+        show_default=False, rich_help_panel=_OUTPUT,
     ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Replace an existing output file, even the input image; without it, convcli "
+                 "refuses to.", rich_help_panel=_OUTPUT),
+]
+SkipExistingOpt = Annotated[
+    bool,
+    typer.Option("--skip-existing", help="Leave an image whose output exists alone, and go on with the others "
+                 "(to resume a batch).", rich_help_panel=_OUTPUT),
 ]
 DryRunOpt = Annotated[
-    bool, typer.Option("--dry-run", help="Print what would be written, and whether it exists; read and write nothing.")
+    bool,
+    typer.Option("--dry-run", help="Print what would be written, and whether it exists; read and write nothing.",
+                 rich_help_panel=_OUTPUT),
 ]
-OutputOpt = Annotated[
-    Optional[Path],
-    typer.Option(
-        "--output", "-o",
-        help="Output file; its extension picks the format (.npy: a NumPy array); '-' for stdout. "
-        "Default: IMAGE.<filter>.<ext> beside the input, or stdout for stdin's image.",
-        show_default=False,
-    ),
+JobsOpt = Annotated[
+    Optional[int],
+    typer.Option("--jobs", "-j", min=1, help="Images filtered at once, each by a process of its own. Default: the "
+                 "number of cores.", show_default=False, rich_help_panel=_OUTPUT),
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print errors only: no progress bar, 'wrote' lines or warnings, and the "
+                 "summary only if something failed.", rich_help_panel=_OUTPUT),
 ]
 BorderOpt = Annotated[
     str,
     typer.Option(
         help="Edge handling: reflect (dcba|abcd), mirror (dcb|abcd), nearest (aaa|abcd), wrap (bcd|abcd), "
-        "constant (--cval). numpy and OpenCV names (symmetric, edge, reflect_101, ...) are accepted too."
+        "constant (--cval). numpy and OpenCV names (symmetric, edge, reflect_101, ...) are accepted too.",
+        rich_help_panel=_ENGINE,
     ),
 ]
-CvalOpt = Annotated[float, typer.Option(help="Value outside the image for --border constant, in pixel units.")]
-ForceOpt = Annotated[
-    bool, typer.Option("--force", help="Replace an existing output file, even the input image; without it, "
-                       "convcli refuses to.")
+CvalOpt = Annotated[
+    float,
+    typer.Option(help="Value outside the image for --border constant, in pixel units.", rich_help_panel=_ENGINE),
 ]
 AlphaMode = enum.Enum("AlphaMode", {name: name for name in ALPHA_MODES}, type=str)
 AlphaOpt = Annotated[
@@ -81,7 +126,7 @@ AlphaOpt = Annotated[
         help="Alpha channel: premultiply (colour weighted by opacity, no dark fringes), separate "
         "(colour and alpha filtered each as is) or ignore (alpha kept unchanged). Default: "
         "premultiply for kernels without negative weights (blurs), ignore for the others.",
-        show_default=False,
+        show_default=False, rich_help_panel=_IMAGE,
     ),
 ]
 LinearOpt = Annotated[
@@ -90,6 +135,7 @@ LinearOpt = Annotated[
         "--linear",
         help="Filter in linear light: decode sRGB first, encode after, so a blurred edge between "
         "black and white is as bright as the light mixes (for photos; not for data or masks).",
+        rich_help_panel=_IMAGE,
     ),
 ]
 DepthChoice = enum.Enum("DepthChoice", {name: name for name in DEPTHS}, type=str)
@@ -100,19 +146,21 @@ DepthOpt = Annotated[
         help="Output values: 8 or 16 bits per channel, or float (the filter's exact, signed numbers, in "
         "the input's units; for .tif grey and .npy). Default: the input's where the format holds it, "
         "float for .npy.",
-        show_default=False,
+        show_default=False, rich_help_panel=_IMAGE,
     ),
 ]
 MaxPixelsOpt = Annotated[
     int,
     typer.Option(
-        min=0, help="Refuse images of more pixels than this, a guard against decompression bombs; 0: no limit."
+        min=0, help="Refuse images of more pixels than this, a guard against decompression bombs; 0: no limit.",
+        rich_help_panel=_IMAGE,
     ),
 ]
 QualityOpt = Annotated[
     Optional[int],
     typer.Option(
-        min=1, max=100, help="JPEG and WebP quality, 1-100. Default: 92 for JPEG, 80 for WebP.", show_default=False
+        min=1, max=100, help="JPEG and WebP quality, 1-100. Default: 92 for JPEG, 80 for WebP.", show_default=False,
+        rich_help_panel=_IMAGE,
     ),
 ]
 MethodOpt = Annotated[
@@ -120,15 +168,19 @@ MethodOpt = Annotated[
     typer.Option(
         case_sensitive=False,
         help="How to compute: direct (shift-and-add per tap), separable (rank-1 kernels), lowrank "
-        "(sum of separable passes), fft (tiled FFT), or auto: the fastest by a cost model."
+        "(sum of separable passes), fft (tiled FFT), or auto: the fastest by a cost model.",
+        rich_help_panel=_ENGINE,
     ),
 ]
 ThreadsOpt = Annotated[
     Optional[int],
-    typer.Option(min=1, help="Threads to use. Default: all available cores.", show_default=False),
+    typer.Option(min=1, help="Threads to use. Default: all available cores, shared among --jobs.",
+                 show_default=False, rich_help_panel=_ENGINE),
 ]
 VerboseOpt = Annotated[
-    bool, typer.Option("--verbose", "-v", help="Print the method chosen and the time it took to stderr.")
+    bool,
+    typer.Option("--verbose", "-v", help="Print the method chosen and the time it took to stderr.",
+                 rich_help_panel=_ENGINE),
 ]
 
 
@@ -140,17 +192,20 @@ KernelOpt = Annotated[
         "string), '-' for stdin, a name with optional parameters (gaussian:sigma=2, "
         "motion:length=9,angle=30, shift:dx=1,dy=0), inline rows such as '1 2 1; 2 4 2; 1 2 1', or "
         "an ImageMagick string such as '3x3: -1,0,1 -2,0,2 -1,0,1'. Names: " + ", ".join(named.KERNELS) + ".",
-        show_default=False,
+        show_default=False, rich_help_panel=_KERNEL,
     ),
 ]
 CorrelateOpt = Annotated[
     bool,
     typer.Option("--correlate", help="Apply the kernel as written (cross-correlation, as CNNs do) "
-                 "instead of rotated 180 degrees (true convolution)."),
+                 "instead of rotated 180 degrees (true convolution).", rich_help_panel=_KERNEL),
 ]
-NormalizeOpt = Annotated[bool, typer.Option("--normalize", help="Divide the kernel by its sum.")]
+NormalizeOpt = Annotated[bool, typer.Option("--normalize", help="Divide the kernel by its sum.",
+                                            rich_help_panel=_KERNEL)]
 RotateOpt = Annotated[
-    int, typer.Option(help="Turn the kernel this many degrees counter-clockwise first (a multiple of 90).")
+    int,
+    typer.Option(help="Turn the kernel this many degrees counter-clockwise first (a multiple of 90).",
+                 rich_help_panel=_KERNEL),
 ]
 AnchorOpt = Annotated[
     Optional[str],
@@ -158,42 +213,119 @@ AnchorOpt = Annotated[
         metavar="ROW,COL",
         help="The kernel cell over the output pixel, counted from 0,0 at the top left. "
         "Default: the centre, (height // 2, width // 2), or the kernel file's own.",
-        show_default=False,
+        show_default=False, rich_help_panel=_KERNEL,
     ),
 ]
 ScaleOpt = Annotated[
     Optional[float],
     typer.Option(help="Multiply the result by this before mapping it to pixels (GIMP's 1/divisor). "
-                 "Default: the kernel file's scale, else 1.", show_default=False),
+                 "Default: the kernel file's scale, else 1.", show_default=False, rich_help_panel=_MAPPING),
 ]
 DivisorOpt = Annotated[
     Optional[float],
     typer.Option(help="Divide the result by this, as GIMP's convolution matrix does (--scale 1/D).",
-                 show_default=False),
+                 show_default=False, rich_help_panel=_MAPPING),
 ]
 OffsetOpt = Annotated[
     Optional[float],
     typer.Option(help="Add this after scaling, in the input's pixel units: 128 shows signed 8-bit results "
-                 "around grey. Default: the kernel file's offset, else 0.", show_default=False),
+                 "around grey. Default: the kernel file's offset, else 0.", show_default=False,
+                 rich_help_panel=_MAPPING),
 ]
 ClipOpt = Annotated[
     bool,
     typer.Option("--clip", help="Clip the result to the pixel range: what integer outputs always get, and "
-                 "float outputs (.npy, --depth float; unclipped by default) too, to 0..white."),
+                 "float outputs (.npy, --depth float; unclipped by default) too, to 0..white.",
+                 rich_help_panel=_MAPPING),
 ]
-AbsOpt = Annotated[bool, typer.Option("--abs", help="Map |result| to pixels: edges of either sign show bright.")]
-RescaleOpt = Annotated[bool, typer.Option("--rescale", help="Stretch the result's min..max to the full pixel range.")]
+AbsOpt = Annotated[bool, typer.Option("--abs", help="Map |result| to pixels: edges of either sign show bright.",
+                                      rich_help_panel=_MAPPING)]
+RescaleOpt = Annotated[bool, typer.Option("--rescale", help="Stretch the result's min..max to the full pixel range.",
+                                          rich_help_panel=_MAPPING)]
 
 
 @dataclass(frozen=True)
 class EngineOptions:
-    """The options every command passes to the engine."""
+    """How the engine computes: every filtering command takes these options."""
 
-    border: str
-    cval: float
-    method: str
-    threads: int
-    verbose: bool
+    border: BorderOpt = "reflect"
+    cval: CvalOpt = 0.0
+    method: MethodOpt = Method.auto
+    threads: ThreadsOpt = None  # None: all cores, or the batch's share of them
+    verbose: VerboseOpt = False
+
+    def __post_init__(self):
+        try:
+            normalize_border(self.border)
+        except ValueError as exc:
+            raise UsageError(f"--border: {exc}") from None
+        if not math.isfinite(self.cval):
+            raise UsageError(f"--cval must be a finite number, not {self.cval}")
+        object.__setattr__(self, "method", Method(self.method).value)
+
+    def check_method(self, kernel) -> None:
+        """Refuse a --method the kernel cannot take before any image is read (auto takes any)."""
+        if self.method == "auto":
+            return
+        try:
+            plan_for((1, 1), kernel, method=self.method)
+        except ValueError as exc:
+            raise UsageError(f"--method {self.method}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class PixelOptions:
+    """How images are read and their results written: the filtering commands take these options."""
+
+    alpha: AlphaOpt = None  # None: by the kernel
+    linear: LinearOpt = False
+    depth: DepthOpt = None  # None: the input's
+    quality: QualityOpt = None
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS  # 0: no limit
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """Where results go, what may be replaced, and how a batch runs and reports."""
+
+    output: OutputOpt = None
+    out_dir: OutDirOpt = None
+    name: NameOpt = None
+    format: FormatOpt = None  # None: the input's
+    force: ForceOpt = False
+    skip_existing: SkipExistingOpt = False
+    dry_run: DryRunOpt = False
+    jobs: JobsOpt = None  # None: the cores
+    quiet: QuietOpt = False
+
+
+@dataclass(frozen=True)
+class KernelOptions:
+    """The kernel and how it is turned, normalised and anchored: apply, compare and explain take these."""
+
+    kernel: KernelOpt
+    rotate: RotateOpt = 0
+    anchor: AnchorOpt = None
+    normalize: NormalizeOpt = False
+
+    def resolved(self) -> Kernel:
+        return prepared_kernel(self.kernel, self.rotate, self.anchor, self.normalize)
+
+
+@dataclass(frozen=True)
+class MappingOptions:
+    """How a kernel's results become pixels: apply and compare take these options."""
+
+    scale: ScaleOpt = None
+    divisor: DivisorOpt = None
+    offset: OffsetOpt = None
+    clip: ClipOpt = False
+    absolute: AbsOpt = False
+    rescale: RescaleOpt = False
+
+    def for_kernel(self, kernel: Kernel) -> ValueMapping:
+        return result_mapping(kernel, self.scale, self.divisor, self.offset, self.clip, self.absolute,
+                              self.rescale)
 
 
 @dataclass(frozen=True)
@@ -203,39 +335,6 @@ class ValueMapping:
     function: Callable = to_range
     scale: float = 1.0
     offset: float = 0.0
-
-
-@dataclass(frozen=True)
-class FileOptions:
-    """The options every command passes to the image pipeline."""
-
-    force: bool
-    max_pixels: int  # 0: no limit
-    quality: int | None
-    alpha: AlphaMode | None  # None: by the kernel
-    linear: bool
-    depth: DepthChoice | None  # None: the input's
-    format: str | None = None  # for stdout; None: the input's
-    dry_run: bool = False
-
-
-def input_path(image: Path | None) -> Path:
-    """IMAGE, or "-" (stdin) when none is given and something is piped in."""
-    if image is not None:
-        return image
-    if sys.stdin is None or sys.stdin.isatty():
-        raise UsageError("no IMAGE given, and nothing is piped to stdin")
-    return Path("-")
-
-
-def engine_options(border: str, cval: float, method: Method, threads: int | None, verbose: bool) -> EngineOptions:
-    try:
-        normalize_border(border)
-    except ValueError as exc:
-        raise UsageError(f"--border: {exc}") from None
-    if not math.isfinite(cval):
-        raise UsageError(f"--cval must be a finite number, not {cval}")
-    return EngineOptions(border, cval, method.value, threads or available_cores(), verbose)
 
 
 def result_mapping(

@@ -15,6 +15,12 @@ def stdout(columns: int = 80) -> Console:
     return Console(file=sys.stdout, width=width, highlight=False, soft_wrap=False)
 
 
+def stdout_takes_images() -> bool:
+    """Whether an image goes to stdout when no output is named: stdout is open and is not a
+    terminal, but a pipe or a file the shell redirected it to."""
+    return sys.stdout is not None and not sys.stdout.isatty()
+
+
 def number(value: float) -> str:
     """Whole numbers as such, simple fractions as 1/16, others to 4 significant digits.
 

@@ -4,7 +4,8 @@ from .compare import compare_file
 from .depth import CHOICES as DEPTHS
 from .files import DEFAULT_MAX_PIXELS
 from .mapping import stretch_to_max, to_range
-from .process import destination_for, filter_file, load_planes
+from .naming import destination_for
+from .process import filter_file, load_planes
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",

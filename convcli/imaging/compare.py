@@ -11,6 +11,7 @@ import numpy as np
 from ..errors import ConvcliError, UsageError
 from . import channels, files, mapping
 from .depth import EIGHT, convert
+from .naming import destination_for
 from .process import Mapping, Transform, check_destination, load_planes
 
 GAP = 4  # pixels of mid-grey between the panels
@@ -49,13 +50,18 @@ def compare_file(
     and `offset`), and |convolution - correlation| amplified so that its 99th percentile is
     white: stretched to its largest value, a few edges would outshine the rest and leave the
     panel dark. The transforms take the colour planes and `cval`, the value outside the image.
-    `output` defaults to ``<stem>.<tag>.png`` beside the source."""
-    destination = output if output is not None else source.with_name(f"{source.stem}.{tag}.png")
-    fmt = files.output_format(destination)
+    `output` defaults to ``<stem>.<tag>.png`` beside the source, or stdout ("-") for stdin's
+    image ("-"); the panel goes to stdout as PNG."""
+    destination = destination_for(source, output, tag, format="png")
+    to_stdout = files.is_stream(destination)
+    fmt = "PNG" if to_stdout else files.output_format(destination)
     if fmt == files.NPY or not files.writes(fmt, "RGB"):
         raise UsageError(f"{destination}: compare writes an 8-bit panel image; {fmt} cannot hold it "
                          "(use .png, .jpg, .tif, .webp)")
-    check_destination(source, destination, force)
+    if to_stdout:
+        files.check_stdout()
+    else:
+        check_destination(None if files.is_stream(source) else source, destination, force)
     planes = load_planes(source, max_pixels, cmyk_as_rgb=True)
     try:
         convolved, correlated = convolve(planes.colour, cval), correlate(planes.colour, cval)

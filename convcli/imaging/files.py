@@ -78,6 +78,8 @@ def _undecodable_image(exc: Exception) -> str:
 def _reading(path: Path, undecodable: Callable[[Exception], str]):
     """Turn a failure to read `path` into one line naming it; `undecodable` words the
     failures of a file that is there but cannot be decoded."""
+    if path.is_file() and path.stat().st_size == 0:  # Pillow would call it an unknown format
+        raise ConvcliError(f"{path}: is empty (0 bytes)")
     try:
         yield
     except FileNotFoundError:
@@ -165,6 +167,14 @@ def is_stream(path: Path) -> bool:
     return str(path) == "-"
 
 
+def check_stdout() -> None:
+    """Refuse to write image data to a closed stdout or to a terminal."""
+    if sys.stdout is None:
+        raise ConvcliError("stdout is closed: give -o FILE")
+    if sys.stdout.isatty():
+        raise UsageError("stdout is a terminal: give -o FILE, or redirect stdout to a file or a pipe")
+
+
 def stdin_data() -> tuple[Path, io.BytesIO]:
     """stdin's bytes, and the name that stands for them in messages."""
     data = sys.stdin.buffer.read()
@@ -176,7 +186,9 @@ def stdin_data() -> tuple[Path, io.BytesIO]:
 def input_format(path: Path, stream: io.BytesIO | None = None) -> str:
     """The input's own format where convcli writes it, else PNG: what stdout gets unasked."""
     if stream is None:
-        return output_format(default_output_path(path, "x"))
+        Image.init()
+        fmt = Image.registered_extensions().get(path.suffix.lower())
+        return NPY if is_array_file(path) else fmt if fmt in Image.SAVE else "PNG"
     try:
         with Image.open(io.BytesIO(stream.getvalue())) as peek:
             return peek.format if peek.format in Image.SAVE else "PNG"
@@ -246,16 +258,6 @@ def output_format(path: Path) -> str:
             "(use .png, .jpg, .tif, .bmp, .webp, .npy or another format Pillow writes)"
         )
     return fmt
-
-
-def default_output_path(source: Path, tag: str) -> Path:
-    """`photo.png` filtered by `tag` goes to `photo.<tag>.png` beside it; a source whose
-    extension names no format Pillow writes (`scan`, `scan.v2`, `icon.xpm`) gets `.png`
-    appended: `scan.v2.<tag>.png`."""
-    Image.init()
-    if is_array_file(source) or Image.registered_extensions().get(source.suffix.lower()) in Image.SAVE:
-        return source.with_name(f"{source.stem}.{tag}{source.suffix}")
-    return source.with_name(f"{source.name}.{tag}.png")
 
 
 def holds(fmt: str, mode: str) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Callable
 
@@ -13,6 +12,7 @@ from ..errors import ConvcliError, UsageError
 from . import channels, files, light, mapping, target
 from .alpha import filter_with_alpha
 from .depth import Depth, convert, convert_alpha
+from .naming import destination_for
 
 # A filter of colour planes; its second argument is the value outside the image (constant border).
 Transform = Callable[[np.ndarray, float], np.ndarray]
@@ -61,10 +61,8 @@ def filter_file(
         raise ConvcliError(f"{source}: is a directory, not an image")
     to_stdout = files.is_stream(output)
     destination = Path("stdout") if to_stdout else output
-    if to_stdout and sys.stdout is None:
-        raise ConvcliError("stdout is closed: give -o FILE")
-    if to_stdout and sys.stdout.isatty():
-        raise UsageError("stdout is a terminal: give -o FILE, or redirect stdout to a file or a pipe")
+    if to_stdout:
+        files.check_stdout()
     if format:
         fmt = files.format_named(format)
         if not to_stdout and not files.is_special(destination) and destination.suffix:
@@ -148,17 +146,6 @@ def _warn_of_losses(image, fmt: str, info: dict, destination: Path, warn) -> Non
         warn(f"{destination}: {fmt} holds at most 256 colours; Pillow reduces the result to a palette")
     if image.mode in ("L", "LA") and "icc_profile" in info and not files.holds(fmt, "L"):
         info.pop("icc_profile")  # a grey profile does not describe the RGB the format stores grey as
-
-
-def destination_for(source: Path, output: Path | None, tag: str, format: str | None = None) -> Path:
-    """Where filter_file writes: `output`, else stdout ("-") for stdin, else
-    ``<stem>.<tag><suffix>`` beside the source, with `format`'s extension if one is asked for."""
-    if output is not None:
-        return output
-    if files.is_stream(source):
-        return files.STREAM
-    default = files.default_output_path(source, tag)
-    return default.with_suffix(files.extension_of(files.format_named(format))) if format else default
 
 
 def load_planes(

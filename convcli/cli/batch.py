@@ -1,0 +1,280 @@
+"""A filtering command's run over its images: where each result goes, what may not be replaced,
+the work shared among processes, and on stderr each file's outcome, a progress bar and a summary."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from ..engine import available_cores
+from ..errors import ConvcliError, UsageError
+from ..imaging import filter_file
+from ..imaging.files import STREAM, format_named, is_special, is_stream, output_format
+from ..imaging.naming import check_template, destination_for
+from ..imaging.process import same_file
+from .app import error, note, stderr, warn
+from .inputs import Inputs
+from .options import OutputOptions, PixelOptions, ValueMapping
+from .output import stdout_takes_images
+from .pool import Pool
+from .transforms import Filter
+
+# How often the progress bar is redrawn while no image finishes (it has no thread of its own).
+_REFRESH_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every image of a run goes through: the filter called `tag` (a picklable callable of
+    the colour planes and the value outside them, with the engine options it computes with),
+    how its results become pixels (with `default_alpha` unless --alpha says), how images are
+    read and written, and where they go."""
+
+    tag: str
+    transform: Filter
+    value_mapping: ValueMapping
+    default_alpha: str
+    pixels: PixelOptions
+    outputs: OutputOptions
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one image: "written", "skipped" or "failed" (with the error and its exit
+    code), and the warnings and notes its filtering gave, in order."""
+
+    status: str
+    messages: tuple[tuple[str, str], ...] = ()
+    error: str = ""
+    code: int = 0
+
+
+def run(job: Job, inputs: Inputs) -> None:
+    """Filter every input with `job` and write each result where its output options say."""
+    outputs = job.outputs
+    tasks = _destinations(job.tag, inputs, outputs)
+    if outputs.dry_run:
+        _dry_run(tasks, outputs)
+        return
+    if not inputs.batch:
+        (source, destination), = tasks
+        written = _filter_one(job, source, destination, warn, note)
+        _written(written, stdout_chosen=destination == STREAM and outputs.output is None and not is_stream(source),
+                 quiet=outputs.quiet)
+        return
+    _run_batch(job, tasks)
+
+
+def _destinations(tag: str, inputs: Inputs, outputs: OutputOptions) -> list[tuple[Path, Path]]:
+    """Each input beside its output, after refusing combinations that cannot work and outputs
+    that would collide."""
+    if outputs.format:
+        format_named(outputs.format)
+    if outputs.name is not None:
+        check_template(outputs.name)
+    if outputs.output is not None and (outputs.out_dir is not None or outputs.name is not None):
+        raise UsageError("-o names the output itself; --out-dir and --name name outputs for several images")
+    if outputs.output is not None and inputs.batch:
+        raise UsageError(f"-o names one output, and there are {len(inputs.sources)} images: "
+                         "use --out-dir DIR (and --name TEMPLATE) instead")
+    if outputs.force and outputs.skip_existing:
+        raise UsageError("--force replaces existing outputs and --skip-existing keeps them: choose one")
+    if _stdout_by_default(inputs, outputs):
+        return [(inputs.sources[0], STREAM)]
+    tasks = [(source, destination_for(source, outputs.output, tag, outputs.format, outputs.out_dir, outputs.name))
+             for source in inputs.sources]
+    claimed: dict[str, Path] = {}
+    for source, destination in tasks:
+        if is_stream(destination) or is_special(destination):
+            continue
+        key = os.path.abspath(destination)
+        if key in claimed:
+            raise UsageError(f"{claimed[key]} and {source} would both be written to {destination}: "
+                             "give --name a {parent} or other field that tells them apart")
+        claimed[key] = source
+    return tasks
+
+
+def _stdout_by_default(inputs: Inputs, outputs: OutputOptions) -> bool:
+    """One image named on the command line, no output named, and stdout open and not a
+    terminal: the result goes down the pipe or into the file stdout was redirected to."""
+    named = outputs.output is not None or outputs.out_dir is not None or outputs.name is not None
+    return not inputs.batch and not named and not is_stream(inputs.sources[0]) and stdout_takes_images()
+
+
+def _filter_one(job: Job, source: Path, destination: Path, warn, note) -> Path:
+    engine, pixels = job.transform.engine, job.pixels
+    transform = job.transform.reporting(note) if engine.verbose else job.transform
+    return filter_file(
+        source, destination, job.tag, transform, cval=engine.cval, value_mapping=job.value_mapping.function,
+        scale=job.value_mapping.scale, offset=job.value_mapping.offset, force=job.outputs.force, warn=warn,
+        max_pixels=pixels.max_pixels or None, quality=pixels.quality,
+        alpha=pixels.alpha.value if pixels.alpha else job.default_alpha, linear=pixels.linear,
+        depth=pixels.depth.value if pixels.depth else None, format=job.outputs.format,
+    )
+
+
+def _written(path: Path, stdout_chosen: bool = False, quiet: bool = False) -> None:
+    if quiet:
+        return
+    if is_stream(path):
+        why = " (no -o given, and stdout is not a terminal)" if stdout_chosen else ""
+        stderr.print(f"wrote the result to stdout{why}", style="dim")
+    else:
+        stderr.print(f"wrote {escape(str(path))}", style="dim")
+
+
+def _dry_run(tasks: list[tuple[Path, Path]], outputs: OutputOptions) -> None:
+    """What a run would write: a line `source -> destination` for each image, with what would
+    stop it, and the exit status the run would have for what can be known without reading the
+    images. The lines are requested text, on stdout, unless the image itself would go there."""
+    failing = False
+    for source, destination in tasks:
+        to_stdout = is_stream(destination)
+        if not to_stdout and not outputs.format:
+            output_format(destination)  # an extension naming no format: a usage error, as in the run
+        problem, note = _foreseen(source, destination, outputs)
+        failing = failing or bool(problem)
+        line = (f"{'stdin' if is_stream(source) else source} -> {'stdout' if to_stdout else destination}"
+                f"{f' ({problem})' if problem else note}")
+        (sys.stderr if to_stdout else sys.stdout).write(line + "\n")
+    if failing:
+        raise typer.Exit(1)
+
+
+def _foreseen(source: Path, destination: Path, outputs: OutputOptions) -> tuple[str, str]:
+    """What would stop the run of one image, and otherwise a note on what it would do."""
+    if not is_stream(source) and not source.is_file():
+        return ("no such file" if not source.exists() else "not a file"), ""
+    if is_stream(destination):
+        return "", ""
+    creates = outputs.out_dir is not None or outputs.name is not None
+    if not destination.parent.is_dir() and not creates:
+        return f"directory {str(destination.parent)!r} does not exist", ""
+    if not destination.exists() or is_special(destination):
+        return "", ""
+    if outputs.skip_existing:
+        return "", " (exists: would be skipped)"
+    if outputs.force:
+        return "", " (exists: would be replaced)"
+    if not is_stream(source) and same_file(source, destination):
+        return "is the input image: would be refused without --force", ""
+    return "exists: would be refused without --force", ""
+
+
+def _run_batch(job: Job, tasks: list[tuple[Path, Path]]) -> None:
+    outputs = job.outputs
+    counts = {"written": 0, "skipped": 0, "failed": 0}
+    to_do = []
+    for source, destination in tasks:
+        if outputs.skip_existing and destination.exists() and not is_special(destination):
+            counts["skipped"] += 1
+            if not outputs.quiet:
+                stderr.print(f"skipped {escape(str(source))}: {escape(str(destination))} exists", style="dim")
+        else:
+            to_do.append((source, destination))
+    _make_directories(to_do, outputs)
+    jobs = min(outputs.jobs or available_cores(), max(1, len(to_do)))
+    engine = job.transform.engine
+    if jobs > 1 and engine.threads is None:  # the processes share the cores
+        share = replace(engine, threads=max(1, available_cores() // jobs))
+        job = replace(job, transform=replace(job.transform, engine=share))
+    progress = None
+    if stderr.is_terminal and not outputs.quiet and len(to_do) > 1:
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), TimeRemainingColumn(), console=stderr, auto_refresh=False,
+                            transient=True)
+    done = 0
+    try:
+        with progress if progress is not None else contextlib.nullcontext():
+            bar = progress.add_task(job.tag, total=len(to_do)) if progress is not None else None
+            for task, outcome in _outcomes(job, to_do, jobs):
+                if task is not None:
+                    done += 1
+                    counts[outcome.status] += 1
+                    _report(task, outcome, quiet=outputs.quiet, listed=progress is None)
+                if progress is not None:
+                    progress.update(bar, completed=done)
+                    progress.refresh()
+    except BaseException:  # Ctrl-C, SIGTERM: say how far the batch got, then stop as a single run does
+        _summary(len(tasks), counts, interrupted=len(to_do) - done)
+        raise
+    if counts["failed"] or not outputs.quiet:
+        _summary(len(tasks), counts)
+    if counts["failed"]:
+        raise typer.Exit(1)
+
+
+def _make_directories(tasks: list[tuple[Path, Path]], outputs: OutputOptions) -> None:
+    """--out-dir, and the folders a --name template puts in it, are made as they are needed."""
+    if outputs.out_dir is None and outputs.name is None:
+        return
+    for folder in sorted({destination.parent for _, destination in tasks}):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConvcliError(f"{folder}: cannot make the output directory: {exc.strerror or exc}") from None
+
+
+def _outcomes(job: Job, tasks: list[tuple[Path, Path]], jobs: int):
+    """(task, outcome) as each image finishes; (None, None) now and then while none does."""
+    if jobs == 1:
+        for task in tasks:
+            yield task, _attempt(job, task)
+        return
+    with Pool(functools.partial(_attempt, job), jobs, died=_died, temporary=_temporary) as pool:
+        yield from pool.run(tasks, timeout=_REFRESH_SECONDS)
+
+
+def _attempt(job: Job, task: tuple[Path, Path]) -> Outcome:
+    """One image, as a batch filters it: its outcome, never an exception."""
+    source, destination = task
+    messages: list[tuple[str, str]] = []
+    try:
+        _filter_one(job, source, destination, lambda m: messages.append(("warning", m)),
+                    lambda m: messages.append(("note", m)))
+    except ConvcliError as exc:
+        return Outcome("failed", tuple(messages), str(exc), exc.exit_code)
+    except MemoryError:
+        return Outcome("failed", tuple(messages), f"{source}: out of memory: the image or kernel is too large", 1)
+    return Outcome("written", tuple(messages))
+
+
+def _died(task: tuple[Path, Path], how: str) -> Outcome:
+    return Outcome("failed", error=f"{task[0]}: the worker process filtering it died ({how})", code=1)
+
+
+def _temporary(task: tuple[Path, Path]) -> list[Path]:
+    destination = task[1]
+    return list(destination.parent.glob(f".{destination.name}.*.tmp"))
+
+
+def _report(task: tuple[Path, Path], outcome: Outcome, quiet: bool, listed: bool) -> None:
+    for kind, message in outcome.messages:
+        if kind == "warning" and not quiet:
+            warn(message)
+        elif kind == "note":
+            note(message)
+    if outcome.status == "failed":
+        error(outcome.error)
+    elif outcome.status == "written" and listed:
+        _written(task[1], quiet=quiet)
+
+
+def _summary(total: int, counts: dict[str, int], interrupted: int = 0) -> None:
+    parts = [f"{counts['written']} written"]
+    if counts["skipped"]:
+        parts.append(f"{counts['skipped']} skipped (output exists)")
+    if counts["failed"]:
+        parts.append(f"{counts['failed']} failed")
+    if interrupted:
+        parts.append(f"{interrupted} not done (stopped)")
+    stderr.print(f"{total} images: {', '.join(parts)}", style="bold" if counts["failed"] or interrupted else None)
