@@ -7,6 +7,15 @@ class ConvcliError(Exception):
     exit_code = 1
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised wherever the program is, so that what it was writing is removed on the way out."""
+
+
+def raise_terminated(signum, frame) -> None:
+    """The SIGTERM handler: stop as Ctrl-C does, by an exception."""
+    raise Terminated()
+
+
 class UsageError(ConvcliError):
     """A bad command line: an unknown name, an out-of-range option value."""
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import SIZE_MODES
+from .choices import SIZE_MODES
 from .engine.borders import Padded
 
 

@@ -319,6 +319,16 @@ def test_help_lists_commands_and_no_arguments_shows_usage(tmp_path):
     assert "Usage" in bare.stderr.decode()
 
 
+@pytest.mark.parametrize("args", [["--help"], ["blur", "--help"], ["apply", "--help"], ["explain", "--help"]])
+def test_help_loads_neither_numpy_nor_pillow(args):
+    """Start-up stays lean: the engine and the image pipeline load inside the commands that use them."""
+    script = f"import sys; from convcli.cli import main; main({args!r}); print(sorted(sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert "Usage" in loaded
+    for heavy in ("'numpy'", "'PIL'", "'convcli.engine'", "'convcli.imaging'", "'convcli.kernels'"):
+        assert heavy not in loaded
+
+
 # --- errors: one line, the right exit code, nothing written -------------------------------
 
 

@@ -264,8 +264,8 @@ def test_an_interrupted_batch_leaves_whole_images_only(name, code, message, to, 
 def test_a_worker_that_dies_fails_its_image_and_the_batch_goes_on(noisy, tmp_path):
     out = tmp_path / "out"
     process = start_batch(noisy, out, "--jobs", "2")
-    wait_for(lambda: len(_children(process.pid)) == 2)
-    os.kill(_children(process.pid)[0], signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    wait_for(lambda: _writing(process.pid))  # a worker has its temporary file open
+    os.kill(_writing(process.pid)[0], signal.SIGKILL)  # as the kernel's out-of-memory killer would
     _, err = process.communicate(timeout=120)
     assert process.returncode == 1
     text = err.decode()
@@ -274,9 +274,19 @@ def test_a_worker_that_dies_fails_its_image_and_the_batch_goes_on(noisy, tmp_pat
     assert len(assert_only_whole_images(out)) == 7
 
 
-def _children(pid: int) -> list[int]:
+def _writing(pid: int) -> list[int]:
+    """The worker processes of `pid` that have a temporary output file open."""
     with open(f"/proc/{pid}/task/{pid}/children") as listing:
-        return [int(child) for child in listing.read().split()]
+        children = [int(child) for child in listing.read().split()]
+    writing = []
+    for child in children:
+        try:
+            opened = [os.readlink(f"/proc/{child}/fd/{fd}") for fd in os.listdir(f"/proc/{child}/fd")]
+        except OSError:  # it left meanwhile
+            continue
+        if any(path.endswith(".tmp") for path in opened):
+            writing.append(child)
+    return writing
 
 
 def test_a_batch_of_sample_photos_matches_single_runs(tmp_path):
@@ -286,3 +296,24 @@ def test_a_batch_of_sample_photos_matches_single_runs(tmp_path):
         ok(convcli("apply", photo, "-k", "emboss", "-o", f"{photo.stem}.png", cwd=tmp_path))
         np.testing.assert_array_equal(pixels(tmp_path / "out" / f"{photo.stem}.emboss.png"),
                                       pixels(tmp_path / f"{photo.stem}.png"))
+
+
+def test_an_unforeseen_error_fails_its_image_only(tmp_path):
+    """An exception convcli does not expect (a decoder's bug on one odd file) is that image's failure."""
+    from dataclasses import dataclass
+
+    from convcli.cli import batch
+    from convcli.cli.options import EngineOptions, OutputOptions, PixelOptions, ValueMapping
+    from convcli.cli.transforms import Filter
+
+    @dataclass(frozen=True)
+    class Exploding(Filter):
+        def __call__(self, colour, cval):
+            raise RuntimeError("a codec's bug")
+
+    source = save(np.zeros((4, 4), np.uint8), tmp_path / "odd.png")
+    job = batch.Job("odd", Exploding(EngineOptions()), ValueMapping(), "ignore", PixelOptions(), OutputOptions())
+    outcome = batch._attempt(job, (source, tmp_path / "out.png"))
+    assert outcome.status == "failed" and outcome.code == 1
+    assert outcome.error == f"{source}: unexpected RuntimeError: a codec's bug"
+    assert files_in(tmp_path) == {"odd.png"}

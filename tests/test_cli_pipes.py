@@ -123,3 +123,27 @@ def test_stdout_that_cannot_be_written_is_one_error_line(tmp_path):
 def test_stdin_cannot_be_both_image_and_kernel(tmp_path):
     failed(convcli("apply", "-k", "-", cwd=tmp_path, stdin=(SAMPLES / "camera.png").read_bytes()), 2,
            "stdin cannot hold both the image and the kernel")
+
+
+def test_a_file_filtered_into_a_pipe_or_a_redirection_needs_no_dash(tmp_path):
+    photo = shlex.quote(str(SAMPLES / "camera.png"))
+    result = bash(f"{CONVCLI} blur {photo} | {CONVCLI} sobel > edges.png && {CONVCLI} blur {photo} > soft.png", tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stderr.decode().count("(no -o given, and stdout is not a terminal)") == 2
+    ok(convcli("blur", SAMPLES / "camera.png", "-o", "blur.png", cwd=tmp_path))
+    ok(convcli("sobel", "blur.png", "-o", "want.png", cwd=tmp_path))
+    np.testing.assert_array_equal(pixels(tmp_path / "edges.png"), pixels(tmp_path / "want.png"))
+    np.testing.assert_array_equal(pixels(tmp_path / "soft.png"), pixels(tmp_path / "blur.png"))
+    assert files_in(tmp_path) == {"edges.png", "soft.png", "blur.png", "want.png"}
+
+
+def test_compare_and_explain_read_stdin_and_compare_writes_stdout(tmp_path):
+    photo = shlex.quote(str(SAMPLES / "camera.png"))
+    result = bash(f"cat {photo} | {CONVCLI} compare -k emboss > panel.png", tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    assert "wrote the panel to stdout: original | convolved | correlated" in result.stderr.decode()
+    assert pixels(tmp_path / "panel.png").shape == (512, 4 * 512 + 3 * 4)
+    explained = bash(f"cat {photo} | {CONVCLI} explain - --at 3,4 -k emboss", tmp_path)
+    assert explained.returncode == 0 and explained.stderr == b""
+    assert explained.stdout.decode().startswith("stdin, pixel x=3, y=4: convolution")
+    assert files_in(tmp_path) == {"panel.png"}

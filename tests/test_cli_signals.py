@@ -43,3 +43,30 @@ def test_a_signal_leaves_no_partial_output(name, code, message, moment, noise, t
     assert process.returncode == code, err.decode()
     assert out == b"" and err.decode().strip() == f"error: {message}"
     assert files_in(tmp_path) == set()  # neither the output nor a temporary file
+
+
+def handles_sigterm(pid: int) -> bool:
+    """Whether the process has a handler of its own for SIGTERM: convcli's, installed with its
+    SIGINT handler before it loads the command line (the interpreter's own start-up comes before)."""
+    with open(f"/proc/{pid}/status") as status:
+        caught = next(line for line in status if line.startswith("SigCgt:")).split()[1]
+    return bool(int(caught, 16) & (1 << (signal.SIGTERM - 1)))
+
+
+@pytest.mark.parametrize("name, code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_signal_during_start_up_is_one_line_not_a_traceback(name, code, noise, tmp_path):
+    """While Typer, rich and the commands load, a signal ends convcli with one line and its exit code."""
+    for delay in (0.0, 0.02, 0.05, 0.1, 0.2):
+        process = subprocess.Popen([sys.executable, "-m", "convcli", "blur", str(noise), "-o", "out.png"],
+                                   cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while not handles_sigterm(process.pid):
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        time.sleep(delay)
+        process.send_signal(getattr(signal, name))
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == code, err.decode()
+        assert err.decode().strip() == f"error: {'interrupted' if code == 130 else 'terminated'}"
+        assert files_in(tmp_path) == set()

@@ -5,6 +5,7 @@ import pytest
 from scipy import ndimage
 
 from convcli import convolve, correlate
+from convcli.choices import KERNEL_NAMES
 from convcli.errors import ConvcliError, UsageError
 from convcli.filters import gaussian_blur, sharpen, sobel
 from convcli.kernels import KERNELS, named_kernel, parse_kernel_text, resolve_kernel
@@ -20,6 +21,10 @@ def point(shape=(9, 9), at=(4, 4)):
 
 def brightest(image):
     return np.unravel_index(np.argmax(image), image.shape)
+
+
+def test_the_command_line_offers_every_named_kernel_in_the_registrys_order():
+    assert KERNEL_NAMES == tuple(KERNELS)
 
 
 def test_every_named_kernel_builds_with_defaults():

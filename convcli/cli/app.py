@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .. import __version__
-from ..errors import ConvcliError
+from ..errors import ConvcliError, Terminated, raise_terminated
 
 stderr = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -55,19 +55,11 @@ def error(message: str) -> None:
     stderr.print(f"[bold red]error:[/] [red]{escape(message)}[/]")
 
 
-class Terminated(BaseException):
-    """SIGTERM, raised where the program is, so that what it was writing is removed on the way out."""
-
-
-def _terminate(signum, frame) -> None:
-    raise Terminated()
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every user error ends as one red line on stderr and exit code 1 or 2;
     an interrupt (SIGINT) or SIGTERM leaves no partial output and exits 130 or 143."""
     args = sys.argv[1:] if argv is None else argv
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, raise_terminated)
     if not args:
         # A bare `convcli` is a usage error: show the help, but on stderr, as stdout is for data.
         with contextlib.redirect_stdout(sys.stderr):

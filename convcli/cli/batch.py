@@ -12,7 +12,6 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ..engine import available_cores
 from ..errors import ConvcliError, UsageError
@@ -24,7 +23,6 @@ from .app import error, note, stderr, warn
 from .inputs import Inputs
 from .options import OutputOptions, PixelOptions, ValueMapping
 from .output import stdout_takes_images
-from .pool import Pool
 from .transforms import Filter
 
 # How often the progress bar is redrawn while no image finishes (it has no thread of its own).
@@ -114,7 +112,7 @@ def _filter_one(job: Job, source: Path, destination: Path, warn, note) -> Path:
     engine, pixels = job.transform.engine, job.pixels
     transform = job.transform.reporting(note) if engine.verbose else job.transform
     return filter_file(
-        source, destination, job.tag, transform, cval=engine.cval, value_mapping=job.value_mapping.function,
+        source, destination, job.tag, transform, cval=engine.cval, value_mapping=job.value_mapping.function(),
         scale=job.value_mapping.scale, offset=job.value_mapping.offset, force=job.outputs.force, warn=warn,
         max_pixels=pixels.max_pixels or None, quality=pixels.quality,
         alpha=pixels.alpha.value if pixels.alpha else job.default_alpha, linear=pixels.linear,
@@ -187,11 +185,7 @@ def _run_batch(job: Job, tasks: list[tuple[Path, Path]]) -> None:
     if jobs > 1 and engine.threads is None:  # the processes share the cores
         share = replace(engine, threads=max(1, available_cores() // jobs))
         job = replace(job, transform=replace(job.transform, engine=share))
-    progress = None
-    if stderr.is_terminal and not outputs.quiet and len(to_do) > 1:
-        progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), TimeRemainingColumn(), console=stderr, auto_refresh=False,
-                            transient=True)
+    progress = _progress_bar() if stderr.is_terminal and not outputs.quiet and len(to_do) > 1 else None
     done = 0
     try:
         with progress if progress is not None else contextlib.nullcontext():
@@ -213,6 +207,22 @@ def _run_batch(job: Job, tasks: list[tuple[Path, Path]]) -> None:
         raise typer.Exit(1)
 
 
+def _progress_bar():
+    """The images done of all, elapsed and remaining time, on stderr; redrawn by hand, not by a
+    thread of its own, so that the worker processes can be forked safely."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TimeRemainingColumn(), console=stderr, auto_refresh=False, transient=True)
+
+
 def _make_directories(tasks: list[tuple[Path, Path]], outputs: OutputOptions) -> None:
     """--out-dir, and the folders a --name template puts in it, are made as they are needed."""
     if outputs.out_dir is None and outputs.name is None:
@@ -230,6 +240,8 @@ def _outcomes(job: Job, tasks: list[tuple[Path, Path]], jobs: int):
         for task in tasks:
             yield task, _attempt(job, task)
         return
+    from .pool import Pool  # multiprocessing: for batches only
+
     with Pool(functools.partial(_attempt, job), jobs, died=_died, temporary=_temporary) as pool:
         yield from pool.run(tasks, timeout=_REFRESH_SECONDS)
 
@@ -245,6 +257,8 @@ def _attempt(job: Job, task: tuple[Path, Path]) -> Outcome:
         return Outcome("failed", tuple(messages), str(exc), exc.exit_code)
     except MemoryError:
         return Outcome("failed", tuple(messages), f"{source}: out of memory: the image or kernel is too large", 1)
+    except Exception as exc:  # a decoder's unforeseen failure on one file must not stop the others
+        return Outcome("failed", tuple(messages), f"{source}: unexpected {type(exc).__name__}: {exc}", 1)
     return Outcome("written", tuple(messages))
 
 

@@ -8,15 +8,19 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ..imaging import DEFAULT_MAX_PIXELS, compare_file
-from ..imaging.files import STREAM, is_stream
-from ..kernels.properties import properties
+from ..choices import DEFAULT_MAX_PIXELS
 from .app import app, note, stderr
 from .groups import with_option_groups
 from .inputs import one_image
-from .options import EngineOptions, ForceOpt, KernelOptions, MappingOptions, MaxPixelsOpt, OutputOpt
+from .options import (
+    EngineOptions,
+    ForceOpt,
+    KernelOptions,
+    MappingOptions,
+    MaxPixelsOpt,
+    OutputOpt,
+)
 from .output import stdout_takes_images
-from .transforms import KernelFilter
 
 
 @app.command()
@@ -37,6 +41,11 @@ def compare(
 ) -> None:
     """Write original | convolved | correlated | difference side by side; say how much they differ.
     Example: convcli compare photo.png --kernel emboss -o panel.png"""
+    from ..imaging import compare_file
+    from ..imaging.files import STREAM, is_stream
+    from ..kernels.properties import properties
+    from .transforms import KernelFilter
+
     resolved = kernel_options.resolved()
     value_mapping = mapping.for_kernel(resolved)
     engine.check_method(resolved.matrix)
@@ -48,7 +57,7 @@ def compare(
         source, output, f"compare-{resolved.label}",
         KernelFilter(engine, kernel=resolved, correlate=False, report=report),
         KernelFilter(engine, kernel=resolved, correlate=True, report=report),
-        cval=engine.cval, value_mapping=value_mapping.function, scale=value_mapping.scale,
+        cval=engine.cval, value_mapping=value_mapping.function(), scale=value_mapping.scale,
         offset=value_mapping.offset, force=force, max_pixels=max_pixels or None,
     )
     facts = properties(resolved.matrix, resolved.centre)

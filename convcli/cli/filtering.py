@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import UsageError
-from ..imaging.mapping import gradient
-from ..kernels import Kernel, named
-from . import batch
 from .app import app
 from .groups import with_option_groups
 from .inputs import expand
@@ -24,7 +21,10 @@ from .options import (
     PixelOptions,
     ValueMapping,
 )
-from .transforms import KernelFilter, SobelFilter
+
+if TYPE_CHECKING:
+    from ..kernels import Kernel
+    from .transforms import Filter
 
 
 class Axis(str, enum.Enum):
@@ -44,8 +44,10 @@ def blur(
     engine: EngineOptions,
 ) -> None:
     """Gaussian blur. Example: convcli blur photo.png --sigma 3 -o soft.png"""
+    from ..kernels import Kernel, named
+
     kernel = Kernel(_option_kernel("sigma", named.gaussian, sigma), "blur")
-    _run(images, "blur", kernel, False, ValueMapping(), outputs, pixels, engine)
+    _run_kernel(images, "blur", kernel, False, ValueMapping(), outputs, pixels, engine)
 
 
 @app.command()
@@ -61,8 +63,10 @@ def sharpen(
     engine: EngineOptions,
 ) -> None:
     """Sharpen with a 3x3 Laplacian kernel. Example: convcli sharpen photo.png --amount 0.5"""
+    from ..kernels import Kernel, named
+
     kernel = Kernel(_option_kernel("amount", named.sharpen, amount), "sharpen")
-    _run(images, "sharpen", kernel, False, ValueMapping(), outputs, pixels, engine)
+    _run_kernel(images, "sharpen", kernel, False, ValueMapping(), outputs, pixels, engine)
 
 
 @app.command()
@@ -79,9 +83,10 @@ def sobel(
 ) -> None:
     """Sobel edges, scaled so the strongest edge is white (float output: the exact gradient).
     Example: convcli sobel photo.png --axis x"""
+    from .transforms import SobelFilter
+
     tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
-    job = batch.Job(tag, SobelFilter(engine, axis=axis.value), ValueMapping(gradient), "ignore", pixels, outputs)
-    batch.run(job, expand(images))
+    _run(images, tag, SobelFilter(engine, axis=axis.value), ValueMapping("gradient"), "ignore", outputs, pixels)
 
 
 @app.command()
@@ -101,7 +106,7 @@ def apply(
         raise UsageError("stdin cannot hold both the image and the kernel: give one of them as a file")
     kernel = kernel_options.resolved()
     tag = kernel.label + (".correlate" if correlate_ else "")
-    _run(images, tag, kernel, correlate_, mapping.for_kernel(kernel), outputs, pixels, engine)
+    _run_kernel(images, tag, kernel, correlate_, mapping.for_kernel(kernel), outputs, pixels, engine)
 
 
 def _option_kernel(option: str, make, value: float):
@@ -113,11 +118,19 @@ def _option_kernel(option: str, make, value: float):
         raise UsageError(f"--{exc}") from None
 
 
-def _run(images, tag: str, kernel: Kernel, as_correlation: bool, value_mapping: ValueMapping,
-         outputs: OutputOptions, pixels: PixelOptions, engine: EngineOptions) -> None:
+def _run_kernel(images, tag: str, kernel: Kernel, as_correlation: bool, value_mapping: ValueMapping,
+                outputs: OutputOptions, pixels: PixelOptions, engine: EngineOptions) -> None:
+    from .transforms import KernelFilter
+
     engine.check_method(kernel.matrix)
     # A kernel without negative weights averages, and averaging must weigh colour by opacity.
     default_alpha = "premultiply" if (kernel.matrix >= 0).all() else "ignore"
     transform = KernelFilter(engine, kernel=kernel, correlate=as_correlation)
-    job = batch.Job(tag, transform, value_mapping, default_alpha, pixels, outputs)
-    batch.run(job, expand(images))
+    _run(images, tag, transform, value_mapping, default_alpha, outputs, pixels)
+
+
+def _run(images, tag: str, transform: Filter, value_mapping: ValueMapping, default_alpha: str,
+         outputs: OutputOptions, pixels: PixelOptions) -> None:
+    from . import batch
+
+    batch.run(batch.Job(tag, transform, value_mapping, default_alpha, pixels, outputs), expand(images))

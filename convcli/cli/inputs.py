@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from ..imaging.files import STREAM, is_stream
 
 
 @dataclass(frozen=True)
@@ -23,6 +22,8 @@ class Inputs:
 
 def one_image(argument: Path | None) -> Path:
     """IMAGE, or stdin ("-") when none is given and something is piped in."""
+    from ..imaging.files import STREAM
+
     if argument is not None:
         return argument
     if sys.stdin is None or sys.stdin.isatty():
@@ -37,6 +38,8 @@ def expand(arguments: list[Path] | None) -> Inputs:
     argument, stdin is the image when something is piped in."""
     if not arguments:
         return Inputs([one_image(None)], batch=False)
+    from ..imaging.files import is_stream
+
     if any(is_stream(argument) for argument in arguments) and len(arguments) > 1:
         raise UsageError("'-' (stdin) holds one image: give it alone, or give files")
     sources, seen, patterns = [], set(), False

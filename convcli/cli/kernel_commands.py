@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import inspect
 import sys
 from typing import Annotated, Optional
 
-import numpy as np
 import typer
-from rich import box
-from rich.table import Table
-from rich.text import Text
 
-from ..errors import UsageError
-from ..kernels import KERNELS, Kernel
-from ..kernels.properties import properties
-from ..kernels.spec import canonical_name
 from .app import app
-from .options import AnchorOpt, NormalizeOpt, RotateOpt, prepared_kernel
-from .output import number, stdout
+from .options import AnchorOpt, NormalizeOpt, RotateOpt
 
 kernel_app = typer.Typer(help="Inspect a kernel.")
 app.add_typer(kernel_app, name="kernel")
@@ -41,11 +31,9 @@ def _kernel_group(context: typer.Context) -> None:
 @app.command("kernels")
 def kernels() -> None:
     """List every named kernel with its parameters and what it does. Example: convcli kernels"""
-    table = Table("name", "parameters (defaults)", "what it does", box=box.SIMPLE_HEAD)
-    for entry in KERNELS.values():
-        parameters = inspect.signature(entry.make).parameters.values()
-        table.add_row(entry.name, ", ".join(f"{p.name}={p.default:g}" for p in parameters) or "-", entry.summary)
-    stdout(110).print(table)
+    from .kernel_report import print_kernel_list
+
+    print_kernel_list()
 
 
 @kernel_app.command("show")
@@ -70,95 +58,6 @@ def show(
 ) -> None:
     """Show a kernel's matrix, sum and rank, and whether convolution and correlation differ for it.
     Examples: convcli kernel show emboss | convcli kernel show gaussian sigma=0.8"""
-    if params:
-        if canonical_name(kernel.partition(":")[0]) not in KERNELS:
-            raise UsageError(f"parameters ({' '.join(params)}) are for named kernels only, not {kernel!r}")
-        kernel = f"{kernel}{',' if ':' in kernel else ':'}{','.join(params)}"
-    resolved = prepared_kernel(kernel, rotate, anchor, normalize)
-    facts = properties(resolved.matrix, resolved.centre)
-    height, width = resolved.matrix.shape
-    shown, note = _window(resolved.matrix, resolved.centre)
-    out = stdout(sum(max(len(number(v)) for v in column) + 5 for column in shown.T) + 10)
-    odd = height % 2 and width % 2
-    where = " (the centre)" if resolved.anchor is None and odd else (
-        " (the default: height // 2, width // 2)" if resolved.anchor is None else "")
-    out.print(f"{resolved.label}: {height} rows x {width} columns, {resolved.kind}; anchor at row "
-              f"{resolved.centre[0]}, column {resolved.centre[1]}{where}", soft_wrap=True, markup=False)
-    if note:
-        out.print(note, soft_wrap=True, markup=False)
-    out.print(_matrix(shown, _shifted(resolved.centre, resolved.matrix)))
-    for line in _facts(resolved, facts):
-        out.print(line, soft_wrap=True, markup=False)
-    if not facts.same_both_ways:
-        flipped, _ = _window(facts.flipped, facts.flipped_anchor)
-        out.print(_matrix(flipped, _shifted(facts.flipped_anchor, facts.flipped)))
+    from .kernel_report import print_kernel
 
-
-# Larger kernels are shown by their middle: a 801x801 Gaussian would print megabytes.
-_SHOWN = 15
-
-
-def _window(matrix: np.ndarray, anchor: tuple[int, int]) -> tuple[np.ndarray, str]:
-    """The matrix, or its middle _SHOWN x _SHOWN cells around the anchor with a note saying so."""
-    if max(matrix.shape) <= _SHOWN:
-        return matrix, ""
-    top, left = (_start(a, n) for a, n in zip(anchor, matrix.shape))
-    window = matrix[top : top + _SHOWN, left : left + _SHOWN]
-    return window, (f"(too large to print whole: rows {top}-{top + window.shape[0] - 1} and columns "
-                    f"{left}-{left + window.shape[1] - 1} around the anchor)")
-
-
-def _start(anchor: int, size: int) -> int:
-    return min(max(anchor - _SHOWN // 2, 0), max(size - _SHOWN, 0))
-
-
-def _shifted(anchor: tuple[int, int], matrix: np.ndarray) -> tuple[int, int]:
-    """The anchor's place in :func:`_window`'s cells."""
-    if max(matrix.shape) <= _SHOWN:
-        return anchor
-    return tuple(a - _start(a, n) for a, n in zip(anchor, matrix.shape))
-
-
-def _facts(kernel: Kernel, facts) -> list[str]:
-    gain = facts.total * kernel.scale  # what a flat area is multiplied by, the file's scale included
-    total = number(facts.total) + (f", times the file's scale {number(kernel.scale)}" if kernel.scale != 1 else "")
-    size = float(np.abs(kernel.matrix).sum()) * abs(kernel.scale)
-    if abs(gain - 1) < 1e-9:
-        meaning = "flat areas keep their brightness"
-    elif abs(gain) <= 1e-3 * size:
-        meaning = "flat areas become 0, or nearly: it responds to change (edges, derivatives)"
-    else:
-        meaning = f"flat areas are multiplied by {number(gain)}; --normalize makes that 1"
-    lines = [f"sum {total}: {meaning}"]
-    if kernel.offset != 0:
-        lines.append(f"the kernel file adds {number(kernel.offset)} to every result")
-    if facts.factors is not None:
-        column, row = (", ".join(number(v) for v in factor) for factor in facts.factors)
-        lines.append(f"rank 1: separable, the outer product of column [{column}] and row [{row}], "
-                     "so it runs as two 1-D passes")
-    else:
-        lines.append(f"rank {facts.rank}: not separable" + (f"; it runs as {facts.rank} separable passes "
-                                                            "or one 2-D pass" if facts.rank > 1 else ""))
-    if facts.same_both_ways:
-        lines.append("every weight equals the one opposite it across the anchor, so convolution and "
-                     "correlation give the same result for this kernel")
-    elif facts.flip_symmetric:
-        lines.append("it equals its 180-degree rotation, but its anchor is not at its centre: convolution "
-                     "moves the anchor to its mirror, so the two results differ by a shift. "
-                     f"Convolution applies it anchored at row {facts.flipped_anchor[0]}, "
-                     f"column {facts.flipped_anchor[1]}:")
-    else:
-        lines.append("they differ: convolution applies this kernel rotated 180 degrees (correlation, as CNNs "
-                     "compute, applies it as written). Convolution uses this flipped kernel, anchored at row "
-                     f"{facts.flipped_anchor[0]}, column {facts.flipped_anchor[1]}:")
-    return lines
-
-
-def _matrix(matrix: np.ndarray, anchor: tuple[int, int]) -> Table:
-    """The matrix as an aligned table; the anchor cell in brackets."""
-    table = Table(show_header=False, box=box.SQUARE, padding=(0, 1))
-    for _ in range(matrix.shape[1]):
-        table.add_column(justify="right")
-    for r, row in enumerate(matrix):
-        table.add_row(*(Text(f"[{number(v)}]" if (r, c) == tuple(anchor) else number(v)) for c, v in enumerate(row)))
-    return table
+    print_kernel(kernel, params or [], rotate, anchor, normalize)

@@ -6,16 +6,22 @@ import enum
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
 import typer
 
-from ..engine import METHODS, normalize_border, plan_for
+from ..choices import (
+    ALPHA_MODES,
+    DEFAULT_MAX_PIXELS,
+    DEPTHS,
+    KERNEL_NAMES,
+    METHODS,
+    normalize_border,
+)
 from ..errors import UsageError
-from ..imaging import DEFAULT_MAX_PIXELS, DEPTHS
-from ..imaging.alpha import ALPHA_MODES
-from ..imaging.mapping import abs_to_range, clip_to_range, rescale_to_range, to_range
-from ..kernels import Kernel, named, resolve_kernel
+
+if TYPE_CHECKING:
+    from ..kernels import Kernel
 
 Method = enum.Enum("Method", {name: name for name in METHODS}, type=str)
 
@@ -191,7 +197,7 @@ KernelOpt = Annotated[
         help="A kernel: a file (rows of numbers, .csv, .json, .npy, a libvips .mat, an ImageMagick "
         "string), '-' for stdin, a name with optional parameters (gaussian:sigma=2, "
         "motion:length=9,angle=30, shift:dx=1,dy=0), inline rows such as '1 2 1; 2 4 2; 1 2 1', or "
-        "an ImageMagick string such as '3x3: -1,0,1 -2,0,2 -1,0,1'. Names: " + ", ".join(named.KERNELS) + ".",
+        "an ImageMagick string such as '3x3: -1,0,1 -2,0,2 -1,0,1'. Names: " + ", ".join(KERNEL_NAMES) + ".",
         show_default=False, rich_help_panel=_KERNEL,
     ),
 ]
@@ -267,6 +273,8 @@ class EngineOptions:
         """Refuse a --method the kernel cannot take before any image is read (auto takes any)."""
         if self.method == "auto":
             return
+        from ..engine import plan_for
+
         try:
             plan_for((1, 1), kernel, method=self.method)
         except ValueError as exc:
@@ -330,11 +338,18 @@ class MappingOptions:
 
 @dataclass(frozen=True)
 class ValueMapping:
-    """How results become pixels: `function` (see imaging.mapping) after `scale` and `offset`."""
+    """How results become pixels: the function of imaging.mapping called `name`, after `scale`
+    and `offset`: to_range (integer outputs clipped, float ones kept), clip_to_range,
+    abs_to_range, rescale_to_range, or gradient (Sobel's stretch)."""
 
-    function: Callable = to_range
+    name: str = "to_range"
     scale: float = 1.0
     offset: float = 0.0
+
+    def function(self) -> Callable:
+        from ..imaging import mapping
+
+        return getattr(mapping, self.name)
 
 
 def result_mapping(
@@ -363,15 +378,17 @@ def result_mapping(
             raise UsageError(f"{name} must be a finite number, not {value}")
         if value == 0 and name != "--offset":
             raise UsageError(f"{name} 0 would make every pixel the same")
-    function = abs_to_range if absolute else rescale_to_range if rescale else clip_to_range if clip else to_range
+    name = "abs_to_range" if absolute else "rescale_to_range" if rescale else "clip_to_range" if clip else "to_range"
     if scale is None:
         scale = kernel.scale if divisor is None else 1 / divisor
-    return ValueMapping(function, scale, kernel.offset if offset is None else offset)
+    return ValueMapping(name, scale, kernel.offset if offset is None else offset)
 
 
 def prepared_kernel(spec: str, rotate: int = 0, anchor: str | None = None, normalize: bool = False) -> Kernel:
     """The --kernel resolved, then turned by --rotate, divided by its sum for --normalize, and
     anchored at --anchor; a bad value is a usage error naming its option."""
+    from ..kernels import resolve_kernel
+
     kernel = resolve_kernel(spec)
     for option, change in (("--rotate", rotate and (lambda k: k.rotated(rotate))),
                            ("--normalize", normalize and (lambda k: k.normalized())),

@@ -10,6 +10,8 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
+from ..errors import Terminated, raise_terminated
+
 Task = TypeVar("Task")
 Result = TypeVar("Result")
 
@@ -18,25 +20,17 @@ _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _GRACE_SECONDS = 10.0
 
 
-class _Stopped(BaseException):
-    """SIGTERM in a worker, raised wherever the worker is, so that what it writes is removed."""
-
-
-def _stop(signum, frame) -> None:
-    raise _Stopped()
-
-
 def _serve(connection, work: Callable) -> None:
     """A worker's life: take a task, send back its result, until told to stop."""
     # Ctrl-C reaches every process on the terminal; the parent alone answers it, by SIGTERM.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGTERM, raise_terminated)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked by the parent until now
     try:
         while (task := connection.recv()) is not None:
             connection.send(work(task))
-    except (_Stopped, EOFError, BrokenPipeError):  # stopped, or the parent is gone
+    except (Terminated, EOFError, BrokenPipeError):  # stopped, or the parent is gone
         sys.exit(143)
 
 
@@ -61,7 +55,7 @@ class Pool:
     as they finish; a task whose worker died gets `died(task, how)` as its result, and another
     worker takes its place. Used as a context manager: leaving it by an exception (Ctrl-C,
     SIGTERM) stops the workers mid-task and waits for them to remove their temporary files;
-    `temporary(task)` names the files a task may leave if its worker had to be killed."""
+    `temporary(task)` names the files a task leaves when its worker is killed, which are removed."""
 
     def __init__(
         self,
@@ -94,9 +88,13 @@ class Pool:
             if worker.process.is_alive():  # deep in a computation: it cannot clean up in time
                 worker.process.kill()
                 worker.process.join()
-                for path in self._temporary(worker.task) if worker.task is not None else ():
-                    path.unlink(missing_ok=True)
+                if worker.task is not None:
+                    self._remove_temporary(worker.task)
             worker.connection.close()
+
+    def _remove_temporary(self, task: Task) -> None:
+        for path in self._temporary(task):
+            path.unlink(missing_ok=True)
 
     def run(self, tasks: list[Task], timeout: float | None = None) -> Iterator[tuple[Task | None, Result | None]]:
         """The tasks' results in the order they finish; with a `timeout`, (None, None) whenever
@@ -116,8 +114,9 @@ class Pool:
                 task = worker.task
                 try:
                     result = worker.connection.recv()
-                except (EOFError, ConnectionResetError):
+                except (EOFError, ConnectionResetError):  # it died with the task: what it wrote goes too
                     worker, how = self._replace(worker)
+                    self._remove_temporary(task)
                     result = self._died(task, how)
                 worker.task = None
                 yield task, result

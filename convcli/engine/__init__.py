@@ -1,8 +1,8 @@
 """The convolution engine: pure NumPy, no image I/O."""
 
-from .borders import BORDER_MODES, normalize_border
-from .convolution import SIZE_MODES, convolve, correlate, plan_for
-from .planning import METHODS, Plan
+from ..choices import BORDER_MODES, METHODS, SIZE_MODES, normalize_border
+from .convolution import convolve, correlate, plan_for
+from .planning import Plan
 from .strips import available_cores
 
 __all__ = [

@@ -1,10 +1,10 @@
-"""Border modes: the scipy.ndimage names, their aliases, and padding with numpy.pad."""
+"""Border modes as numpy.pad names them, and the image extended by them, band by band."""
 
 from __future__ import annotations
 
 import numpy as np
 
-BORDER_MODES = ("reflect", "mirror", "nearest", "wrap", "constant")
+from ..choices import normalize_border
 
 # numpy.pad's name for each mode: the two libraries disagree on what "reflect" means.
 _NUMPY_PAD_MODE = {
@@ -14,45 +14,6 @@ _NUMPY_PAD_MODE = {
     "wrap": "wrap",
     "constant": "constant",
 }
-
-# Names used by scipy.ndimage, numpy.pad and OpenCV for the same extensions.
-# numpy's "reflect" is deliberately absent: it would collide with scipy's "reflect".
-_ALIASES = {
-    "symmetric": "reflect",
-    "grid-mirror": "reflect",
-    "reflect-101": "mirror",
-    "reflect101": "mirror",
-    "default": "mirror",
-    "edge": "nearest",
-    "replicate": "nearest",
-    "clamp": "nearest",
-    "grid-wrap": "wrap",
-    "circular": "wrap",
-    "periodic": "wrap",
-    "grid-constant": "constant",
-    "fill": "constant",
-}
-
-
-def normalize_border(name: str) -> str:
-    """Return the canonical border mode for `name` or one of its aliases.
-
-    Case, underscores and OpenCV's ``BORDER_`` prefix are ignored.
-
-    >>> normalize_border("BORDER_REFLECT_101")
-    'mirror'
-    """
-    key = str(name).strip().lower().replace("_", "-")
-    key = key.removeprefix("border-")
-    if key in _NUMPY_PAD_MODE:
-        return key
-    if key in _ALIASES:
-        return _ALIASES[key]
-    raise ValueError(
-        f"unknown border mode {name!r}; choose one of {', '.join(BORDER_MODES)}"
-        f" (aliases: {', '.join(sorted(_ALIASES))})"
-    )
-
 
 class Padded:
     """`image` extended by `rows` (top, bottom) and `cols` (left, right) on its first two axes,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..choices import METHODS, SIZE_MODES, normalize_border
 from . import strips
-from .borders import Padded, normalize_border
-from .planning import METHODS, Plan, make_plan
-
-SIZE_MODES = ("same", "full", "valid")
+from .borders import Padded
+from .planning import Plan, make_plan
 
 
 def correlate(

@@ -10,9 +10,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..choices import METHODS
 from . import direct, fourier, lowrank, separable, strips
-
-METHODS = ("auto", "direct", "separable", "lowrank", "fft")
 
 # Seconds on one core, fitted by benchmarks/calibrate.py on a 2-core x86-64 (AVX-512) machine:
 # per value computed per tap (a multiply and an add in a cache-sized strip); per output value

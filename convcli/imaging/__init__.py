@@ -1,8 +1,7 @@
 """The image pipeline: Pillow and NumPy I/O, channels and alpha, bit depths, mapping values to pixels."""
 
+from ..choices import DEFAULT_MAX_PIXELS, DEPTHS
 from .compare import compare_file
-from .depth import CHOICES as DEPTHS
-from .files import DEFAULT_MAX_PIXELS
 from .mapping import stretch_to_max, to_range
 from .naming import destination_for
 from .process import filter_file, load_planes

@@ -6,7 +6,7 @@ from typing import Callable
 
 import numpy as np
 
-ALPHA_MODES = ("premultiply", "separate", "ignore")
+from ..choices import ALPHA_MODES
 
 
 def filter_with_alpha(

@@ -15,14 +15,13 @@ from typing import BinaryIO, Callable
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
+from ..choices import DEFAULT_MAX_PIXELS
 from ..errors import ConvcliError, UsageError
 
 JPEG_QUALITY = 92  # ImageMagick's default; Pillow's 75 visibly blurs filtered detail.
 LOSSY_FORMATS = ("JPEG", "WEBP")
 
 
-# Pillow's guard against decompression bombs: 89,478,485 pixels, a quarter-gigabyte RGB image.
-DEFAULT_MAX_PIXELS = 89_478_485
 
 
 def read_image(
@@ -183,12 +182,27 @@ def stdin_data() -> tuple[Path, io.BytesIO]:
     return Path("stdin"), io.BytesIO(data)
 
 
+def writer_of(suffix: str) -> str | None:
+    """The Pillow format that writes files ending in `suffix` (".png"), if any.
+
+    The usual formats are known once Pillow's preinit has run; only other extensions load
+    every plugin, which costs each run tens of milliseconds.
+
+    >>> writer_of(".JPG"), writer_of(".tif"), writer_of(".xpm")
+    ('JPEG', 'TIFF', None)
+    """
+    suffix = suffix.lower()
+    Image.preinit()
+    if suffix not in Image.EXTENSION:
+        Image.init()
+    fmt = Image.EXTENSION.get(suffix)
+    return fmt if fmt in Image.SAVE else None
+
+
 def input_format(path: Path, stream: io.BytesIO | None = None) -> str:
     """The input's own format where convcli writes it, else PNG: what stdout gets unasked."""
     if stream is None:
-        Image.init()
-        fmt = Image.registered_extensions().get(path.suffix.lower())
-        return NPY if is_array_file(path) else fmt if fmt in Image.SAVE else "PNG"
+        return NPY if is_array_file(path) else writer_of(path.suffix) or "PNG"
     try:
         with Image.open(io.BytesIO(stream.getvalue())) as peek:
             return peek.format if peek.format in Image.SAVE else "PNG"
@@ -198,9 +212,13 @@ def input_format(path: Path, stream: io.BytesIO | None = None) -> str:
 
 def extension_of(fmt: str) -> str:
     """The usual extension of a format: .jpg for JPEG, .tif for TIFF, .npy for arrays."""
-    Image.init()
     usual = {"JPEG": ".jpg", "TIFF": ".tif", NPY: ".npy"}
-    return usual.get(fmt) or next(ext for ext, name in Image.registered_extensions().items() if name == fmt)
+    if fmt in usual:
+        return usual[fmt]
+    Image.preinit()
+    if fmt not in Image.EXTENSION.values():
+        Image.init()
+    return next(ext for ext, name in Image.EXTENSION.items() if name == fmt)
 
 
 def format_named(name: str) -> str:
@@ -209,12 +227,11 @@ def format_named(name: str) -> str:
     >>> format_named("jpg"), format_named("TIFF"), format_named("npy")
     ('JPEG', 'TIFF', 'NPY')
     """
-    Image.init()
     key = name.strip().lower().lstrip(".")
     if key == "npy":
         return NPY
-    fmt = Image.registered_extensions().get(f".{key}") or (key.upper() if key.upper() in Image.SAVE else None)
-    if fmt is None or fmt not in Image.SAVE:
+    fmt = writer_of(f".{key}") or (key.upper() if key.upper() in Image.SAVE else None)
+    if fmt is None:
         raise UsageError(f"--format {name!r}: not a format convcli can write (png, jpeg, tiff, webp, bmp, npy, ...)")
     return fmt
 
@@ -247,9 +264,8 @@ def output_format(path: Path) -> str:
     """The format that writes `path`, chosen by its extension: Pillow's name, or NPY."""
     if is_array_file(path):
         return NPY
-    Image.init()
-    fmt = Image.registered_extensions().get(path.suffix.lower())
-    if fmt is None or fmt not in Image.SAVE:
+    fmt = writer_of(path.suffix)
+    if fmt is None:
         what = "has no extension to name a format"
         if path.suffix:
             what = f"extension {path.suffix!r} names no image format"

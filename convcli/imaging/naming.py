@@ -6,8 +6,6 @@ import os
 import string
 from pathlib import Path
 
-from PIL import Image
-
 from ..errors import UsageError
 from . import files
 
@@ -56,8 +54,7 @@ def output_name(source: Path, tag: str, template: str = DEFAULT_TEMPLATE, format
     >>> output_name(Path("IMG.JPG"), "sobel", "{stem}_{filter}{ext}", format="tif")
     'IMG_sobel.tif'
     """
-    Image.init()
-    if files.is_array_file(source) or Image.registered_extensions().get(source.suffix.lower()) in Image.SAVE:
+    if files.is_array_file(source) or files.writer_of(source.suffix):
         stem, ext = source.stem, source.suffix
     else:
         stem, ext = source.name, ".png"
