@@ -317,3 +317,14 @@ def test_an_unforeseen_error_fails_its_image_only(tmp_path):
     assert outcome.status == "failed" and outcome.code == 1
     assert outcome.error == f"{source}: unexpected RuntimeError: a codec's bug"
     assert files_in(tmp_path) == {"odd.png"}
+
+
+def test_one_image_takes_the_batch_options_too(folder, red_square, tmp_path):
+    ok(convcli("blur", "in/a.png", "-d", "new/out", cwd=tmp_path))  # the directory is made
+    assert files_in(tmp_path / "new" / "out") == {"a.blur.png"}
+    again = convcli("blur", "in/a.png", "-d", "new/out", "--skip-existing", cwd=tmp_path)
+    assert again.returncode == 0 and again.stderr.decode().strip() == "skipped in/a.png: new/out/a.blur.png exists"
+    warned = convcli("blur", red_square, "-o", "flat.jpg", cwd=tmp_path)
+    assert warned.returncode == 0 and "warning:" in warned.stderr.decode()  # JPEG drops the alpha
+    quiet = convcli("blur", red_square, "-o", "flat2.jpg", "-q", cwd=tmp_path)
+    assert quiet.returncode == 0 and quiet.stderr == b""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import glob
 import os
 import sys
 from dataclasses import dataclass, replace
@@ -46,8 +47,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one image: "written", "skipped" or "failed" (with the error and its exit
-    code), and the warnings and notes its filtering gave, in order."""
+    """What became of one image: "written" or "failed" (with the error and its exit code), and
+    the warnings and notes its filtering gave, in order."""
 
     status: str
     messages: tuple[tuple[str, str], ...] = ()
@@ -58,22 +59,24 @@ class Outcome:
 def run(job: Job, inputs: Inputs) -> None:
     """Filter every input with `job` and write each result where its output options say."""
     outputs = job.outputs
-    tasks = _destinations(job.tag, inputs, outputs)
+    by_default = _stdout_by_default(inputs, outputs)
+    tasks = _destinations(job.tag, inputs, outputs, by_default)
     if outputs.dry_run:
         _dry_run(tasks, outputs)
         return
-    if not inputs.batch:
-        (source, destination), = tasks
-        written = _filter_one(job, source, destination, warn, note)
-        _written(written, stdout_chosen=destination == STREAM and outputs.output is None and not is_stream(source),
-                 quiet=outputs.quiet)
-        return
-    _run_batch(job, tasks)
+    to_do = [task for task in tasks if not _skipped(task, outputs)]
+    _make_directories(to_do, outputs)
+    if inputs.batch:
+        _run_batch(job, to_do, total=len(tasks))
+    elif to_do:  # one image: its failure is the run's, with the error's own exit code
+        (source, destination), = to_do
+        written = _filter_one(job, source, destination, _silent if outputs.quiet else warn, note)
+        _written(written, stdout_chosen=by_default, quiet=outputs.quiet)
 
 
-def _destinations(tag: str, inputs: Inputs, outputs: OutputOptions) -> list[tuple[Path, Path]]:
-    """Each input beside its output, after refusing combinations that cannot work and outputs
-    that would collide."""
+def _destinations(tag: str, inputs: Inputs, outputs: OutputOptions, to_stdout: bool) -> list[tuple[Path, Path]]:
+    """Each input beside its output (stdout when `to_stdout`), after refusing combinations that
+    cannot work and outputs that would collide."""
     if outputs.format:
         format_named(outputs.format)
     if outputs.name is not None:
@@ -85,7 +88,7 @@ def _destinations(tag: str, inputs: Inputs, outputs: OutputOptions) -> list[tupl
                          "use --out-dir DIR (and --name TEMPLATE) instead")
     if outputs.force and outputs.skip_existing:
         raise UsageError("--force replaces existing outputs and --skip-existing keeps them: choose one")
-    if _stdout_by_default(inputs, outputs):
+    if to_stdout:
         return [(inputs.sources[0], STREAM)]
     tasks = [(source, destination_for(source, outputs.output, tag, outputs.format, outputs.out_dir, outputs.name))
              for source in inputs.sources]
@@ -106,6 +109,20 @@ def _stdout_by_default(inputs: Inputs, outputs: OutputOptions) -> bool:
     terminal: the result goes down the pipe or into the file stdout was redirected to."""
     named = outputs.output is not None or outputs.out_dir is not None or outputs.name is not None
     return not inputs.batch and not named and not is_stream(inputs.sources[0]) and stdout_takes_images()
+
+
+def _skipped(task: tuple[Path, Path], outputs: OutputOptions) -> bool:
+    """Whether --skip-existing leaves this image alone, as its output exists; said unless --quiet."""
+    source, destination = task
+    if not outputs.skip_existing or not destination.exists() or is_special(destination):
+        return False
+    if not outputs.quiet:
+        stderr.print(f"skipped {escape(str(source))}: {escape(str(destination))} exists", style="dim")
+    return True
+
+
+def _silent(message: str) -> None:
+    pass
 
 
 def _filter_one(job: Job, source: Path, destination: Path, warn, note) -> Path:
@@ -168,18 +185,11 @@ def _foreseen(source: Path, destination: Path, outputs: OutputOptions) -> tuple[
     return "exists: would be refused without --force", ""
 
 
-def _run_batch(job: Job, tasks: list[tuple[Path, Path]]) -> None:
+def _run_batch(job: Job, to_do: list[tuple[Path, Path]], total: int) -> None:
+    """The images `to_do` of a batch of `total` (the others skipped), in worker processes or
+    here, each failure reported and counted; a summary, and exit code 1 if any failed."""
     outputs = job.outputs
-    counts = {"written": 0, "skipped": 0, "failed": 0}
-    to_do = []
-    for source, destination in tasks:
-        if outputs.skip_existing and destination.exists() and not is_special(destination):
-            counts["skipped"] += 1
-            if not outputs.quiet:
-                stderr.print(f"skipped {escape(str(source))}: {escape(str(destination))} exists", style="dim")
-        else:
-            to_do.append((source, destination))
-    _make_directories(to_do, outputs)
+    counts = {"written": 0, "skipped": total - len(to_do), "failed": 0}
     jobs = min(outputs.jobs or available_cores(), max(1, len(to_do)))
     engine = job.transform.engine
     if jobs > 1 and engine.threads is None:  # the processes share the cores
@@ -199,10 +209,10 @@ def _run_batch(job: Job, tasks: list[tuple[Path, Path]]) -> None:
                     progress.update(bar, completed=done)
                     progress.refresh()
     except BaseException:  # Ctrl-C, SIGTERM: say how far the batch got, then stop as a single run does
-        _summary(len(tasks), counts, interrupted=len(to_do) - done)
+        _summary(total, counts, interrupted=len(to_do) - done)
         raise
     if counts["failed"] or not outputs.quiet:
-        _summary(len(tasks), counts)
+        _summary(total, counts)
     if counts["failed"]:
         raise typer.Exit(1)
 
@@ -268,7 +278,7 @@ def _died(task: tuple[Path, Path], how: str) -> Outcome:
 
 def _temporary(task: tuple[Path, Path]) -> list[Path]:
     destination = task[1]
-    return list(destination.parent.glob(f".{destination.name}.*.tmp"))
+    return list(destination.parent.glob(f".{glob.escape(destination.name)}.*.tmp"))
 
 
 def _report(task: tuple[Path, Path], outcome: Outcome, quiet: bool, listed: bool) -> None:
