@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from processes import SAMPLES, convcli, failed, files_in, ok, pixels, shows
@@ -18,8 +19,9 @@ from processes import SAMPLES, convcli, failed, files_in, ok, pixels, shows
 CONVCLI = f"{shlex.quote(sys.executable)} -m convcli"
 
 
-def bash(script: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-o", "pipefail", "-c", script], cwd=cwd, capture_output=True, timeout=120)
+def bash(script: str, cwd, **popen) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-o", "pipefail", "-c", script], cwd=cwd, capture_output=True, timeout=120,
+                          **popen)
 
 
 def test_a_pipeline_of_two_filters_equals_the_two_steps_on_files(tmp_path):
@@ -147,3 +149,19 @@ def test_compare_and_explain_read_stdin_and_compare_writes_stdout(tmp_path):
     assert explained.returncode == 0 and explained.stderr == b""
     assert explained.stdout.decode().startswith("stdin, pixel x=3, y=4: convolution")
     assert files_in(tmp_path) == {"panel.png"}
+
+
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+def test_a_large_image_goes_down_a_pipe_whole_and_a_reader_that_leaves_early_is_an_error(unbuffered, tmp_path):
+    """With PYTHONUNBUFFERED, stdout's binary layer is the raw pipe, which takes 64 KiB at a time."""
+    noise = np.random.default_rng(3).integers(0, 256, (600, 700, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(tmp_path / "noise.png")
+    env = {**os.environ, "PYTHONUNBUFFERED": unbuffered}
+    whole = bash(f"{CONVCLI} blur noise.png -o - | cat > piped.png && {CONVCLI} blur noise.png -o file.png",
+                 tmp_path, env=env)
+    assert whole.returncode == 0, whole.stderr.decode()
+    assert (tmp_path / "piped.png").read_bytes() == (tmp_path / "file.png").read_bytes()
+    assert len((tmp_path / "file.png").read_bytes()) > 1 << 17  # more than a pipe holds at once
+    early = bash(f"{CONVCLI} blur noise.png -o - | head -c 10 > /dev/null", tmp_path, env=env)
+    assert early.returncode == 1
+    assert early.stderr.decode().strip() == "error: stdout: the reader closed the pipe before the image was written"

@@ -420,11 +420,10 @@ def _write_atomic(path: Path, fmt: str, write) -> None:
             raise ConvcliError(f"{name}: cannot write {fmt}: {exc}") from None
         try:
             if is_stream(path):
-                sys.stdout.buffer.write(buffer.getvalue())
-                sys.stdout.buffer.flush()
+                _write_all(sys.stdout.buffer, buffer.getbuffer())
             else:
                 with open(path, "wb") as stream:
-                    stream.write(buffer.getvalue())
+                    _write_all(stream, buffer.getbuffer())
         except BrokenPipeError:
             # The reader left: say so once, and keep Python from complaining again at exit.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -455,6 +454,15 @@ def _write_atomic(path: Path, fmt: str, write) -> None:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise ConvcliError(f"{path}: cannot write {fmt}: {reason}") from None
         raise
+
+
+def _write_all(stream: BinaryIO, data: memoryview) -> None:
+    """Write all of `data`: with PYTHONUNBUFFERED (python -u), sys.stdout.buffer is the raw file,
+    whose write() may take only what a pipe has room for and return the count."""
+    while data:
+        written = stream.write(data)
+        data = data[written if written is not None else 0:]
+    stream.flush()
 
 
 def _file_mode(path: Path) -> int:
