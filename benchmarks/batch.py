@@ -31,8 +31,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-
-from run import make_image
+from run import cpu_name, make_image
 
 BIN = Path(sys.executable).parent
 CONVCLI = str(BIN / "convcli")
@@ -109,9 +108,9 @@ def main() -> None:
             batch.append((f"ImageMagick: mogrify -path out -gaussian-blur 0x2 in/*.png ({version.split()[2]})",
                           seconds(f"{mogrify} -path out -gaussian-blur 0x2 in/*.png", 3, work, fresh(out))))
 
-    cpu = platform.processor() or platform.machine()
-    print(f"Measured by `python benchmarks/batch.py --images {count}` on {cpu}, {os.cpu_count()} cores; "
-          f"Python {platform.python_version()}, NumPy {np.__version__}.\n")
+    print(f"Measured by `python benchmarks/batch.py --images {count}` on {cpu_name()}, {os.cpu_count()} cores; "
+          f"Python {platform.python_version()}, NumPy {np.__version__}; each row's processes run one after "
+          "another.\n")
     print("| start-up, one process | median seconds |\n| --- | ---: |")
     for label, value in startup:
         print(f"| {label} | {value:.3f} |")

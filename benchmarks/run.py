@@ -238,15 +238,18 @@ def memory(threads: int) -> list[str]:
     return lines
 
 
-def machine(threads: int) -> str:
-    cpu = platform.processor() or platform.machine()
+def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or platform.machine()
+
+
+def machine(threads: int) -> str:
+    cpu = cpu_name()
     versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}"]
     for module in ("scipy", "cv2", "PIL"):
         try:
