@@ -66,6 +66,11 @@ def test_patterns_are_expanded_by_convcli_and_a_pattern_matching_nothing_is_a_us
     deep = folder / "deeper" / "still"
     deep.mkdir(parents=True)
     save(np.zeros((4, 4), np.uint8), deep / "d.png")
+    (deep / "a-loop").symlink_to("../..")  # ** must not follow it round and round
+    save(np.zeros((4, 4), np.uint8), folder / ".b.png")  # hidden: matched only by a pattern that says so
+    listed = convcli("blur", "in/**/[a-d].png", "-d", "out", "--dry-run", cwd=tmp_path).stdout.decode()
+    assert [line.split(" -> ")[0] for line in listed.splitlines()] == [
+        "in/a.png", "in/b.png", "in/c.png", "in/deeper/still/d.png"]
     err = ok(convcli("apply", "in/**/[a-d].png", "-k", "shift", "-d", "out", "--name", "{parent}-{stem}{ext}",
                      cwd=tmp_path))
     assert err.strip().splitlines()[-1] == "4 images: 4 written"

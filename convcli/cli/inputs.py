@@ -47,7 +47,7 @@ def expand(arguments: list[Path] | None) -> Inputs:
         matches = [argument]
         if not argument.exists() and glob.has_magic(str(argument)):
             patterns = True
-            matches = [Path(m) for m in sorted(glob.glob(str(argument), recursive=True)) if not os.path.isdir(m)]
+            matches = _matches(argument)
             if not matches:
                 raise UsageError(f"no file matches {str(argument)!r}")
         for source in matches:
@@ -56,3 +56,20 @@ def expand(arguments: list[Path] | None) -> Inputs:
                 seen.add(key)
                 sources.append(source)
     return Inputs(sources, batch=len(arguments) > 1 or patterns)
+
+
+def _matches(pattern: Path) -> list[Path]:
+    """The files `pattern` matches, sorted. As in zsh and bash's globstar, `**` goes through
+    subfolders but not through links to folders (glob.glob follows them, and a link to a parent
+    loops until the path is too long), and names that start with a dot match only a pattern
+    that does."""
+    parts = pattern.parts
+    fixed = next(index for index, part in enumerate(parts) if glob.has_magic(part))
+    base = Path(*parts[:fixed]) if fixed else Path()
+    dotted = any(part.startswith(".") for part in parts[fixed:])
+    found = []
+    for path in base.glob(str(Path(*parts[fixed:]))):
+        hidden = any(part.startswith(".") for part in path.relative_to(base).parts)
+        if (dotted or not hidden) and not path.is_dir():
+            found.append(path)
+    return sorted(found)
