@@ -97,7 +97,7 @@ def test_outputs_that_would_collide_are_refused_before_anything_is_written(tmp_p
         (tmp_path / folder).mkdir()
         save(np.zeros((4, 4), np.uint8), tmp_path / folder / "photo.png")
     failed(convcli("blur", "x/photo.png", "y/photo.png", "-d", "out", cwd=tmp_path), 2,
-           "x/photo.png and y/photo.png would both be written to out/photo.blur.png", "{parent}")
+           "x/photo.png and y/photo.png would both be written to out/photo.blur.png", "{dir}")
     assert not (tmp_path / "out").exists()
 
 
@@ -159,7 +159,7 @@ def test_quiet_prints_errors_only(folder, tmp_path):
 def test_a_single_image_goes_to_stdout_in_a_pipe_and_beside_the_input_at_a_terminal(folder, tmp_path):
     piped = convcli("blur", "in/a.png", cwd=tmp_path)
     assert piped.returncode == 0 and piped.stdout.startswith(b"\x89PNG")
-    assert piped.stderr.decode().strip() == "wrote the result to stdout (no -o given, and stdout is not a terminal)"
+    assert piped.stderr.decode().strip() == "wrote the result to stdout (no -o given, and stdout is a pipe or a file)"
     assert "a.blur.png" not in files_in(folder)
     at_a_terminal = convcli("blur", "in/a.png", cwd=tmp_path, terminal=True)
     assert at_a_terminal.returncode == 0 and at_a_terminal.stdout == b""
@@ -333,3 +333,47 @@ def test_one_image_takes_the_batch_options_too(folder, red_square, tmp_path):
     assert warned.returncode == 0 and "warning:" in warned.stderr.decode()  # JPEG drops the alpha
     quiet = convcli("blur", red_square, "-o", "flat2.jpg", "-q", cwd=tmp_path)
     assert quiet.returncode == 0 and quiet.stderr == b""
+
+
+def test_outputs_that_would_be_read_or_mislabelled_are_refused_before_anything_is_done(folder, tmp_path):
+    save(np.zeros((4, 4), np.uint8), folder / "a.blur.png")
+    failed(convcli("blur", "in/a.png", "in/a.blur.png", "--force", cwd=tmp_path), 2,
+           "in/a.blur.png is an input, and the output of in/a.png too")
+    failed(convcli("blur", "in/a.png", "in/b.png", "-d", "out", "--format", "png", "--name", "{stem}.jpg",
+                   cwd=tmp_path), 2, "its extension says JPEG, --format says PNG")
+    failed(convcli("blur", "in/a.png", "in/b.png", "-d", "out", "--name", "{stem}", cwd=tmp_path), 2,
+           "out/a: has no extension")
+    failed(convcli("blur", "-d", "out", cwd=tmp_path, stdin=(folder / "a.png").read_bytes()), 2,
+           "stdin's image has no name")
+    for template in ("../{stem}{ext}", "/tmp/{stem}{ext}"):
+        failed(convcli("blur", "in/a.png", "--name", template, cwd=tmp_path), 2, "no leading / and no ..")
+    assert files_in(tmp_path) == {"in"}
+
+
+def test_dir_mirrors_the_input_folders(tmp_path):
+    for folder in ("shots/2023", "shots/2024"):
+        (tmp_path / folder).mkdir(parents=True)
+        save(np.zeros((4, 4), np.uint8), tmp_path / folder / "cat.png")
+    failed(convcli("blur", "shots/**/*.png", "-d", "out", cwd=tmp_path), 2, "would both be written to out/cat.blur.png",
+           "{dir}")
+    ok(convcli("blur", "shots/**/*.png", "-d", "out", "--name", "{dir}/{stem}{ext}", cwd=tmp_path))
+    assert files_in(tmp_path / "out" / "shots" / "2023") == files_in(tmp_path / "out" / "shots" / "2024") == {"cat.png"}
+    elsewhere = tmp_path / "shots" / "2023"
+    failed(convcli("blur", tmp_path / "shots/2024/cat.png", "-d", "out2", "--name", "{dir}/{stem}{ext}",
+                   cwd=elsewhere), 2, "{dir} is for inputs below the current folder")
+
+
+def test_dry_run_foresees_an_unwritable_folder(folder, tmp_path, permissions_apply):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    result = convcli("blur", "in/a.png", "-d", "locked", "--dry-run", cwd=tmp_path, **permissions_apply)
+    assert result.returncode == 1
+    assert result.stdout.decode() == "in/a.png -> locked/a.blur.png (directory 'locked' is not writable)\n"
+
+
+def test_verbose_lines_of_a_batch_name_their_image_and_one_image_is_one(folder, tmp_path):
+    err = ok(convcli("blur", "in/[ab].png", "-d", "out", "-v", cwd=tmp_path))
+    notes = [line for line in err.splitlines() if "took" in line]
+    assert sorted(line.split(": ")[0] for line in notes) == ["in/a.png", "in/b.png"]
+    assert ok(convcli("blur", "in/[a].png", "-d", "out2", cwd=tmp_path)).splitlines()[-1] == "1 image: 1 written"

@@ -28,7 +28,7 @@ def test_a_pipeline_of_two_filters_equals_the_two_steps_on_files(tmp_path):
     photo = shlex.quote(str(SAMPLES / "chelsea.png"))
     result = bash(f"cat {photo} | {CONVCLI} blur | {CONVCLI} sobel > edges.png", tmp_path)
     assert result.returncode == 0, result.stderr.decode()
-    assert result.stdout == b"" and b"wrote the result to stdout" in result.stderr
+    assert result.stdout == b"" and result.stderr == b""  # filters in a pipeline are silent
     ok(convcli("blur", SAMPLES / "chelsea.png", "-o", "blur.png", cwd=tmp_path))
     ok(convcli("sobel", "blur.png", "-o", "want.png", cwd=tmp_path))
     np.testing.assert_array_equal(pixels(tmp_path / "edges.png"), pixels(tmp_path / "want.png"))
@@ -131,7 +131,7 @@ def test_a_file_filtered_into_a_pipe_or_a_redirection_needs_no_dash(tmp_path):
     photo = shlex.quote(str(SAMPLES / "camera.png"))
     result = bash(f"{CONVCLI} blur {photo} | {CONVCLI} sobel > edges.png && {CONVCLI} blur {photo} > soft.png", tmp_path)
     assert result.returncode == 0, result.stderr.decode()
-    assert result.stderr.decode().count("(no -o given, and stdout is not a terminal)") == 2
+    assert result.stderr.decode().count("wrote the result to stdout (no -o given, and stdout is a pipe or a file)") == 2
     ok(convcli("blur", SAMPLES / "camera.png", "-o", "blur.png", cwd=tmp_path))
     ok(convcli("sobel", "blur.png", "-o", "want.png", cwd=tmp_path))
     np.testing.assert_array_equal(pixels(tmp_path / "edges.png"), pixels(tmp_path / "want.png"))
@@ -165,3 +165,26 @@ def test_a_large_image_goes_down_a_pipe_whole_and_a_reader_that_leaves_early_is_
     early = bash(f"{CONVCLI} blur noise.png -o - | head -c 10 > /dev/null", tmp_path, env=env)
     assert early.returncode == 1
     assert early.stderr.decode().strip() == "error: stdout: the reader closed the pipe before the image was written"
+
+
+def test_stdout_takes_the_image_when_it_is_a_pipe_or_a_file_but_not_dev_null(tmp_path):
+    shutil_photo = tmp_path / "photo.png"
+    shutil_photo.write_bytes((SAMPLES / "camera.png").read_bytes())
+    result = bash(f"{CONVCLI} blur photo.png > /dev/null", tmp_path)  # as a cron job's >/dev/null 2>&1 would
+    assert result.returncode == 0 and result.stderr.decode().strip() == "wrote photo.blur.png"
+    assert pixels(tmp_path / "photo.blur.png").shape == (512, 512)
+
+
+def test_dev_stdout_as_output_is_stdout(tmp_path):
+    photo = shlex.quote(str(SAMPLES / "rocket.jpg"))
+    result = bash(f"{CONVCLI} blur {photo} -o /dev/stdout > a.jpg && {CONVCLI} blur {photo} -o /dev/stdout "
+                  f"--format png > b.png", tmp_path)
+    assert result.returncode == 0 and result.stderr == b"", result.stderr.decode()
+    assert (tmp_path / "a.jpg").read_bytes().startswith(b"\xff\xd8")  # the input's format
+    assert pixels(tmp_path / "b.png").shape == (427, 640, 3)
+
+
+def test_explain_reads_a_piped_image_without_a_dash(tmp_path):
+    photo = shlex.quote(str(SAMPLES / "camera.png"))
+    explained = bash(f"{CONVCLI} explain --at 3,4 -k emboss < {photo}", tmp_path)
+    assert explained.returncode == 0 and explained.stdout.decode().startswith("stdin, pixel x=3, y=4")

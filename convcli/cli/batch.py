@@ -17,9 +17,9 @@ from rich.markup import escape
 from ..engine import available_cores
 from ..errors import ConvcliError, UsageError
 from ..imaging import filter_file
-from ..imaging.files import STREAM, format_named, is_special, is_stream, output_format
+from ..imaging.files import STREAM, is_special, is_stream
 from ..imaging.naming import check_template, destination_for
-from ..imaging.process import same_file
+from ..imaging.process import format_for, same_file
 from .app import error, note, stderr, warn
 from .inputs import Inputs
 from .options import OutputOptions, PixelOptions, ValueMapping
@@ -78,7 +78,7 @@ def _destinations(tag: str, inputs: Inputs, outputs: OutputOptions, to_stdout: b
     """Each input beside its output (stdout when `to_stdout`), after refusing combinations that
     cannot work and outputs that would collide."""
     if outputs.format:
-        format_named(outputs.format)
+        format_for(STREAM, outputs.format)  # a format convcli can write
     if outputs.name is not None:
         check_template(outputs.name)
     if outputs.output is not None and (outputs.out_dir is not None or outputs.name is not None):
@@ -88,19 +88,29 @@ def _destinations(tag: str, inputs: Inputs, outputs: OutputOptions, to_stdout: b
                          "use --out-dir DIR (and --name TEMPLATE) instead")
     if outputs.force and outputs.skip_existing:
         raise UsageError("--force replaces existing outputs and --skip-existing keeps them: choose one")
+    if is_stream(inputs.sources[0]) and (outputs.out_dir is not None or outputs.name is not None):
+        raise UsageError("--out-dir and --name name each output after its input file, and stdin's image has no "
+                         "name: give -o FILE, or -o - for stdout")
     if to_stdout:
         return [(inputs.sources[0], STREAM)]
     tasks = [(source, destination_for(source, outputs.output, tag, outputs.format, outputs.out_dir, outputs.name))
              for source in inputs.sources]
+    sources = {os.path.realpath(source): source for source, _ in tasks}
     claimed: dict[str, Path] = {}
     for source, destination in tasks:
+        format_for(destination, outputs.format)  # a name without a format, or at odds with --format
         if is_stream(destination) or is_special(destination):
             continue
         key = os.path.abspath(destination)
         if key in claimed:
-            raise UsageError(f"{claimed[key]} and {source} would both be written to {destination}: "
-                             "give --name a {parent} or other field that tells them apart")
+            raise UsageError(f"{claimed[key]} and {source} would both be written to {destination}: give --name "
+                             "fields that tell them apart, such as {dir} (the input's folder) or {name} (its whole "
+                             "name)")
         claimed[key] = source
+        other = sources.get(os.path.realpath(destination))
+        if other is not None and other != source:  # which version another worker reads would be chance
+            raise UsageError(f"{destination} is an input, and the output of {source} too: write the results "
+                             "elsewhere, with --out-dir")
     return tasks
 
 
@@ -138,11 +148,12 @@ def _filter_one(job: Job, source: Path, destination: Path, warn, note) -> Path:
 
 
 def _written(path: Path, stdout_chosen: bool = False, quiet: bool = False) -> None:
-    if quiet:
+    """Say where the result went; nothing when stdout was asked for, as a filter in a pipeline
+    should be silent, but the why when it was chosen for want of -o."""
+    if quiet or (is_stream(path) and not stdout_chosen):
         return
     if is_stream(path):
-        why = " (no -o given, and stdout is not a terminal)" if stdout_chosen else ""
-        stderr.print(f"wrote the result to stdout{why}", style="dim")
+        stderr.print("wrote the result to stdout (no -o given, and stdout is a pipe or a file)", style="dim")
     else:
         stderr.print(f"wrote {escape(str(path))}", style="dim")
 
@@ -154,8 +165,6 @@ def _dry_run(tasks: list[tuple[Path, Path]], outputs: OutputOptions) -> None:
     failing = False
     for source, destination in tasks:
         to_stdout = is_stream(destination)
-        if not to_stdout and not outputs.format:
-            output_format(destination)  # an extension naming no format: a usage error, as in the run
         problem, note = _foreseen(source, destination, outputs)
         failing = failing or bool(problem)
         line = (f"{'stdin' if is_stream(source) else source} -> {'stdout' if to_stdout else destination}"
@@ -174,6 +183,8 @@ def _foreseen(source: Path, destination: Path, outputs: OutputOptions) -> tuple[
     creates = outputs.out_dir is not None or outputs.name is not None
     if not destination.parent.is_dir() and not creates:
         return f"directory {str(destination.parent)!r} does not exist", ""
+    if destination.parent.is_dir() and not os.access(destination.parent, os.W_OK):
+        return f"directory {str(destination.parent)!r} is not writable", ""
     if not destination.exists() or is_special(destination):
         return "", ""
     if outputs.skip_existing:
@@ -285,8 +296,8 @@ def _report(task: tuple[Path, Path], outcome: Outcome, quiet: bool, listed: bool
     for kind, message in outcome.messages:
         if kind == "warning" and not quiet:
             warn(message)
-        elif kind == "note":
-            note(message)
+        elif kind == "note":  # --verbose: which image it is about, as the workers' lines interleave
+            note(f"{task[0]}: {message}")
     if outcome.status == "failed":
         error(outcome.error)
     elif outcome.status == "written" and listed:
@@ -301,4 +312,5 @@ def _summary(total: int, counts: dict[str, int], interrupted: int = 0) -> None:
         parts.append(f"{counts['failed']} failed")
     if interrupted:
         parts.append(f"{interrupted} not done (stopped)")
-    stderr.print(f"{total} images: {', '.join(parts)}", style="bold" if counts["failed"] or interrupted else None)
+    images = "1 image" if total == 1 else f"{total} images"
+    stderr.print(f"{images}: {', '.join(parts)}", style="bold" if counts["failed"] or interrupted else None)

@@ -18,7 +18,6 @@ from .options import (
     KernelOptions,
     MappingOptions,
     MaxPixelsOpt,
-    OutputOpt,
 )
 from .output import stdout_takes_images
 
@@ -31,7 +30,12 @@ def compare(
         typer.Argument(help="Input image (PNG, JPEG, TIFF, ...) or NumPy .npy array; '-' or none reads stdin.",
                        metavar="[IMAGE]", show_default=False),
     ] = None,
-    output: OutputOpt = None,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="The panel, an 8-bit image; its extension picks the format; '-' for "
+                     "stdout (PNG). Default: stdout when it is a pipe or a file, else IMAGE.compare-<kernel>.png "
+                     "beside the input.", show_default=False),
+    ] = None,
     force: ForceOpt = False,
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
     *,

@@ -31,8 +31,8 @@ from .options import (
 def explain(
     image: Annotated[
         Optional[Path],
-        typer.Argument(metavar="[IMAGE]", help="An image whose pixel --at to explain ('-': stdin). Omit it for "
-                       "--signal.", show_default=False),
+        typer.Argument(metavar="[IMAGE]", help="An image whose pixel --at to explain; '-' or none reads stdin. "
+                       "Omit it for --signal.", show_default=False),
     ] = None,
     signal: Annotated[
         Optional[str],
@@ -61,6 +61,8 @@ def explain(
     Examples: convcli explain --signal '1 0.5 1 1' --kernel '1 0.5 0.25'  |
     convcli explain photo.png --at 10,20 --kernel emboss"""
     options = EngineOptions(border, cval, threads=1)
+    if image is None and signal is None and at is not None:
+        image = one_image(None)  # piped in, as the filters read it
     if (image is None) == (signal is None):
         raise UsageError("give either IMAGE (with --at) or --signal, not both or neither")
     if signal is not None:

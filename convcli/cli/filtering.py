@@ -43,7 +43,8 @@ def blur(
     pixels: PixelOptions,
     engine: EngineOptions,
 ) -> None:
-    """Gaussian blur. Example: convcli blur photo.png --sigma 3 -o soft.png"""
+    """Gaussian blur. Examples: convcli blur photo.png --sigma 3 -o soft.png  |
+    convcli blur '*.png' --sigma 3 --out-dir soft"""
     from ..kernels import Kernel, named
 
     kernel = Kernel(_option_kernel("sigma", named.gaussian, sigma), "blur")

@@ -63,6 +63,7 @@ OutDirOpt = Annotated[
     Optional[Path],
     typer.Option(
         "--out-dir", "-d",
+        metavar="DIR",
         help="Write each result into this directory, made if missing, named by --name.",
         show_default=False, file_okay=False, rich_help_panel=_OUTPUT,
     ),
@@ -82,6 +83,7 @@ FormatOpt = Annotated[
     Optional[str],
     typer.Option(
         "--format",
+        metavar="FORMAT",
         help="Output format where no extension says it (stdout, names made by --name): png, jpeg, tiff, webp, "
         "npy, ... Default: the input's own, else png.",
         show_default=False, rich_help_panel=_OUTPUT,
@@ -104,7 +106,7 @@ DryRunOpt = Annotated[
 ]
 JobsOpt = Annotated[
     Optional[int],
-    typer.Option("--jobs", "-j", min=1, help="Images filtered at once, each by a process of its own. Default: the "
+    typer.Option("--jobs", "-j", min=1, metavar="N", help="Images filtered at once, each by a process of its own. Default: the "
                  "number of cores.", show_default=False, rich_help_panel=_OUTPUT),
 ]
 QuietOpt = Annotated[
@@ -305,6 +307,12 @@ class OutputOptions:
     dry_run: DryRunOpt = False
     jobs: JobsOpt = None  # None: the cores
     quiet: QuietOpt = False
+
+    def __post_init__(self):
+        if self.output is not None and str(self.output) in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
+            # Opened by name it is whatever stdout points to, a regular file included, which an
+            # atomic write would replace and --force would be asked for: it means stdout.
+            object.__setattr__(self, "output", Path("-"))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import sys
 from fractions import Fraction
 
@@ -16,9 +18,14 @@ def stdout(columns: int = 80) -> Console:
 
 
 def stdout_takes_images() -> bool:
-    """Whether an image goes to stdout when no output is named: stdout is open and is not a
-    terminal, but a pipe or a file the shell redirected it to."""
-    return sys.stdout is not None and not sys.stdout.isatty()
+    """Whether an image goes to stdout when no output is named: stdout is a pipe, or a file the
+    shell redirected it to. Not a terminal, nor /dev/null (a cron job's >/dev/null would lose
+    the result), nor a socket (a service's journal)."""
+    try:
+        mode = os.fstat(sys.stdout.fileno()).st_mode
+    except (AttributeError, OSError, ValueError):  # closed, or not a file at all
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
 
 
 def number(value: float) -> str:

@@ -271,7 +271,7 @@ def output_format(path: Path) -> str:
             what = f"extension {path.suffix!r} names no image format"
         raise UsageError(
             f"{path}: {what} convcli can write "
-            "(use .png, .jpg, .tif, .bmp, .webp, .npy or another format Pillow writes)"
+            "(use .png, .jpg, .tif, .bmp, .webp, .npy or another format Pillow writes, or say it with --format)"
         )
     return fmt
 

@@ -16,6 +16,7 @@ FIELDS = {
     "filter": "what the filter is called (blur, sobel-x, emboss.correlate)",
     "name": "the input's whole name (photo.png)",
     "parent": "the name of the folder that holds the input",
+    "dir": "the input's folder as given, below the current one (shots/2024; . for the current one)",
 }
 
 
@@ -25,7 +26,7 @@ def check_template(template: str) -> None:
     >>> check_template("{stem}-{size}.png")
     Traceback (most recent call last):
     ...
-    convcli.errors.UsageError: --name '{stem}-{size}.png': unknown field {size}; the fields are {stem}, {ext}, {filter}, {name}, {parent}
+    convcli.errors.UsageError: --name '{stem}-{size}.png': unknown field {size}; the fields are {stem}, {ext}, {filter}, {name}, {parent}, {dir}
     """
     fields = ", ".join(f"{{{field}}}" for field in FIELDS)
     try:
@@ -40,6 +41,9 @@ def check_template(template: str) -> None:
             raise UsageError(f"--name {template!r}: {{{field}}} takes no format or conversion")
     if not any(field in ("stem", "name") for field, _, _ in parsed):
         raise UsageError(f"--name {template!r}: without {{stem}} or {{name}} every input would get the same name")
+    if Path(template).is_absolute() or ".." in Path(template).parts:
+        raise UsageError(f"--name {template!r}: names are made inside --out-dir, or beside each input: "
+                         "no leading / and no ..")
 
 
 def output_name(source: Path, tag: str, template: str = DEFAULT_TEMPLATE, format: str | None = None) -> str:
@@ -60,8 +64,20 @@ def output_name(source: Path, tag: str, template: str = DEFAULT_TEMPLATE, format
         stem, ext = source.name, ".png"
     if format:
         ext = files.extension_of(files.format_named(format))
-    parent = Path(os.path.abspath(source)).parent.name
-    return template.format(stem=stem, ext=ext, filter=tag, name=source.name, parent=parent)
+    folder = Path(os.path.abspath(source)).parent
+    return template.format(stem=stem, ext=ext, filter=tag, name=source.name, parent=folder.name,
+                           dir=_below_here(folder, template))
+
+
+def _below_here(folder: Path, template: str) -> str:
+    """The {dir} field: `folder` relative to the current one, which it must lie in."""
+    if "{dir}" not in template:
+        return ""
+    relative = os.path.relpath(folder)
+    if relative == ".." or relative.startswith(".." + os.sep):
+        raise UsageError(f"--name {template!r}: {{dir}} is for inputs below the current folder, and {folder} "
+                         "is not; cd to a folder above the inputs")
+    return relative
 
 
 def destination_for(

@@ -63,16 +63,9 @@ def filter_file(
     destination = Path("stdout") if to_stdout else output
     if to_stdout:
         files.check_stdout()
-    if format:
-        fmt = files.format_named(format)
-        if not to_stdout and not files.is_special(destination) and destination.suffix:
-            named = files.output_format(destination)
-            if named != fmt:
-                raise UsageError(f"{destination}: its extension says {named}, --format says {fmt}; choose one")
-    elif to_stdout:
+    fmt = format_for(output, format)
+    if fmt is None:
         fmt = files.NPY if _is_array(source, stream) else files.input_format(source, stream)
-    else:
-        fmt = files.output_format(destination)
     if not to_stdout:
         check_destination(source if stream is None else None, destination, force)
     if quality is not None and fmt not in files.LOSSY_FORMATS:
@@ -112,6 +105,25 @@ def filter_file(
     _warn_of_losses(image, fmt, info, destination, warn)
     files.write_image_atomic(image, output, fmt, quality, info)
     return output
+
+
+def format_for(destination: Path, format: str | None) -> str | None:
+    """The format `destination` is written in: `format` (a name such as png or jpg), which must
+    agree with the extension where there is one, else the extension's; None for stdout ("-")
+    without `format`, where the input's format decides.
+
+    >>> format_for(Path("a.tif"), None), format_for(Path("-"), "jpg"), format_for(Path("-"), None)
+    ('TIFF', 'JPEG', None)
+    """
+    to_stdout = files.is_stream(destination)
+    if not format:
+        return None if to_stdout else files.output_format(destination)
+    fmt = files.format_named(format)
+    if not to_stdout and not files.is_special(destination) and destination.suffix:
+        named = files.output_format(destination)
+        if named != fmt:
+            raise UsageError(f"{destination}: its extension says {named}, --format says {fmt}; choose one")
+    return fmt
 
 
 def _filter(
