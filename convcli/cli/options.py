@@ -26,16 +26,6 @@ if TYPE_CHECKING:
 Method = enum.Enum("Method", {name: name for name in METHODS}, type=str)
 
 
-ImageArg = Annotated[
-    Path,
-    typer.Argument(
-        help="Input image (PNG, JPEG, TIFF, BMP, WebP, ...) or NumPy .npy array.",
-        metavar="IMAGE",
-        show_default=False,
-        # convcli reads the file itself, so an unreadable one is a failure (exit 1), not a usage error.
-        readable=False,
-    ),
-]
 ImagesArg = Annotated[
     Optional[list[Path]],
     typer.Argument(
@@ -43,6 +33,7 @@ ImagesArg = Annotated[
         "expands itself ('scans/*.tif', 'shots/**/*.jpg'); '-' or none reads stdin.",
         metavar="[IMAGE]...",
         show_default=False,
+        # convcli reads the files itself, so an unreadable one is a failure (exit 1), not a usage error.
         readable=False,
     ),
 ]
@@ -74,8 +65,8 @@ NameOpt = Annotated[
         "--name",
         metavar="TEMPLATE",
         help="Output names: {stem} (photo), {ext} (.png), {filter} (blur), {name} (photo.png), {parent} (the "
-        "input's folder); a / makes subdirectories. Default: {stem}.{filter}{ext}, in --out-dir or beside "
-        "each input.",
+        "input's folder's name), {dir} (the input's folder, below the current one: shots/2024); a / makes "
+        "subdirectories. Default: {stem}.{filter}{ext}, in --out-dir or beside each input.",
         show_default=False, rich_help_panel=_OUTPUT,
     ),
 ]

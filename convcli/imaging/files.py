@@ -22,8 +22,6 @@ JPEG_QUALITY = 92  # ImageMagick's default; Pillow's 75 visibly blurs filtered d
 LOSSY_FORMATS = ("JPEG", "WEBP")
 
 
-
-
 def read_image(
     path: Path,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
