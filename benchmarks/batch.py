@@ -62,8 +62,14 @@ def timings(command: list[str] | str, runs: int, cwd: Path, before=None) -> list
         if before:
             before()
         start = time.perf_counter()
-        subprocess.run(command, cwd=cwd, shell=isinstance(command, str), check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            command,
+            cwd=cwd,
+            shell=isinstance(command, str),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         times.append(time.perf_counter() - start)
     return times
 
@@ -72,14 +78,18 @@ def fresh(directory: Path):
     def make():
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir()
+
     return make
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=200, help="images in the batch (default 200; 0: no batch)")
-    parser.add_argument("--against", type=Path, help="another install's virtual environment, whose convcli's "
-                        "start-up is timed beside this one's, run for run")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="another install's virtual environment, whose convcli's start-up is timed beside this one's, run for run",
+    )
     arguments = parser.parse_args()
     count = arguments.images
 
@@ -101,8 +111,10 @@ def main() -> None:
         installs = {"convcli": CONVCLI}
         if arguments.against:
             installs[f"{arguments.against}'s convcli"] = str(arguments.against / "bin" / "convcli")
-        for label, args in (("--help", ["--help"]),
-                            ("blur photo.png -o out.png (640x480)", ["blur", str(small), "-o", "out.png", "--force"])):
+        for label, args in (
+            ("--help", ["--help"]),
+            ("blur photo.png -o out.png (640x480)", ["blur", str(small), "-o", "out.png", "--force"]),
+        ):
             # Run for run, in turn, so that the machine's moods fall on every install alike.
             runs = {name: [] for name in installs}
             for _ in range(11):
@@ -116,26 +128,39 @@ def main() -> None:
         out = work / "out"
         batch = []
         for jobs in (1, 2):
-            batch.append((f"convcli blur 'in/*.png' -d out --jobs {jobs}",
-                          seconds([CONVCLI, "blur", "in/*.png", "-d", "out", "--jobs", str(jobs), "-q"], 3, work,
-                                  fresh(out))))
+            batch.append(
+                (
+                    f"convcli blur 'in/*.png' -d out --jobs {jobs}",
+                    seconds([CONVCLI, "blur", "in/*.png", "-d", "out", "--jobs", str(jobs), "-q"], 3, work, fresh(out)),
+                )
+            )
         loop = f'for f in in/*.png; do {CONVCLI} blur "$f" -o "out/$(basename "$f")"; done'
         batch.append(("a shell loop running convcli once per image", seconds(loop, 1, work, fresh(out))))
-        batch.append(("a Python script: scipy.ndimage + Pillow, one process",
-                      seconds([python, "-c", SCIPY_SCRIPT, "in", "out"], 3, work, fresh(out))))
+        batch.append(
+            (
+                "a Python script: scipy.ndimage + Pillow, one process",
+                seconds([python, "-c", SCIPY_SCRIPT, "in", "out"], 3, work, fresh(out)),
+            )
+        )
         mogrify = shutil.which("mogrify")
         if mogrify and "stand-in" not in Path(mogrify).read_text(errors="replace")[:2000]:
             version = subprocess.run([mogrify, "-version"], capture_output=True, text=True).stdout.split("\n")[0]
-            batch.append((f"ImageMagick: mogrify -path out -gaussian-blur 0x2 in/*.png ({version.split()[2]})",
-                          seconds(f"{mogrify} -path out -gaussian-blur 0x2 in/*.png", 3, work, fresh(out))))
+            batch.append(
+                (
+                    f"ImageMagick: mogrify -path out -gaussian-blur 0x2 in/*.png ({version.split()[2]})",
+                    seconds(f"{mogrify} -path out -gaussian-blur 0x2 in/*.png", 3, work, fresh(out)),
+                )
+            )
 
     report(count, startup, batch)
 
 
 def report(count: int, startup: list[tuple[str, float]], batch: list[tuple[str, float]]) -> None:
-    print(f"Measured by `python benchmarks/batch.py --images {count}` on {cpu_name()}, {os.cpu_count()} cores; "
-          f"Python {platform.python_version()}, NumPy {np.__version__}; each row's processes run one after "
-          "another.\n")
+    print(
+        f"Measured by `python benchmarks/batch.py --images {count}` on {cpu_name()}, {os.cpu_count()} cores; "
+        f"Python {platform.python_version()}, NumPy {np.__version__}; each row's processes run one after "
+        "another.\n"
+    )
     print("| start-up, one process | median seconds |\n| --- | ---: |")
     for label, value in startup:
         print(f"| {label} | {value:.3f} |")

@@ -44,7 +44,7 @@ def tap_model(image: np.ndarray) -> None:
     for size in sizes:
         kernel = rng.uniform(0.5, 1, (size, size))
         convcli.convolve(image, kernel, method="direct", threads=1)  # first-touch costs out of the way
-        elapsed = median_time(lambda: convcli.convolve(image, kernel, method="direct", threads=1), 3)
+        elapsed = median_time(partial(convcli.convolve, image, kernel, method="direct", threads=1), 3)
         taps.append(size * size)
         seconds.append(elapsed / image.size)
         print(f"  direct {size}x{size}: {elapsed:.3f} s = {seconds[-1] * 1e9:.2f} ns per output value")
@@ -66,7 +66,7 @@ def fft_model(image: np.ndarray) -> None:
         tile = (side, side)
         spectrum = fourier.kernel_spectrum(kernel, tile, image.dtype)
         apply = partial(fourier.correlate_valid, spectrum=spectrum, kernel_shape=kernel.shape, tile=tile)
-        elapsed = median_time(lambda: strips.run(apply, padded.band, out, 30, side - 30, threads), 3)
+        elapsed = median_time(partial(strips.run, apply, padded.band, out, 30, side - 30, threads), 3)
         tiles = math.ceil(image.shape[0] / (side - 30)) * math.ceil(image.shape[1] / (side - 30))
         one_core = elapsed * gain
         per_cell = (one_core - tiles * fourier.SECONDS_PER_TILE) / (tiles * channels * side * side)
@@ -97,8 +97,8 @@ def threads_and_strips(image: np.ndarray) -> None:
             strips.CACHE_BYTES = strips.CACHE_BYTES_THREADED = budget
             cells = []
             for name, (kernel, method) in work.items():
-                one = median_time(lambda: convcli.convolve(image, kernel, method=method, threads=1), 3)
-                two = median_time(lambda: convcli.convolve(image, kernel, method=method, threads=2), 3)
+                one = median_time(partial(convcli.convolve, image, kernel, method=method, threads=1), 3)
+                two = median_time(partial(convcli.convolve, image, kernel, method=method, threads=2), 3)
                 cells.append(f"{name} {one:.3f}/{two:.3f} s")
             print(f"  strips of {budget >> 10} KiB, 1/2 threads: " + "; ".join(cells))
     finally:

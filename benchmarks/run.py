@@ -22,15 +22,15 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 import convcli
-from convcli.filters import sobel
 from convcli.engine import METHODS, available_cores, plan_for
+from convcli.filters import sobel
 from convcli.kernels import named
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
@@ -288,8 +288,10 @@ def summary(rows: list[dict]) -> str:
     for size, case in dict.fromkeys((row["size"], row["case"]) for row in rows):
         here = [row for row in rows if (row["size"], row["case"]) == (size, case)]
         auto = next(row for row in here if "auto" in row["tool"])
-        forced = min((row for row in here if row["tool"].startswith("convcli ") and row is not auto),
-                     key=lambda row: row["seconds"])
+        forced = min(
+            (row for row in here if row["tool"].startswith("convcli ") and row is not auto),
+            key=lambda row: row["seconds"],
+        )
 
         def cell(row):
             return f"{row['seconds']:.3f} s ({row['ratio']:.2f}x)" if row else "-"
@@ -336,9 +338,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="runs per tool and case (at least 3)")
     parser.add_argument("--threads", type=int, default=available_cores(), help="threads for convcli and OpenCV")
     parser.add_argument("--out", type=Path, default=RESULTS, help="the Markdown file to write")
-    parser.add_argument(
-        "--readme", type=Path, help="also put the summary between the bench markers of this README"
-    )
+    parser.add_argument("--readme", type=Path, help="also put the summary between the bench markers of this README")
     args = parser.parse_args()
     rows = []
     for size in args.sizes.split(","):

@@ -33,8 +33,25 @@ DEPTHS = ("8", "16", "float")
 ALPHA_MODES = ("premultiply", "separate", "ignore")
 # The registry in kernels/named.py holds the same names, in this order (a test checks).
 KERNEL_NAMES = (
-    "identity", "box", "gaussian", "sharpen", "unsharp", "sobel-x", "sobel-y", "scharr-x", "scharr-y",
-    "prewitt-x", "prewitt-y", "kirsch", "laplacian", "log", "dog", "outline", "emboss", "motion", "shift",
+    "identity",
+    "box",
+    "gaussian",
+    "sharpen",
+    "unsharp",
+    "sobel-x",
+    "sobel-y",
+    "scharr-x",
+    "scharr-y",
+    "prewitt-x",
+    "prewitt-y",
+    "kirsch",
+    "laplacian",
+    "log",
+    "dog",
+    "outline",
+    "emboss",
+    "motion",
+    "shift",
 )
 # Pillow's guard against decompression bombs: 89,478,485 pixels, a quarter-gigabyte RGB image.
 DEFAULT_MAX_PIXELS = 89_478_485

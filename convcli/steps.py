@@ -49,7 +49,7 @@ def applied(kernel: np.ndarray, anchor: tuple[int, ...], correlate: bool) -> tup
     """
     if correlate:
         return kernel, tuple(anchor)
-    return kernel[::-1, ::-1], tuple(n - 1 - a for n, a in zip(kernel.shape, anchor))
+    return kernel[::-1, ::-1], tuple(n - 1 - a for n, a in zip(kernel.shape, anchor, strict=True))
 
 
 def signal_sums(

@@ -14,17 +14,27 @@ from PIL import Image
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_images"
 
 
-def convcli(*args, cwd: Path, stdin: bytes | None = None, terminal: bool = False, **popen) -> subprocess.CompletedProcess:
+def convcli(
+    *args, cwd: Path, stdin: bytes | None = None, terminal: bool = False, **popen
+) -> subprocess.CompletedProcess:
     """Run `python -m convcli ARGS` in `cwd`, as a user's shell would: with stdout a pipe, or
     with `terminal`, a terminal (where an image is written to a file, not to stdout)."""
     command = [sys.executable, "-m", "convcli", *map(str, args)]
     if not terminal:
-        return subprocess.run(command, cwd=cwd, input=stdin if stdin is not None else b"", capture_output=True,
-                              timeout=60, **popen)
+        return subprocess.run(
+            command, cwd=cwd, input=stdin if stdin is not None else b"", capture_output=True, timeout=60, **popen
+        )
     leader, follower = pty.openpty()
     try:
-        result = subprocess.run(command, cwd=cwd, input=stdin if stdin is not None else b"", stdout=follower,
-                                stderr=subprocess.PIPE, timeout=60, **popen)
+        result = subprocess.run(
+            command,
+            cwd=cwd,
+            input=stdin if stdin is not None else b"",
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            **popen,
+        )
         os.set_blocking(leader, False)
         try:
             result.stdout = os.read(leader, 1 << 20)

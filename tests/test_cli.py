@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
 from processes import SAMPLES, convcli, failed, files_in, ok, pixels, save, shows
 from scipy import ndimage
 
@@ -449,8 +448,9 @@ def test_output_into_a_directory_that_refuses_new_files_is_not_called_missing(do
 def test_a_failed_write_leaves_the_existing_output_whole_and_no_temp_file(tmp_path):
     """Pillow's XBM writer takes bilevel images only: the error comes after the temp file exists."""
     (tmp_path / "old.xbm").write_bytes(b"precious")
-    failed(convcli("blur", SAMPLES / "chelsea.png", "-o", "old.xbm", "--force", cwd=tmp_path), 1, "old.xbm",
-           "cannot write")
+    failed(
+        convcli("blur", SAMPLES / "chelsea.png", "-o", "old.xbm", "--force", cwd=tmp_path), 1, "old.xbm", "cannot write"
+    )
     assert (tmp_path / "old.xbm").read_bytes() == b"precious"
     assert files_in(tmp_path) == {"old.xbm"}
 
@@ -504,15 +504,42 @@ def test_every_method_moves_the_dot_the_same_way(method, dot, tmp_path):
 def test_methods_and_threads_agree_on_a_photo(method, tmp_path):
     source = SAMPLES / "chelsea.png"
     ok(convcli("apply", source, "-k", "motion:length=7,angle=30", "-o", "auto.png", cwd=tmp_path))
-    ok(convcli("apply", source, "-k", "motion:length=7,angle=30", "--method", method, "--threads", "3",
-               "-o", "forced.png", cwd=tmp_path))
+    ok(
+        convcli(
+            "apply",
+            source,
+            "-k",
+            "motion:length=7,angle=30",
+            "--method",
+            method,
+            "--threads",
+            "3",
+            "-o",
+            "forced.png",
+            cwd=tmp_path,
+        )
+    )
     difference = np.abs(pixels(tmp_path / "auto.png").astype(int) - pixels(tmp_path / "forced.png"))
     assert difference.max() <= 1  # float32 rounding may move a value across a .5 boundary
 
 
 def test_verbose_reports_the_method_and_time_on_stderr(tmp_path):
-    err = ok(convcli("blur", SAMPLES / "camera.png", "--sigma", "3", "--method", "fft", "--threads", "1",
-                     "-v", "-o", "soft.png", cwd=tmp_path))
+    err = ok(
+        convcli(
+            "blur",
+            SAMPLES / "camera.png",
+            "--sigma",
+            "3",
+            "--method",
+            "fft",
+            "--threads",
+            "1",
+            "-v",
+            "-o",
+            "soft.png",
+            cwd=tmp_path,
+        )
+    )
     report = err.splitlines()[0]
     assert report.startswith("512x512: fft (tiles ") and "on 1 thread(s)" in report
     assert "estimated" in report and "took" in report
@@ -521,7 +548,9 @@ def test_verbose_reports_the_method_and_time_on_stderr(tmp_path):
 
 
 def test_verbose_reports_the_threads_really_used(dot, tmp_path):
-    err = ok(convcli("apply", dot, "-k", "emboss", "--method", "FFT", "--threads", "8", "-v", cwd=tmp_path, terminal=True))
+    err = ok(
+        convcli("apply", dot, "-k", "emboss", "--method", "FFT", "--threads", "8", "-v", cwd=tmp_path, terminal=True)
+    )
     assert ": fft (tiles " in err and "on 1 thread(s)" in err  # a 7x9 image is not worth a second thread
 
 

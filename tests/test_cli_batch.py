@@ -36,15 +36,28 @@ def stderr_lines(result) -> list[str]:
 
 
 def test_a_batch_writes_every_good_image_and_reports_each_bad_one(folder, tmp_path):
-    result = convcli("blur", "in/a.png", "in/cut.png", "in/b.png", "in/empty.png", "in/notes.png", "in/c.png",
-                     "--out-dir", "out", cwd=tmp_path)
+    result = convcli(
+        "blur",
+        "in/a.png",
+        "in/cut.png",
+        "in/b.png",
+        "in/empty.png",
+        "in/notes.png",
+        "in/c.png",
+        "--out-dir",
+        "out",
+        cwd=tmp_path,
+    )
     assert result.returncode == 1 and result.stdout == b""
     err = result.stderr.decode()
     assert "Traceback" not in err
     errors = [line for line in stderr_lines(result) if line.startswith("error: ")]
     assert len(errors) == 3
-    for name, problem in (("cut.png", "cannot decode"), ("empty.png", "is empty (0 bytes)"),
-                          ("notes.png", "not an image")):
+    for name, problem in (
+        ("cut.png", "cannot decode"),
+        ("empty.png", "is empty (0 bytes)"),
+        ("notes.png", "not an image"),
+    ):
         assert any(f"in/{name}: " in line and problem in line for line in errors), err
     assert stderr_lines(result)[-1] == "6 images: 3 written, 3 failed"
     assert files_in(tmp_path / "out") == {"a.blur.png", "b.blur.png", "c.blur.png"}
@@ -58,8 +71,9 @@ def test_one_process_and_two_give_the_same_images(folder, tmp_path):
         assert result.returncode == 0, result.stderr.decode()
         assert stderr_lines(result)[-1] == "3 images: 3 written"
     for name in ("a", "b", "c"):
-        np.testing.assert_array_equal(pixels(tmp_path / f"out1/{name}.sobel.png"),
-                                      pixels(tmp_path / f"out2/{name}.sobel.png"))
+        np.testing.assert_array_equal(
+            pixels(tmp_path / f"out1/{name}.sobel.png"), pixels(tmp_path / f"out2/{name}.sobel.png")
+        )
 
 
 def test_patterns_are_expanded_by_convcli_and_a_pattern_matching_nothing_is_a_usage_error(folder, tmp_path):
@@ -70,9 +84,14 @@ def test_patterns_are_expanded_by_convcli_and_a_pattern_matching_nothing_is_a_us
     save(np.zeros((4, 4), np.uint8), folder / ".b.png")  # hidden: matched only by a pattern that says so
     listed = convcli("blur", "in/**/[a-d].png", "-d", "out", "--dry-run", cwd=tmp_path).stdout.decode()
     assert [line.split(" -> ")[0] for line in listed.splitlines()] == [
-        "in/a.png", "in/b.png", "in/c.png", "in/deeper/still/d.png"]
-    err = ok(convcli("apply", "in/**/[a-d].png", "-k", "shift", "-d", "out", "--name", "{parent}-{stem}{ext}",
-                     cwd=tmp_path))
+        "in/a.png",
+        "in/b.png",
+        "in/c.png",
+        "in/deeper/still/d.png",
+    ]
+    err = ok(
+        convcli("apply", "in/**/[a-d].png", "-k", "shift", "-d", "out", "--name", "{parent}-{stem}{ext}", cwd=tmp_path)
+    )
     assert err.strip().splitlines()[-1] == "4 images: 4 written"
     assert files_in(tmp_path / "out") == {"in-a.png", "in-b.png", "in-c.png", "still-d.png"}
     failed(convcli("blur", "in/*.tif", "-d", "out", cwd=tmp_path), 2, "no file matches 'in/*.tif'")
@@ -80,8 +99,23 @@ def test_patterns_are_expanded_by_convcli_and_a_pattern_matching_nothing_is_a_us
 
 
 def test_name_templates_choose_names_formats_and_subdirectories(folder, tmp_path):
-    ok(convcli("apply", "in/a.png", "in/b.png", "-k", "emboss", "--correlate", "-d", "out",
-               "--name", "{filter}/{stem}{ext}", "--format", "tif", cwd=tmp_path))
+    ok(
+        convcli(
+            "apply",
+            "in/a.png",
+            "in/b.png",
+            "-k",
+            "emboss",
+            "--correlate",
+            "-d",
+            "out",
+            "--name",
+            "{filter}/{stem}{ext}",
+            "--format",
+            "tif",
+            cwd=tmp_path,
+        )
+    )
     assert files_in(tmp_path / "out" / "emboss.correlate") == {"a.tif", "b.tif"}
     with Image.open(tmp_path / "out" / "emboss.correlate" / "a.tif") as written:
         assert written.format == "TIFF"
@@ -96,14 +130,19 @@ def test_outputs_that_would_collide_are_refused_before_anything_is_written(tmp_p
     for folder in ("x", "y"):
         (tmp_path / folder).mkdir()
         save(np.zeros((4, 4), np.uint8), tmp_path / folder / "photo.png")
-    failed(convcli("blur", "x/photo.png", "y/photo.png", "-d", "out", cwd=tmp_path), 2,
-           "x/photo.png and y/photo.png would both be written to out/photo.blur.png", "{dir}")
+    failed(
+        convcli("blur", "x/photo.png", "y/photo.png", "-d", "out", cwd=tmp_path),
+        2,
+        "x/photo.png and y/photo.png would both be written to out/photo.blur.png",
+        "{dir}",
+    )
     assert not (tmp_path / "out").exists()
 
 
 def test_output_options_that_cannot_go_together_are_usage_errors(folder, tmp_path):
-    failed(convcli("blur", "in/a.png", "in/b.png", "-o", "one.png", cwd=tmp_path), 2, "-o names one output",
-           "--out-dir")
+    failed(
+        convcli("blur", "in/a.png", "in/b.png", "-o", "one.png", cwd=tmp_path), 2, "-o names one output", "--out-dir"
+    )
     failed(convcli("blur", "in/a.png", "-o", "one.png", "-d", "out", cwd=tmp_path), 2, "-o names the output itself")
     failed(convcli("blur", "in/a.png", "-d", "out", "--force", "--skip-existing", cwd=tmp_path), 2, "choose one")
     failed(convcli("blur", "in/a.png", "in/b.png", "--jobs", "0", cwd=tmp_path), 2, "--jobs")
@@ -180,8 +219,13 @@ def pixels_of(data: bytes) -> np.ndarray:
 
 def test_the_progress_bar_is_drawn_on_a_terminal_only(folder, tmp_path):
     leader, follower = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "convcli", "blur", "in/[abc].png", "-d", "out"], cwd=tmp_path,
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "convcli", "blur", "in/[abc].png", "-d", "out"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+    )
     os.close(follower)
     drawn = b""
     while True:
@@ -208,7 +252,8 @@ def noisy(tmp_path_factory) -> Path:
     rng = np.random.default_rng(11)
     for number in range(8):
         Image.fromarray(rng.integers(0, 256, (900, 1200, 3), dtype=np.uint8)).save(
-            folder / f"n{number}.png", compress_level=1)
+            folder / f"n{number}.png", compress_level=1
+        )
     return folder
 
 
@@ -216,7 +261,10 @@ def start_batch(noisy: Path, out: Path, *options: str) -> subprocess.Popen:
     """A batch in a session of its own, so that the test can see whether any of its processes remain."""
     return subprocess.Popen(
         [sys.executable, "-m", "convcli", "blur", str(noisy / "n*.png"), "--sigma", "3", "-d", str(out), *options],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
 
 
@@ -250,8 +298,13 @@ def test_an_interrupted_batch_leaves_whole_images_only(name, code, message, to, 
     out = tmp_path / "out"
     process = start_batch(noisy, out, "--jobs", "2")
     # Mid-batch: once one image is written and the next ones are being written.
-    wait_for(lambda: out.is_dir() and any(n.endswith(".blur.png") for n in os.listdir(out))
-             and any(n.endswith(".tmp") for n in os.listdir(out)))
+    wait_for(
+        lambda: (
+            out.is_dir()
+            and any(n.endswith(".blur.png") for n in os.listdir(out))
+            and any(n.endswith(".tmp") for n in os.listdir(out))
+        )
+    )
     if to == "convcli":
         process.send_signal(getattr(signal, name))
     else:  # as Ctrl-C at a terminal does: every process of the foreground group gets it
@@ -299,8 +352,9 @@ def test_a_batch_of_sample_photos_matches_single_runs(tmp_path):
     ok(convcli("apply", *photos, "-k", "emboss", "-d", "out", "-j", "2", cwd=tmp_path))
     for photo in photos:
         ok(convcli("apply", photo, "-k", "emboss", "-o", f"{photo.stem}.png", cwd=tmp_path))
-        np.testing.assert_array_equal(pixels(tmp_path / "out" / f"{photo.stem}.emboss.png"),
-                                      pixels(tmp_path / f"{photo.stem}.png"))
+        np.testing.assert_array_equal(
+            pixels(tmp_path / "out" / f"{photo.stem}.emboss.png"), pixels(tmp_path / f"{photo.stem}.png")
+        )
 
 
 def test_an_unforeseen_error_fails_its_image_only(tmp_path):
@@ -337,14 +391,26 @@ def test_one_image_takes_the_batch_options_too(folder, red_square, tmp_path):
 
 def test_outputs_that_would_be_read_or_mislabelled_are_refused_before_anything_is_done(folder, tmp_path):
     save(np.zeros((4, 4), np.uint8), folder / "a.blur.png")
-    failed(convcli("blur", "in/a.png", "in/a.blur.png", "--force", cwd=tmp_path), 2,
-           "in/a.blur.png is an input, and the output of in/a.png too")
-    failed(convcli("blur", "in/a.png", "in/b.png", "-d", "out", "--format", "png", "--name", "{stem}.jpg",
-                   cwd=tmp_path), 2, "its extension says JPEG, --format says PNG")
-    failed(convcli("blur", "in/a.png", "in/b.png", "-d", "out", "--name", "{stem}", cwd=tmp_path), 2,
-           "out/a: has no extension")
-    failed(convcli("blur", "-d", "out", cwd=tmp_path, stdin=(folder / "a.png").read_bytes()), 2,
-           "stdin's image has no name")
+    failed(
+        convcli("blur", "in/a.png", "in/a.blur.png", "--force", cwd=tmp_path),
+        2,
+        "in/a.blur.png is an input, and the output of in/a.png too",
+    )
+    failed(
+        convcli("blur", "in/a.png", "in/b.png", "-d", "out", "--format", "png", "--name", "{stem}.jpg", cwd=tmp_path),
+        2,
+        "its extension says JPEG, --format says PNG",
+    )
+    failed(
+        convcli("blur", "in/a.png", "in/b.png", "-d", "out", "--name", "{stem}", cwd=tmp_path),
+        2,
+        "out/a: has no extension",
+    )
+    failed(
+        convcli("blur", "-d", "out", cwd=tmp_path, stdin=(folder / "a.png").read_bytes()),
+        2,
+        "stdin's image has no name",
+    )
     for template in ("../{stem}{ext}", "/tmp/{stem}{ext}"):
         failed(convcli("blur", "in/a.png", "--name", template, cwd=tmp_path), 2, "no leading / and no ..")
     assert files_in(tmp_path) == {"in"}
@@ -354,13 +420,20 @@ def test_dir_mirrors_the_input_folders(tmp_path):
     for folder in ("shots/2023", "shots/2024"):
         (tmp_path / folder).mkdir(parents=True)
         save(np.zeros((4, 4), np.uint8), tmp_path / folder / "cat.png")
-    failed(convcli("blur", "shots/**/*.png", "-d", "out", cwd=tmp_path), 2, "would both be written to out/cat.blur.png",
-           "{dir}")
+    failed(
+        convcli("blur", "shots/**/*.png", "-d", "out", cwd=tmp_path),
+        2,
+        "would both be written to out/cat.blur.png",
+        "{dir}",
+    )
     ok(convcli("blur", "shots/**/*.png", "-d", "out", "--name", "{dir}/{stem}{ext}", cwd=tmp_path))
     assert files_in(tmp_path / "out" / "shots" / "2023") == files_in(tmp_path / "out" / "shots" / "2024") == {"cat.png"}
     elsewhere = tmp_path / "shots" / "2023"
-    failed(convcli("blur", tmp_path / "shots/2024/cat.png", "-d", "out2", "--name", "{dir}/{stem}{ext}",
-                   cwd=elsewhere), 2, "{dir} is for inputs below the current folder")
+    failed(
+        convcli("blur", tmp_path / "shots/2024/cat.png", "-d", "out2", "--name", "{dir}/{stem}{ext}", cwd=elsewhere),
+        2,
+        "{dir} is for inputs below the current folder",
+    )
 
 
 def test_dry_run_foresees_an_unwritable_folder(folder, tmp_path, permissions_apply):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from processes import SAMPLES, convcli, failed, files_in, ok, pixels, save
 
 GAP = 4
@@ -12,7 +11,7 @@ GAP = 4
 
 def panels(path, width):
     strip = pixels(path)
-    return [strip[:, i * (width + GAP): i * (width + GAP) + width] for i in range(4)]
+    return [strip[:, i * (width + GAP) : i * (width + GAP) + width] for i in range(4)]
 
 
 def test_the_panel_holds_the_original_both_filters_and_their_difference(tmp_path):
@@ -81,5 +80,8 @@ def test_a_kernel_symmetric_about_its_anchor_makes_no_difference(tmp_path):
 
 
 def test_compare_refuses_an_output_that_cannot_hold_a_panel_before_filtering(tmp_path):
-    failed(convcli("compare", SAMPLES / "camera.png", "-k", "emboss", "-o", "c.npy", cwd=tmp_path), 2,
-           "c.npy: compare writes an 8-bit panel image")
+    failed(
+        convcli("compare", SAMPLES / "camera.png", "-k", "emboss", "-o", "c.npy", cwd=tmp_path),
+        2,
+        "c.npy: compare writes an 8-bit panel image",
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from processes import SAMPLES, convcli, failed, ok, pixels, save, shows
 
 WORKED = ("explain", "--signal", "1 0.5 1 1", "--kernel", "1 0.5 0.25")
@@ -19,7 +18,7 @@ def test_the_worked_example_prints_the_textbook_result(tmp_path):
     assert len(slide) == 6
     # The flipped kernel moves one column right at each step.
     starts = [line.index("0.25") for line in slide]
-    assert all(b - a == starts[1] - starts[0] > 0 for a, b in zip(starts, starts[1:]))
+    assert all(b - a == starts[1] - starts[0] > 0 for a, b in zip(starts, starts[1:], strict=False))
 
 
 def test_correlation_slides_the_kernel_as_written(tmp_path):
@@ -40,13 +39,14 @@ def test_same_and_valid_sizes(size, want, tmp_path):
 @pytest.mark.parametrize("correlate", [False, True])
 def test_a_pixel_explained_matches_the_filtered_image(kernel, correlate, tmp_path):
     flag = ["--correlate"] if correlate else []
-    ok(convcli("apply", SAMPLES / "chelsea.png", "-k", kernel, *flag, "--alpha", "ignore", "-o", "out.png",
-               cwd=tmp_path))
+    ok(
+        convcli(
+            "apply", SAMPLES / "chelsea.png", "-k", kernel, *flag, "--alpha", "ignore", "-o", "out.png", cwd=tmp_path
+        )
+    )
     for x, y in ((0, 0), (17, 9), (450, 299)):  # corners use the border mode
-        text = shows(convcli("explain", SAMPLES / "chelsea.png", "--at", f"{x},{y}", "-k", kernel, *flag,
-                             cwd=tmp_path))
-        values = [int(line.split("pixel value ")[1].split()[0]) for line in text.splitlines()
-                  if "pixel value" in line]
+        text = shows(convcli("explain", SAMPLES / "chelsea.png", "--at", f"{x},{y}", "-k", kernel, *flag, cwd=tmp_path))
+        values = [int(line.split("pixel value ")[1].split()[0]) for line in text.splitlines() if "pixel value" in line]
         assert values == pixels(tmp_path / "out.png")[y, x].tolist(), (kernel, x, y)
 
 
@@ -101,19 +101,31 @@ def test_the_figures_script_makes_the_readme_figures(tmp_path):
     launcher = tmp_path / "convcli"
     launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m convcli "$@"\n')
     launcher.chmod(0o755)
-    subprocess.run(["sh", str(copy / "figures.sh")], check=True, capture_output=True,
-                   env={"CONVCLI": str(launcher), "PATH": "/usr/bin:/bin"}, cwd=Path(__file__).parent.parent)
+    subprocess.run(
+        ["sh", str(copy / "figures.sh")],
+        check=True,
+        capture_output=True,
+        env={"CONVCLI": str(launcher), "PATH": "/usr/bin:/bin"},
+        cwd=Path(__file__).parent.parent,
+    )
     for name in ("emboss", "sobel-x", "motion", "gaussian"):
         made, checked_in = copy / "figures" / f"{name}.png", SAMPLES / "figures" / f"{name}.png"
         assert np.array_equal(pixels(made), pixels(checked_in)), name
 
 
 def test_explain_honours_the_anchor_and_the_offset(tmp_path):
-    text = shows(convcli("explain", "--signal", "1 2 3 4", "--kernel", "1 0 0", "--anchor", "0,0", "--size",
-                         "same", cwd=tmp_path))
+    text = shows(
+        convcli(
+            "explain", "--signal", "1 2 3 4", "--kernel", "1 0 0", "--anchor", "0,0", "--size", "same", cwd=tmp_path
+        )
+    )
     assert text.rstrip().endswith("c = [1, 2, 3, 4]")  # as convcli.convolve(..., anchor=(0, 0)) gives
-    failed(convcli("explain", "--signal", "1 2", "--kernel", "1 0", "--anchor", "0,0", cwd=tmp_path), 2,
-           "--anchor", "same size only")
+    failed(
+        convcli("explain", "--signal", "1 2", "--kernel", "1 0", "--anchor", "0,0", cwd=tmp_path),
+        2,
+        "--anchor",
+        "same size only",
+    )
     source = save(np.full((4, 5), 10, np.uint8), tmp_path / "flat.png")
     text = shows(convcli("explain", source, "--at", "1,1", "-k", "1 -1", "--offset", "128", cwd=tmp_path))
     assert "sum of products = 0 x 1 + 128 = 128 -> pixel value 128" in text
@@ -135,4 +147,5 @@ def test_long_signals_and_kernels_are_summarised_not_drawn(tmp_path):
     assert "c[19] = the sum of 20 products = 210" in text
     assert lines[-1].startswith("c = [1, 3, 6, 10") and max(len(line) for line in lines[:-1]) < 600
     np.testing.assert_array_equal(
-        [float(v) for v in lines[-1][5:-1].split(", ")], np.convolve(np.arange(1, 101), np.ones(20)))
+        [float(v) for v in lines[-1][5:-1].split(", ")], np.convolve(np.arange(1, 101), np.ones(20))
+    )

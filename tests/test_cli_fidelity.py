@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
+from processes import SAMPLES, convcli, failed, files_in, ok, pixels, save
 from scipy import ndimage
 
 from convcli.kernels import named
-from processes import SAMPLES, convcli, failed, files_in, ok, pixels, save
 
 
 def test_animations_and_multi_page_files_are_refused_not_cut_to_one_frame(tmp_path):
@@ -352,7 +352,11 @@ def test_palette_images_stay_palette_images_while_their_colours_fit(transparent,
     palette.save(tmp_path / "pal.png")
     shown = np.asarray(palette.convert("RGBA"))
     # --alpha separate: premultiplying would blacken the colour under fully transparent pixels.
-    ok(convcli("apply", "pal.png", "-k", "shift", "--border", "wrap", "--alpha", "separate", cwd=tmp_path, terminal=True))
+    ok(
+        convcli(
+            "apply", "pal.png", "-k", "shift", "--border", "wrap", "--alpha", "separate", cwd=tmp_path, terminal=True
+        )
+    )
     with Image.open(tmp_path / "pal.shift.png") as result:
         assert result.mode == "P"
         assert np.array_equal(np.asarray(result.convert("RGBA")), np.roll(shown, 1, axis=1))
@@ -397,8 +401,9 @@ def _png_48_bit(pixels: np.ndarray, path) -> None:
     height, width, _ = pixels.shape
     rows = b"".join(b"\0" + row.astype(">u2").tobytes() for row in pixels)
     header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-                     + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    )
 
 
 def test_16_bit_colour_read_as_8_bits_is_said_not_hidden(tmp_path):
@@ -412,10 +417,40 @@ def test_16_bit_colour_read_as_8_bits_is_said_not_hidden(tmp_path):
 
 
 def test_offset_and_scale_are_in_the_input_units_whatever_the_output_depth(step, tmp_path):
-    ok(convcli("apply", step, "-k", "sobel-x", "--correlate", "--scale", "0.25", "--offset", "128",
-               "-o", "eight.png", cwd=tmp_path))
-    ok(convcli("apply", step, "-k", "sobel-x", "--correlate", "--scale", "0.25", "--offset", "128",
-               "--depth", "16", "-o", "sixteen.png", cwd=tmp_path))
+    ok(
+        convcli(
+            "apply",
+            step,
+            "-k",
+            "sobel-x",
+            "--correlate",
+            "--scale",
+            "0.25",
+            "--offset",
+            "128",
+            "-o",
+            "eight.png",
+            cwd=tmp_path,
+        )
+    )
+    ok(
+        convcli(
+            "apply",
+            step,
+            "-k",
+            "sobel-x",
+            "--correlate",
+            "--scale",
+            "0.25",
+            "--offset",
+            "128",
+            "--depth",
+            "16",
+            "-o",
+            "sixteen.png",
+            cwd=tmp_path,
+        )
+    )
     eight, sixteen = pixels(tmp_path / "eight.png"), pixels(tmp_path / "sixteen.png")
     assert eight[0, 0] == 128 and eight[0, 3] == 28
     np.testing.assert_array_equal(sixteen, eight.astype(np.int64) * 257)  # the same picture, in 16 bits
@@ -586,8 +621,10 @@ def test_signed_integer_arrays_with_alpha_are_refused(tmp_path):
 
 
 def test_orientation_is_dropped_from_xmp_as_well(tmp_path):
-    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-           b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>')
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>'
+    )
     exif = Image.Exif()
     exif[0x0112] = 6
     Image.fromarray(np.zeros((30, 40, 3), np.uint8)).save(tmp_path / "in.jpg", exif=exif, xmp=xmp)
@@ -645,8 +682,22 @@ def test_a_grey_jpegs_profile_stays_in_jpeg(tmp_path):
 
 def test_cval_is_in_pixel_units_under_linear_light(tmp_path):
     save(np.full((6, 6), 128, np.uint8), tmp_path / "grey.png")
-    ok(convcli("apply", "grey.png", "-k", "box", "--border", "constant", "--cval", "128", "--linear",
-               "-o", "out.png", cwd=tmp_path))
+    ok(
+        convcli(
+            "apply",
+            "grey.png",
+            "-k",
+            "box",
+            "--border",
+            "constant",
+            "--cval",
+            "128",
+            "--linear",
+            "-o",
+            "out.png",
+            cwd=tmp_path,
+        )
+    )
     assert (pixels(tmp_path / "out.png") == 128).all()
 
 
@@ -681,6 +732,9 @@ def test_fax_compression_of_a_bilevel_tiff_is_kept(tmp_path):
 
 def test_no_warning_comes_before_a_usage_error_and_stub_formats_fail_early(tmp_path):
     save(np.zeros((4, 5, 4), np.uint8), tmp_path / "in.png")
-    failed(convcli("apply", "in.png", "-k", "identity", "--depth", "16", "-o", "x.jpg", cwd=tmp_path), 2,
-           "JPEG cannot hold 16-bit")
+    failed(
+        convcli("apply", "in.png", "-k", "identity", "--depth", "16", "-o", "x.jpg", cwd=tmp_path),
+        2,
+        "JPEG cannot hold 16-bit",
+    )
     failed(convcli("blur", "in.png", "-o", "x.bufr", cwd=tmp_path), 1, "x.bufr", "Pillow does not write")

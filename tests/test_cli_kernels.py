@@ -6,10 +6,10 @@ import json
 
 import numpy as np
 import pytest
+from processes import convcli, failed, files_in, ok, pixels, save, shows
 from scipy import ndimage
 
 from convcli.kernels import named_kernel
-from processes import convcli, failed, files_in, ok, pixels, save, shows
 
 
 def test_apply_takes_every_kernel_format(dot, tmp_path):
@@ -120,8 +120,14 @@ def test_kernel_show_explains_an_asymmetric_kernel_and_prints_it_flipped(tmp_pat
     assert "they differ: convolution applies this kernel rotated 180 degrees" in text
     rows = [line for line in text.splitlines() if line.startswith("│")]
     cells = [[cell.strip() for cell in row.strip("│").split("│")] for row in rows]
-    assert cells == [["-2", "-1", "0"], ["-1", "[1]", "1"], ["0", "1", "2"],  # as written, [anchor]
-                     ["2", "1", "0"], ["1", "[1]", "-1"], ["0", "-1", "-2"]]  # flipped
+    assert cells == [
+        ["-2", "-1", "0"],
+        ["-1", "[1]", "1"],
+        ["0", "1", "2"],  # as written, [anchor]
+        ["2", "1", "0"],
+        ["1", "[1]", "-1"],
+        ["0", "-1", "-2"],
+    ]  # flipped
 
 
 def test_kernel_show_says_when_the_flip_changes_nothing(tmp_path):
@@ -182,8 +188,7 @@ def test_rotating_an_even_kernel_turns_its_default_anchor_too(tmp_path):
     ok(convcli("apply", "f.npy", "-k", "1 2; 3 4", "--rotate", "180", "-o", "a.npy", cwd=tmp_path))
     ok(convcli("apply", "f.npy", "-k", "1 2; 3 4", "--correlate", "-o", "b.npy", cwd=tmp_path))
     np.testing.assert_allclose(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"), atol=1e-9)
-    assert "anchor at row 0, column 0" in shows(convcli("kernel", "show", "1 2; 3 4", "--rotate", "180",
-                                                        cwd=tmp_path))
+    assert "anchor at row 0, column 0" in shows(convcli("kernel", "show", "1 2; 3 4", "--rotate", "180", cwd=tmp_path))
 
 
 def test_a_json_anchor_outside_the_kernel_is_refused(dot, tmp_path):

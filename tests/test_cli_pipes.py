@@ -13,15 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
 from processes import SAMPLES, convcli, failed, files_in, ok, pixels, shows
 
 CONVCLI = f"{shlex.quote(sys.executable)} -m convcli"
 
 
 def bash(script: str, cwd, **popen) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-o", "pipefail", "-c", script], cwd=cwd, capture_output=True, timeout=120,
-                          **popen)
+    return subprocess.run(["bash", "-o", "pipefail", "-c", script], cwd=cwd, capture_output=True, timeout=120, **popen)
 
 
 def test_a_pipeline_of_two_filters_equals_the_two_steps_on_files(tmp_path):
@@ -54,16 +52,24 @@ def test_dash_reads_stdin_and_writes_stdout_in_the_inputs_format_or_the_one_aske
 def test_stdin_problems_are_clear_errors(tmp_path):
     failed(convcli("blur", cwd=tmp_path, stdin=b""), 2, "stdin: no image data")
     failed(convcli("blur", cwd=tmp_path, stdin=b"not an image"), 1, "stdin: not an image format")
-    failed(convcli("blur", "-o", "-", "--format", "xyz", cwd=tmp_path, stdin=(SAMPLES / "camera.png").read_bytes()),
-           2, "--format 'xyz'")
+    failed(
+        convcli("blur", "-o", "-", "--format", "xyz", cwd=tmp_path, stdin=(SAMPLES / "camera.png").read_bytes()),
+        2,
+        "--format 'xyz'",
+    )
 
 
 def test_image_data_is_not_written_to_a_terminal(tmp_path):
     leader, follower = pty.openpty()
     try:
-        result = subprocess.run([sys.executable, "-m", "convcli", "blur", str(SAMPLES / "camera.png"), "-o", "-"],
-                                cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=follower, stderr=subprocess.PIPE,
-                                timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "convcli", "blur", str(SAMPLES / "camera.png"), "-o", "-"],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
     finally:
         os.close(follower)
         os.close(leader)
@@ -104,32 +110,53 @@ def test_special_files_are_written_into_not_replaced(tmp_path):
 
 
 def test_format_and_extension_must_agree(dot, tmp_path):
-    failed(convcli("blur", dot, "-o", "q.jpg", "--format", "png", cwd=tmp_path), 2,
-           "q.jpg: its extension says JPEG, --format says PNG")
+    failed(
+        convcli("blur", dot, "-o", "q.jpg", "--format", "png", cwd=tmp_path),
+        2,
+        "q.jpg: its extension says JPEG, --format says PNG",
+    )
     assert files_in(tmp_path) == {"dot.png"}
 
 
 def test_stdout_that_cannot_be_written_is_one_error_line(tmp_path):
-    closed = subprocess.run([sys.executable, "-m", "convcli", "blur", str(SAMPLES / "camera.png"), "-o", "-"],
-                            cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=None, stderr=subprocess.PIPE,
-                            close_fds=True, pass_fds=(), timeout=60, preexec_fn=lambda: os.close(1))
+    closed = subprocess.run(
+        [sys.executable, "-m", "convcli", "blur", str(SAMPLES / "camera.png"), "-o", "-"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=None,
+        stderr=subprocess.PIPE,
+        close_fds=True,
+        pass_fds=(),
+        timeout=60,
+        preexec_fn=lambda: os.close(1),
+    )
     assert closed.returncode == 1 and closed.stderr.decode().strip() == "error: stdout is closed: give -o FILE"
     with open("/dev/full", "wb") as full:
-        result = subprocess.run([sys.executable, "-m", "convcli", "blur", str(SAMPLES / "camera.png"), "-o", "-"],
-                                cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=full, stderr=subprocess.PIPE,
-                                timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "convcli", "blur", str(SAMPLES / "camera.png"), "-o", "-"],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
     assert result.returncode == 1
     assert result.stderr.decode().strip() == "error: stdout: cannot write: No space left on device"
 
 
 def test_stdin_cannot_be_both_image_and_kernel(tmp_path):
-    failed(convcli("apply", "-k", "-", cwd=tmp_path, stdin=(SAMPLES / "camera.png").read_bytes()), 2,
-           "stdin cannot hold both the image and the kernel")
+    failed(
+        convcli("apply", "-k", "-", cwd=tmp_path, stdin=(SAMPLES / "camera.png").read_bytes()),
+        2,
+        "stdin cannot hold both the image and the kernel",
+    )
 
 
 def test_a_file_filtered_into_a_pipe_or_a_redirection_needs_no_dash(tmp_path):
     photo = shlex.quote(str(SAMPLES / "camera.png"))
-    result = bash(f"{CONVCLI} blur {photo} | {CONVCLI} sobel > edges.png && {CONVCLI} blur {photo} > soft.png", tmp_path)
+    result = bash(
+        f"{CONVCLI} blur {photo} | {CONVCLI} sobel > edges.png && {CONVCLI} blur {photo} > soft.png", tmp_path
+    )
     assert result.returncode == 0, result.stderr.decode()
     assert result.stderr.decode().count("wrote the result to stdout (no -o given, and stdout is a pipe or a file)") == 2
     ok(convcli("blur", SAMPLES / "camera.png", "-o", "blur.png", cwd=tmp_path))
@@ -157,8 +184,9 @@ def test_a_large_image_goes_down_a_pipe_whole_and_a_reader_that_leaves_early_is_
     noise = np.random.default_rng(3).integers(0, 256, (600, 700, 3), dtype=np.uint8)
     Image.fromarray(noise).save(tmp_path / "noise.png")
     env = {**os.environ, "PYTHONUNBUFFERED": unbuffered}
-    whole = bash(f"{CONVCLI} blur noise.png -o - | cat > piped.png && {CONVCLI} blur noise.png -o file.png",
-                 tmp_path, env=env)
+    whole = bash(
+        f"{CONVCLI} blur noise.png -o - | cat > piped.png && {CONVCLI} blur noise.png -o file.png", tmp_path, env=env
+    )
     assert whole.returncode == 0, whole.stderr.decode()
     assert (tmp_path / "piped.png").read_bytes() == (tmp_path / "file.png").read_bytes()
     assert len((tmp_path / "file.png").read_bytes()) > 1 << 17  # more than a pipe holds at once
@@ -177,8 +205,10 @@ def test_stdout_takes_the_image_when_it_is_a_pipe_or_a_file_but_not_dev_null(tmp
 
 def test_dev_stdout_as_output_is_stdout(tmp_path):
     photo = shlex.quote(str(SAMPLES / "rocket.jpg"))
-    result = bash(f"{CONVCLI} blur {photo} -o /dev/stdout > a.jpg && {CONVCLI} blur {photo} -o /dev/stdout "
-                  f"--format png > b.png", tmp_path)
+    result = bash(
+        f"{CONVCLI} blur {photo} -o /dev/stdout > a.jpg && {CONVCLI} blur {photo} -o /dev/stdout --format png > b.png",
+        tmp_path,
+    )
     assert result.returncode == 0 and result.stderr == b"", result.stderr.decode()
     assert (tmp_path / "a.jpg").read_bytes().startswith(b"\xff\xd8")  # the input's format
     assert pixels(tmp_path / "b.png").shape == (427, 640, 3)

@@ -10,7 +10,6 @@ import time
 import numpy as np
 import pytest
 from PIL import Image
-
 from processes import files_in
 
 
@@ -29,7 +28,10 @@ def noise(tmp_path_factory):
 def test_a_signal_leaves_no_partial_output(name, code, message, moment, noise, tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "convcli", "blur", str(noise), "--sigma", "4", "-o", "out.png"],
-        cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 30
     if moment == "writing":  # wait until the temporary output exists, then interrupt its writing
@@ -57,9 +59,13 @@ def handles_sigterm(pid: int) -> bool:
 def test_a_signal_during_start_up_is_one_line_not_a_traceback(name, code, noise, tmp_path):
     """While Typer, rich and the commands load, a signal ends convcli with one line and its exit code."""
     for delay in (0.0, 0.02, 0.05, 0.1, 0.2):
-        process = subprocess.Popen([sys.executable, "-m", "convcli", "blur", str(noise), "-o", "out.png"],
-                                   cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "convcli", "blur", str(noise), "-o", "out.png"],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 30
         while not handles_sigterm(process.pid):
             assert time.monotonic() < deadline

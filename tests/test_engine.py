@@ -81,9 +81,7 @@ def test_full_and_valid_match_scipy_signal(method, size, shape):
 def test_full_with_kernel_larger_than_image():
     r = rng(5)
     image, kernel = r.uniform(size=(3, 4)), r.uniform(size=(6, 7))
-    np.testing.assert_allclose(
-        convolve(image, kernel, size="full"), signal.convolve2d(image, kernel, "full"), atol=TOL
-    )
+    np.testing.assert_allclose(convolve(image, kernel, size="full"), signal.convolve2d(image, kernel, "full"), atol=TOL)
 
 
 def test_valid_with_kernel_larger_than_image_is_an_error():
@@ -117,12 +115,8 @@ def test_worked_example_exact():
 def test_one_dimensional_signals_match_scipy(border, n):
     r = rng(n)
     a, k = r.uniform(size=17), r.uniform(-1, 1, n)
-    np.testing.assert_allclose(
-        convolve(a, k, border=border), ndimage.convolve1d(a, k, mode=border), atol=TOL
-    )
-    np.testing.assert_allclose(
-        correlate(a, k, border=border), ndimage.correlate1d(a, k, mode=border), atol=TOL
-    )
+    np.testing.assert_allclose(convolve(a, k, border=border), ndimage.convolve1d(a, k, mode=border), atol=TOL)
+    np.testing.assert_allclose(correlate(a, k, border=border), ndimage.correlate1d(a, k, mode=border), atol=TOL)
     np.testing.assert_allclose(convolve(a, k, size="full"), np.convolve(a, k, "full"), atol=TOL)
     np.testing.assert_allclose(convolve(a, k, size="valid"), np.convolve(a, k, "valid"), atol=TOL)
 

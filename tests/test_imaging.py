@@ -45,9 +45,14 @@ def test_converting_between_depths_scales_integers_only():
 @pytest.mark.parametrize(
     "mode, bands, alpha, dtype",
     [
-        ("L", "L", False, np.uint8), ("LA", "L", True, np.uint8), ("RGB", "RGB", False, np.uint8),
-        ("RGBA", "RGB", True, np.uint8), ("CMYK", "CMYK", False, np.uint8), ("I;16", "L", False, np.uint16),
-        ("I", "L", False, np.int32), ("F", "L", False, np.float32),
+        ("L", "L", False, np.uint8),
+        ("LA", "L", True, np.uint8),
+        ("RGB", "RGB", False, np.uint8),
+        ("RGBA", "RGB", True, np.uint8),
+        ("CMYK", "CMYK", False, np.uint8),
+        ("I;16", "L", False, np.uint16),
+        ("I", "L", False, np.int32),
+        ("F", "L", False, np.float32),
     ],
 )
 def test_every_mode_splits_and_rebuilds_exactly(mode, bands, alpha, dtype):
@@ -156,8 +161,12 @@ def test_name_templates_fill_in_the_inputs_parts_and_refuse_the_unknown(tmp_path
     assert named() == Path("out/cat.photo.sobel-x.JPG")
     assert named(template="{parent}/{stem}_{filter}{ext}", format="tif") == Path("out/shots/cat.photo_sobel-x.tif")
     assert named(template="{name}.{filter}.npy") == Path("out/cat.photo.JPG.sobel-x.npy")
-    for template, fragment in [("{stem}{size}", "unknown field {size}"), ("{stem:>9}", "takes no format"),
-                               ("{filter}{ext}", "every input would get the same name"), ("{stem", "expected '}'")]:
+    for template, fragment in [
+        ("{stem}{size}", "unknown field {size}"),
+        ("{stem:>9}", "takes no format"),
+        ("{filter}{ext}", "every input would get the same name"),
+        ("{stem", "expected '}'"),
+    ]:
         with pytest.raises(UsageError, match=re.escape(fragment)):
             naming.check_template(template)
 

@@ -104,8 +104,12 @@ def test_bad_json_kernels(text, message, tmp_path):
 def test_csv_kernels(tmp_path):
     (tmp_path / "k.csv").write_text("# a binomial\n1,2,1\n2, 4 ,2\n1,2,1\n")
     assert resolve_kernel(str(tmp_path / "k.csv")).matrix.tolist() == [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
-    for text, message in (("1,,2\n", "line 1: cell 2 is empty"), ("1,2\n1\n", "line 2: 1 cells, but the first"),
-                          ("1,a\n", "'a' is not a number"), ("\n", "empty")):
+    for text, message in (
+        ("1,,2\n", "line 1: cell 2 is empty"),
+        ("1,2\n1\n", "line 2: 1 cells, but the first"),
+        ("1,a\n", "'a' is not a number"),
+        ("\n", "empty"),
+    ):
         (tmp_path / "bad.csv").write_text(text)
         with pytest.raises(ConvcliError, match=f"bad.csv: .*{message}"):
             resolve_kernel(str(tmp_path / "bad.csv"))

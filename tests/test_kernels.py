@@ -56,9 +56,7 @@ def test_sobel_y_points_down_under_convolution():
     ramp = np.tile(np.arange(8.0)[:, None], (1, 5))  # brightens downward
     assert np.all(convolve(ramp, sobel_y(), border="nearest")[1:-1] == 8)
     assert np.all(correlate(ramp, sobel_y(), border="nearest")[1:-1] == -8)
-    np.testing.assert_allclose(
-        sobel(ramp, "y", border="nearest"), ndimage.sobel(ramp, axis=0, mode="nearest")
-    )
+    np.testing.assert_allclose(sobel(ramp, "y", border="nearest"), ndimage.sobel(ramp, axis=0, mode="nearest"))
 
 
 def test_sobel_magnitude():
@@ -88,9 +86,7 @@ def test_gaussian_box_unsharp_preserve_the_mean():
 
 
 def test_sharpen_amount():
-    np.testing.assert_array_equal(
-        named_kernel("sharpen").matrix, [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]
-    )
+    np.testing.assert_array_equal(named_kernel("sharpen").matrix, [[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
     np.testing.assert_array_equal(
         named_kernel("sharpen:amount=0.5").matrix, [[0, -0.5, 0], [-0.5, 3, -0.5], [0, -0.5, 0]]
     )
@@ -152,9 +148,7 @@ def test_named_kernel_parameters_positional_and_keyword():
 
 def test_parse_text_file_syntax():
     text = "# a binomial kernel\n1, 2, 1\n\n2 4 2   # middle\n1/16 1/8 -1/16\n"
-    np.testing.assert_array_equal(
-        parse_kernel_text(text, "k.txt"), [[1, 2, 1], [2, 4, 2], [1 / 16, 1 / 8, -1 / 16]]
-    )
+    np.testing.assert_array_equal(parse_kernel_text(text, "k.txt"), [[1, 2, 1], [2, 4, 2], [1 / 16, 1 / 8, -1 / 16]])
     np.testing.assert_array_equal(parse_kernel_text("1 2 1; 2 4 2;1 2 1"), [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
     np.testing.assert_array_equal(parse_kernel_text("1e-1,-2.5,+3"), [[0.1, -2.5, 3]])
 
@@ -278,7 +272,11 @@ def test_kirsch_responds_most_towards_its_direction(direction):
 def test_outline_box_radius_and_their_errors():
     np.testing.assert_array_equal(named_kernel("outline").matrix, [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]])
     assert named_kernel("box:radius=2").matrix.shape == (5, 5)
-    for spec, message in (("box:size=5,radius=2", "size or radius, not both"), ("kirsch:30", "multiple of 45"),
-                          ("log:0", "sigma must be a positive"), ("box:radius=0.5", "radius must be a whole")):
+    for spec, message in (
+        ("box:size=5,radius=2", "size or radius, not both"),
+        ("kirsch:30", "multiple of 45"),
+        ("log:0", "sigma must be a positive"),
+        ("box:radius=0.5", "radius must be a whole"),
+    ):
         with pytest.raises(UsageError, match=message):
             named_kernel(spec)

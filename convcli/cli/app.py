@@ -42,7 +42,6 @@ def _root(
     """Filter images by true convolution or, with --correlate, by correlation."""
 
 
-
 def note(message: str) -> None:
     stderr.print(escape(message), style="dim")
 

@@ -69,7 +69,7 @@ def run(job: Job, inputs: Inputs) -> None:
     if inputs.batch:
         _run_batch(job, to_do, total=len(tasks))
     elif to_do:  # one image: its failure is the run's, with the error's own exit code
-        (source, destination), = to_do
+        ((source, destination),) = to_do
         written = _filter_one(job, source, destination, _silent if outputs.quiet else warn, note)
         _written(written, stdout_chosen=by_default, quiet=outputs.quiet)
 
@@ -84,17 +84,23 @@ def _destinations(tag: str, inputs: Inputs, outputs: OutputOptions, to_stdout: b
     if outputs.output is not None and (outputs.out_dir is not None or outputs.name is not None):
         raise UsageError("-o names the output itself; --out-dir and --name name outputs for several images")
     if outputs.output is not None and inputs.batch:
-        raise UsageError(f"-o names one output, and there are {len(inputs.sources)} images: "
-                         "use --out-dir DIR (and --name TEMPLATE) instead")
+        raise UsageError(
+            f"-o names one output, and there are {len(inputs.sources)} images: "
+            "use --out-dir DIR (and --name TEMPLATE) instead"
+        )
     if outputs.force and outputs.skip_existing:
         raise UsageError("--force replaces existing outputs and --skip-existing keeps them: choose one")
     if is_stream(inputs.sources[0]) and (outputs.out_dir is not None or outputs.name is not None):
-        raise UsageError("--out-dir and --name name each output after its input file, and stdin's image has no "
-                         "name: give -o FILE, or -o - for stdout")
+        raise UsageError(
+            "--out-dir and --name name each output after its input file, and stdin's image has no "
+            "name: give -o FILE, or -o - for stdout"
+        )
     if to_stdout:
         return [(inputs.sources[0], STREAM)]
-    tasks = [(source, destination_for(source, outputs.output, tag, outputs.format, outputs.out_dir, outputs.name))
-             for source in inputs.sources]
+    tasks = [
+        (source, destination_for(source, outputs.output, tag, outputs.format, outputs.out_dir, outputs.name))
+        for source in inputs.sources
+    ]
     sources = {os.path.realpath(source): source for source, _ in tasks}
     claimed: dict[str, Path] = {}
     for source, destination in tasks:
@@ -103,14 +109,18 @@ def _destinations(tag: str, inputs: Inputs, outputs: OutputOptions, to_stdout: b
             continue
         key = os.path.abspath(destination)
         if key in claimed:
-            raise UsageError(f"{claimed[key]} and {source} would both be written to {destination}: give --name "
-                             "fields that tell them apart, such as {dir} (the input's folder) or {name} (its whole "
-                             "name)")
+            raise UsageError(
+                f"{claimed[key]} and {source} would both be written to {destination}: give --name "
+                "fields that tell them apart, such as {dir} (the input's folder) or {name} (its whole "
+                "name)"
+            )
         claimed[key] = source
         other = sources.get(os.path.realpath(destination))
         if other is not None and other != source:  # which version another worker reads would be chance
-            raise UsageError(f"{destination} is an input, and the output of {source} too: write the results "
-                             "elsewhere, with --out-dir")
+            raise UsageError(
+                f"{destination} is an input, and the output of {source} too: write the results "
+                "elsewhere, with --out-dir"
+            )
     return tasks
 
 
@@ -139,11 +149,22 @@ def _filter_one(job: Job, source: Path, destination: Path, warn, note) -> Path:
     engine, pixels = job.transform.engine, job.pixels
     transform = job.transform.reporting(note) if engine.verbose else job.transform
     return filter_file(
-        source, destination, job.tag, transform, cval=engine.cval, value_mapping=job.value_mapping.function(),
-        scale=job.value_mapping.scale, offset=job.value_mapping.offset, force=job.outputs.force, warn=warn,
-        max_pixels=pixels.max_pixels or None, quality=pixels.quality,
-        alpha=pixels.alpha.value if pixels.alpha else job.default_alpha, linear=pixels.linear,
-        depth=pixels.depth.value if pixels.depth else None, format=job.outputs.format,
+        source,
+        destination,
+        job.tag,
+        transform,
+        cval=engine.cval,
+        value_mapping=job.value_mapping.function(),
+        scale=job.value_mapping.scale,
+        offset=job.value_mapping.offset,
+        force=job.outputs.force,
+        warn=warn,
+        max_pixels=pixels.max_pixels or None,
+        quality=pixels.quality,
+        alpha=pixels.alpha.value if pixels.alpha else job.default_alpha,
+        linear=pixels.linear,
+        depth=pixels.depth.value if pixels.depth else None,
+        format=job.outputs.format,
     )
 
 
@@ -167,8 +188,10 @@ def _dry_run(tasks: list[tuple[Path, Path]], outputs: OutputOptions) -> None:
         to_stdout = is_stream(destination)
         problem, note = _foreseen(source, destination, outputs)
         failing = failing or bool(problem)
-        line = (f"{'stdin' if is_stream(source) else source} -> {'stdout' if to_stdout else destination}"
-                f"{f' ({problem})' if problem else note}")
+        line = (
+            f"{'stdin' if is_stream(source) else source} -> {'stdout' if to_stdout else destination}"
+            f"{f' ({problem})' if problem else note}"
+        )
         (sys.stderr if to_stdout else sys.stdout).write(line + "\n")
     if failing:
         raise typer.Exit(1)
@@ -240,8 +263,16 @@ def _progress_bar():
         TimeRemainingColumn,
     )
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TimeRemainingColumn(), console=stderr, auto_refresh=False, transient=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        auto_refresh=False,
+        transient=True,
+    )
 
 
 def _make_directories(tasks: list[tuple[Path, Path]], outputs: OutputOptions) -> None:
@@ -272,8 +303,9 @@ def _attempt(job: Job, task: tuple[Path, Path]) -> Outcome:
     source, destination = task
     messages: list[tuple[str, str]] = []
     try:
-        _filter_one(job, source, destination, lambda m: messages.append(("warning", m)),
-                    lambda m: messages.append(("note", m)))
+        _filter_one(
+            job, source, destination, lambda m: messages.append(("warning", m)), lambda m: messages.append(("note", m))
+        )
     except ConvcliError as exc:
         return Outcome("failed", tuple(messages), str(exc), exc.exit_code)
     except MemoryError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -26,15 +26,23 @@ from .output import stdout_takes_images
 @with_option_groups
 def compare(
     image: Annotated[
-        Optional[Path],
-        typer.Argument(help="Input image (PNG, JPEG, TIFF, ...) or NumPy .npy array; '-' or none reads stdin.",
-                       metavar="[IMAGE]", show_default=False),
+        Path | None,
+        typer.Argument(
+            help="Input image (PNG, JPEG, TIFF, ...) or NumPy .npy array; '-' or none reads stdin.",
+            metavar="[IMAGE]",
+            show_default=False,
+        ),
     ] = None,
     output: Annotated[
-        Optional[Path],
-        typer.Option("--output", "-o", help="The panel, an 8-bit image; its extension picks the format; '-' for "
-                     "stdout (PNG). Default: stdout when it is a pipe or a file, else IMAGE.compare-<kernel>.png "
-                     "beside the input.", show_default=False),
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The panel, an 8-bit image; its extension picks the format; '-' for "
+            "stdout (PNG). Default: stdout when it is a pipe or a file, else IMAGE.compare-<kernel>.png "
+            "beside the input.",
+            show_default=False,
+        ),
     ] = None,
     force: ForceOpt = False,
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
@@ -58,30 +66,50 @@ def compare(
         output = STREAM
     report = note if engine.verbose else None
     result = compare_file(
-        source, output, f"compare-{resolved.label}",
+        source,
+        output,
+        f"compare-{resolved.label}",
         KernelFilter(engine, kernel=resolved, correlate=False, report=report),
         KernelFilter(engine, kernel=resolved, correlate=True, report=report),
-        cval=engine.cval, value_mapping=value_mapping.function(), scale=value_mapping.scale,
-        offset=value_mapping.offset, force=force, max_pixels=max_pixels or None,
+        cval=engine.cval,
+        value_mapping=value_mapping.function(),
+        scale=value_mapping.scale,
+        offset=value_mapping.offset,
+        force=force,
+        max_pixels=max_pixels or None,
     )
     facts = properties(resolved.matrix, resolved.centre)
     if result.max_difference == 0:
         legend = "difference (all black: there is none)"
     else:
-        legend = (f"difference (|convolved - correlated| of the filter's values, before they are mapped to "
-                  f"pixels, x {result.gain:.3g}: white is a difference of {result.white_difference:.4g} or more)")
+        legend = (
+            f"difference (|convolved - correlated| of the filter's values, before they are mapped to "
+            f"pixels, x {result.gain:.3g}: white is a difference of {result.white_difference:.4g} or more)"
+        )
     where = "the panel to stdout" if is_stream(result.path) else escape(str(result.path))
     stderr.print(f"wrote {where}: original | convolved | correlated | {legend}", soft_wrap=True)
     if result.max_difference == 0 and facts.same_both_ways:
-        stderr.print(f"The difference is exactly 0: every weight of {escape(resolved.label)} equals the one opposite "
-                     "it across the anchor, so flipping the kernel changes nothing.", soft_wrap=True)
+        stderr.print(
+            f"The difference is exactly 0: every weight of {escape(resolved.label)} equals the one opposite "
+            "it across the anchor, so flipping the kernel changes nothing.",
+            soft_wrap=True,
+        )
     elif result.max_difference == 0:
-        stderr.print("The difference is 0 on this image, although the kernel is not its own 180-degree rotation: "
-                     "the image has nothing the flip can show (a flat image?).", soft_wrap=True)
+        stderr.print(
+            "The difference is 0 on this image, although the kernel is not its own 180-degree rotation: "
+            "the image has nothing the flip can show (a flat image?).",
+            soft_wrap=True,
+        )
     else:
-        why = ("it equals its 180-degree rotation, but its anchor is off-centre, so the flip shifts the result"
-               if facts.flip_symmetric and not facts.same_both_ways
-               else "rounding only: the kernel is symmetric about its anchor" if facts.same_both_ways
-               else "convolution applies the kernel rotated 180 degrees, correlation as written")
-        stderr.print(f"max |convolved - correlated| = {result.max_difference:.6g}, mean = "
-                     f"{result.mean_difference:.6g} (in the input's pixel units): {why}.", soft_wrap=True)
+        why = (
+            "it equals its 180-degree rotation, but its anchor is off-centre, so the flip shifts the result"
+            if facts.flip_symmetric and not facts.same_both_ways
+            else "rounding only: the kernel is symmetric about its anchor"
+            if facts.same_both_ways
+            else "convolution applies the kernel rotated 180 degrees, correlation as written"
+        )
+        stderr.print(
+            f"max |convolved - correlated| = {result.max_difference:.6g}, mean = "
+            f"{result.mean_difference:.6g} (in the input's pixel units): {why}.",
+            soft_wrap=True,
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -30,19 +30,26 @@ from .options import (
 @with_option_groups
 def explain(
     image: Annotated[
-        Optional[Path],
-        typer.Argument(metavar="[IMAGE]", help="An image whose pixel --at to explain; '-' or none reads stdin. "
-                       "Omit it for --signal.", show_default=False),
+        Path | None,
+        typer.Argument(
+            metavar="[IMAGE]",
+            help="An image whose pixel --at to explain; '-' or none reads stdin. Omit it for --signal.",
+            show_default=False,
+        ),
     ] = None,
     signal: Annotated[
-        Optional[str],
-        typer.Option(help="A 1-D signal to convolve step by step, such as '1 0.5 1 1' (instead of IMAGE).",
-                     show_default=False),
+        str | None,
+        typer.Option(
+            help="A 1-D signal to convolve step by step, such as '1 0.5 1 1' (instead of IMAGE).", show_default=False
+        ),
     ] = None,
     at: Annotated[
-        Optional[str],
-        typer.Option(metavar="X,Y", help="The pixel of IMAGE to explain: column x, row y, from 0,0 at the top left.",
-                     show_default=False),
+        str | None,
+        typer.Option(
+            metavar="X,Y",
+            help="The pixel of IMAGE to explain: column x, row y, from 0,0 at the top left.",
+            show_default=False,
+        ),
     ] = None,
     correlate_: CorrelateOpt = False,
     size: Annotated[

@@ -35,8 +35,9 @@ def explain_signal(text: str, kernel: Kernel, correlate: bool, size: str, option
     a, b = a[0], kernel.matrix[0]
     column = kernel.anchor[1] if kernel.anchor is not None else None
     try:
-        sums = signal_sums(a, b, correlate=correlate, size=size, border=options.border, cval=options.cval,
-                           anchor=column)
+        sums = signal_sums(
+            a, b, correlate=correlate, size=size, border=options.border, cval=options.cval, anchor=column
+        )
     except ValueError as exc:
         raise UsageError(f"--anchor: {exc}" if "anchor" in str(exc) else str(exc)) from None
     m = b.size
@@ -44,17 +45,24 @@ def explain_signal(text: str, kernel: Kernel, correlate: bool, size: str, option
     shift = {"full": (0, m - 1), "same": (centre, centre), "valid": (m - 1, 0)}[size][1 if correlate else 0]
     if correlate:
         index = f"n + k - {shift}" if shift else "n + k"
-        lines = [f"Correlation of a = {_list(a)} with b = {_list(b)}, {size} size ({len(sums)} outputs).",
-                 f"c[n] = sum over k of a[{index}] b[k]: b slides along a as written, not flipped "
-                 "(what a CNN computes and calls convolution)."]
+        lines = [
+            f"Correlation of a = {_list(a)} with b = {_list(b)}, {size} size ({len(sums)} outputs).",
+            f"c[n] = sum over k of a[{index}] b[k]: b slides along a as written, not flipped "
+            "(what a CNN computes and calls convolution).",
+        ]
     else:
         index = f"n - k + {shift}" if shift else "n - k"
-        lines = [f"Convolution of a = {_list(a)} with b = {_list(b)}, {size} size ({len(sums)} outputs).",
-                 f"c[n] = sum over k of a[{index}] b[k]: b is flipped to {_list(b[::-1])} and slides along a."]
-    lines.append("Outside a, the values are 0 (the textbook sum)." if size == "full"
-                 else f"Outside a, values come from the border mode {options.border}; they are in brackets."
-                 if size == "same" else
-                 "Only positions where b lies wholly inside a count.")
+        lines = [
+            f"Convolution of a = {_list(a)} with b = {_list(b)}, {size} size ({len(sums)} outputs).",
+            f"c[n] = sum over k of a[{index}] b[k]: b is flipped to {_list(b[::-1])} and slides along a.",
+        ]
+    lines.append(
+        "Outside a, the values are 0 (the textbook sum)."
+        if size == "full"
+        else f"Outside a, values come from the border mode {options.border}; they are in brackets."
+        if size == "same"
+        else "Only positions where b lies wholly inside a count."
+    )
     lines.append("")
     lines += _slide(a, sums, "b" if correlate else "b flipped", size)
     lines += ["", f"c = {_list([s.total for s in sums])}"]
@@ -79,12 +87,13 @@ def _slide(a: np.ndarray, sums, label: str, size: str) -> list[str]:
     high = max(a.size, sums[-1].start + sums[0].weights.size)
     if high - low > _PICTURED_COLUMNS:
         lines = [f"(a has {a.size} values: the sums alone, without the sliding picture)"]
-        return lines + [f"c[{n}] = {_terms(s, size)}" if s is not None else f"... ({len(sums) - _STEPS} more)"
-                        for n, s in kept]
+        return lines + [
+            f"c[{n}] = {_terms(s, size)}" if s is not None else f"... ({len(sums) - _STEPS} more)" for n, s in kept
+        ]
     high = max(a.size, sums[-1].start + sums[0].weights.size)
     shown = {}
     for s in sums:
-        for offset, (value, inside) in enumerate(zip(s.values, s.inside)):
+        for offset, (value, inside) in enumerate(zip(s.values, s.inside, strict=True)):
             shown[s.start + offset] = _number(value) if inside else "·" if size == "full" else f"({_number(value)})"
     shown.update({i: _number(v) for i, v in enumerate(a)})
     width = max(len(text) for text in [*shown.values(), *(_number(w) for w in sums[0].weights)]) + 2
@@ -106,7 +115,7 @@ def _slide(a: np.ndarray, sums, label: str, size: str) -> list[str]:
 
 def _terms(s, size: str) -> str:
     """``1×0.25 + 0.5×0.5 = 0.75``: the products that count (full size skips the zeros outside)."""
-    terms = [(v, w) for v, w, inside in zip(s.values, s.weights, s.inside) if inside or size != "full"]
+    terms = [(v, w) for v, w, inside in zip(s.values, s.weights, s.inside, strict=True) if inside or size != "full"]
     if len(terms) > _TERMS:
         return f"the sum of {len(terms)} products = {_number(s.total)}"
     return " + ".join(f"{_factor(v)}×{_factor(w)}" for v, w in terms) + f" = {_number(s.total)}" if terms else "0"
@@ -117,30 +126,53 @@ _TABLED = 15
 
 
 def explain_pixel(
-    path: Path, at: tuple[int, int], kernel: Kernel, correlate: bool, options: EngineOptions,
-    mapping: ValueMapping, max_pixels: int | None,
+    path: Path,
+    at: tuple[int, int],
+    kernel: Kernel,
+    correlate: bool,
+    options: EngineOptions,
+    mapping: ValueMapping,
+    max_pixels: int | None,
 ) -> None:
     """Print pixel `at` (row, column) of the image at `path`, filtered, as each channel's sum of products."""
     planes = load_planes(path, max_pixels)
     try:
-        sums = pixel_sums(planes.colour, kernel.matrix, at, anchor=kernel.anchor, correlate=correlate,
-                          border=options.border, cval=options.cval)
+        sums = pixel_sums(
+            planes.colour,
+            kernel.matrix,
+            at,
+            anchor=kernel.anchor,
+            correlate=correlate,
+            border=options.border,
+            cval=options.cval,
+        )
     except ValueError as exc:
         raise UsageError(f"--at: {exc}") from None
     top, left = sums[0].start
     here = (at[0] - top, at[1] - left)
     out = stdout(3 * 13 * min(kernel.matrix.shape[1], _TABLED) + 20)
-    how = ("correlation: the kernel is laid on the image as written" if correlate
-           else "convolution: the kernel is laid on the image rotated 180 degrees")
-    out.print(f"{'stdin' if is_stream(path) else path}, pixel x={at[1]}, y={at[0]}: {how}, border {options.border}. The neighbourhood starts at "
-              f"x={left}, y={top}; [brackets] mark the cell over the pixel, (parentheses) values from the "
-              "border mode.", soft_wrap=True, markup=False)
+    how = (
+        "correlation: the kernel is laid on the image as written"
+        if correlate
+        else "convolution: the kernel is laid on the image rotated 180 degrees"
+    )
+    name = "stdin" if is_stream(path) else path
+    out.print(
+        f"{name}, pixel x={at[1]}, y={at[0]}: {how}, border {options.border}. The neighbourhood starts at "
+        f"x={left}, y={top}; [brackets] mark the cell over the pixel, (parentheses) values from the "
+        "border mode.",
+        soft_wrap=True,
+        markup=False,
+    )
     tabled = max(kernel.matrix.shape) <= _TABLED
     if not tabled:
-        out.print(f"The kernel is {kernel.matrix.shape[0]}x{kernel.matrix.shape[1]}: tables are shown up to "
-                  f"{_TABLED}x{_TABLED}; each sum is over all {kernel.matrix.size} products.", soft_wrap=True,
-                  markup=False)
-    for name, s in zip(_BAND_NAMES[planes.bands], sums):
+        out.print(
+            f"The kernel is {kernel.matrix.shape[0]}x{kernel.matrix.shape[1]}: tables are shown up to "
+            f"{_TABLED}x{_TABLED}; each sum is over all {kernel.matrix.size} products.",
+            soft_wrap=True,
+            markup=False,
+        )
+    for name, s in zip(_BAND_NAMES[planes.bands], sums, strict=True):
         out.print(f"\n{name}:", markup=False)
         if tabled:
             grid = Table.grid(padding=(0, 3))
@@ -149,14 +181,21 @@ def explain_pixel(
             out.print(grid)
         out.print(_result(s.total, mapping, planes.depth), soft_wrap=True, markup=False)
     if planes.alpha is not None:
-        out.print("The image has alpha; these sums are of colour as it is (--alpha ignore). A blur's default, "
-                  "--alpha premultiply, weighs colour by opacity first.", soft_wrap=True, markup=False)
+        out.print(
+            "The image has alpha; these sums are of colour as it is (--alpha ignore). A blur's default, "
+            "--alpha premultiply, weighs colour by opacity first.",
+            soft_wrap=True,
+            markup=False,
+        )
 
 
 def _result(total: float, mapping: ValueMapping, depth) -> str:
     mapped = total * mapping.scale + mapping.offset
-    scaled = f" x {cell(mapping.scale)} + {cell(mapping.offset)} = {_number(mapped)}" if (
-        mapping.scale != 1 or mapping.offset != 0) else ""
+    scaled = (
+        f" x {cell(mapping.scale)} + {cell(mapping.offset)} = {_number(mapped)}"
+        if (mapping.scale != 1 or mapping.offset != 0)
+        else ""
+    )
     pixel = to_range(np.array([mapped]), depth)[0]
     line = f"sum of products = {_number(total)}{scaled} -> pixel value {_number(pixel)}"
     if depth.is_float:

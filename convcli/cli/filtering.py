@@ -119,8 +119,16 @@ def _option_kernel(option: str, make, value: float):
         raise UsageError(f"--{exc}") from None
 
 
-def _run_kernel(images, tag: str, kernel: Kernel, as_correlation: bool, value_mapping: ValueMapping,
-                outputs: OutputOptions, pixels: PixelOptions, engine: EngineOptions) -> None:
+def _run_kernel(
+    images,
+    tag: str,
+    kernel: Kernel,
+    as_correlation: bool,
+    value_mapping: ValueMapping,
+    outputs: OutputOptions,
+    pixels: PixelOptions,
+    engine: EngineOptions,
+) -> None:
     from .transforms import KernelFilter
 
     engine.check_method(kernel.matrix)
@@ -130,8 +138,15 @@ def _run_kernel(images, tag: str, kernel: Kernel, as_correlation: bool, value_ma
     _run(images, tag, transform, value_mapping, default_alpha, outputs, pixels)
 
 
-def _run(images, tag: str, transform: Filter, value_mapping: ValueMapping, default_alpha: str,
-         outputs: OutputOptions, pixels: PixelOptions) -> None:
+def _run(
+    images,
+    tag: str,
+    transform: Filter,
+    value_mapping: ValueMapping,
+    default_alpha: str,
+    outputs: OutputOptions,
+    pixels: PixelOptions,
+) -> None:
     from . import batch
 
     batch.run(batch.Job(tag, transform, value_mapping, default_alpha, pixels, outputs), expand(images))

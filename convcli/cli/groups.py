@@ -33,9 +33,12 @@ def with_option_groups(command):
         fields = [field for field in dataclasses.fields(group) if field.init]
         groups[parameter.name] = (group, [field.name for field in fields])
         parameters += [
-            inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, annotation=hints[field.name],
-                              default=field.default if field.default is not dataclasses.MISSING
-                              else inspect.Parameter.empty)
+            inspect.Parameter(
+                field.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=hints[field.name],
+                default=field.default if field.default is not dataclasses.MISSING else inspect.Parameter.empty,
+            )
             for field in fields
         ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -48,9 +48,12 @@ def show(
         ),
     ],
     params: Annotated[
-        Optional[list[str]],
-        typer.Argument(metavar="PARAMS", help="A named kernel's parameters, as in 'gaussian sigma=2' "
-                       "(the same as 'gaussian:sigma=2').", show_default=False),
+        list[str] | None,
+        typer.Argument(
+            metavar="PARAMS",
+            help="A named kernel's parameters, as in 'gaussian sigma=2' (the same as 'gaussian:sigma=2').",
+            show_default=False,
+        ),
     ] = None,
     rotate: RotateOpt = 0,
     anchor: AnchorOpt = None,

@@ -27,8 +27,6 @@ def print_kernel_list() -> None:
     stdout(110).print(table)
 
 
-
-
 def print_kernel(kernel: str, params: list[str], rotate: int, anchor: str | None, normalize: bool) -> None:
     """A kernel (`params` are a named kernel's, as words) turned, anchored and normalised as the
     options say: its matrix, sum, rank, and whether the flip matters, with the flipped matrix."""
@@ -42,10 +40,17 @@ def print_kernel(kernel: str, params: list[str], rotate: int, anchor: str | None
     shown, note = _window(resolved.matrix, resolved.centre)
     out = stdout(sum(max(len(number(v)) for v in column) + 5 for column in shown.T) + 10)
     odd = height % 2 and width % 2
-    where = " (the centre)" if resolved.anchor is None and odd else (
-        " (the default: height // 2, width // 2)" if resolved.anchor is None else "")
-    out.print(f"{resolved.label}: {height} rows x {width} columns, {resolved.kind}; anchor at row "
-              f"{resolved.centre[0]}, column {resolved.centre[1]}{where}", soft_wrap=True, markup=False)
+    where = (
+        " (the centre)"
+        if resolved.anchor is None and odd
+        else (" (the default: height // 2, width // 2)" if resolved.anchor is None else "")
+    )
+    out.print(
+        f"{resolved.label}: {height} rows x {width} columns, {resolved.kind}; anchor at row "
+        f"{resolved.centre[0]}, column {resolved.centre[1]}{where}",
+        soft_wrap=True,
+        markup=False,
+    )
     if note:
         out.print(note, soft_wrap=True, markup=False)
     out.print(_matrix(shown, _shifted(resolved.centre, resolved.matrix)))
@@ -64,10 +69,12 @@ def _window(matrix: np.ndarray, anchor: tuple[int, int]) -> tuple[np.ndarray, st
     """The matrix, or its middle _SHOWN x _SHOWN cells around the anchor with a note saying so."""
     if max(matrix.shape) <= _SHOWN:
         return matrix, ""
-    top, left = (_start(a, n) for a, n in zip(anchor, matrix.shape))
+    top, left = (_start(a, n) for a, n in zip(anchor, matrix.shape, strict=True))
     window = matrix[top : top + _SHOWN, left : left + _SHOWN]
-    return window, (f"(too large to print whole: rows {top}-{top + window.shape[0] - 1} and columns "
-                    f"{left}-{left + window.shape[1] - 1} around the anchor)")
+    return window, (
+        f"(too large to print whole: rows {top}-{top + window.shape[0] - 1} and columns "
+        f"{left}-{left + window.shape[1] - 1} around the anchor)"
+    )
 
 
 def _start(anchor: int, size: int) -> int:
@@ -78,7 +85,7 @@ def _shifted(anchor: tuple[int, int], matrix: np.ndarray) -> tuple[int, int]:
     """The anchor's place in :func:`_window`'s cells."""
     if max(matrix.shape) <= _SHOWN:
         return anchor
-    return tuple(a - _start(a, n) for a, n in zip(anchor, matrix.shape))
+    return tuple(a - _start(a, n) for a, n in zip(anchor, matrix.shape, strict=True))
 
 
 def _facts(kernel: Kernel, facts) -> list[str]:
@@ -96,23 +103,32 @@ def _facts(kernel: Kernel, facts) -> list[str]:
         lines.append(f"the kernel file adds {number(kernel.offset)} to every result")
     if facts.factors is not None:
         column, row = (", ".join(number(v) for v in factor) for factor in facts.factors)
-        lines.append(f"rank 1: separable, the outer product of column [{column}] and row [{row}], "
-                     "so it runs as two 1-D passes")
+        lines.append(
+            f"rank 1: separable, the outer product of column [{column}] and row [{row}], so it runs as two 1-D passes"
+        )
     else:
-        lines.append(f"rank {facts.rank}: not separable" + (f"; it runs as {facts.rank} separable passes "
-                                                            "or one 2-D pass" if facts.rank > 1 else ""))
+        lines.append(
+            f"rank {facts.rank}: not separable"
+            + (f"; it runs as {facts.rank} separable passes or one 2-D pass" if facts.rank > 1 else "")
+        )
     if facts.same_both_ways:
-        lines.append("every weight equals the one opposite it across the anchor, so convolution and "
-                     "correlation give the same result for this kernel")
+        lines.append(
+            "every weight equals the one opposite it across the anchor, so convolution and "
+            "correlation give the same result for this kernel"
+        )
     elif facts.flip_symmetric:
-        lines.append("it equals its 180-degree rotation, but its anchor is not at its centre: convolution "
-                     "moves the anchor to its mirror, so the two results differ by a shift. "
-                     f"Convolution applies it anchored at row {facts.flipped_anchor[0]}, "
-                     f"column {facts.flipped_anchor[1]}:")
+        lines.append(
+            "it equals its 180-degree rotation, but its anchor is not at its centre: convolution "
+            "moves the anchor to its mirror, so the two results differ by a shift. "
+            f"Convolution applies it anchored at row {facts.flipped_anchor[0]}, "
+            f"column {facts.flipped_anchor[1]}:"
+        )
     else:
-        lines.append("they differ: convolution applies this kernel rotated 180 degrees (correlation, as CNNs "
-                     "compute, applies it as written). Convolution uses this flipped kernel, anchored at row "
-                     f"{facts.flipped_anchor[0]}, column {facts.flipped_anchor[1]}:")
+        lines.append(
+            "they differ: convolution applies this kernel rotated 180 degrees (correlation, as CNNs "
+            "compute, applies it as written). Convolution uses this flipped kernel, anchored at row "
+            f"{facts.flipped_anchor[0]}, column {facts.flipped_anchor[1]}:"
+        )
     return lines
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Callable, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,7 +28,7 @@ Method = enum.Enum("Method", {name: name for name in METHODS}, type=str)
 
 
 ImagesArg = Annotated[
-    Optional[list[Path]],
+    list[Path] | None,
     typer.Argument(
         help="Input images (PNG, JPEG, TIFF, BMP, WebP, ...) or NumPy .npy arrays, or patterns convcli "
         "expands itself ('scans/*.tif', 'shots/**/*.jpg'); '-' or none reads stdin.",
@@ -41,69 +42,96 @@ ImagesArg = Annotated[
 _OUTPUT, _IMAGE, _ENGINE, _KERNEL, _MAPPING = "Output", "Image", "Engine", "Kernel", "Result to pixels"
 
 OutputOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option(
-        "--output", "-o",
+        "--output",
+        "-o",
         help="Output file; its extension picks the format (.npy: a NumPy array); '-' for stdout. Default: "
         "stdout when it is a pipe or a file, or the image came from stdin; else IMAGE.<filter>.<ext> beside "
         "the input.",
-        show_default=False, rich_help_panel=_OUTPUT,
+        show_default=False,
+        rich_help_panel=_OUTPUT,
     ),
 ]
 OutDirOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option(
-        "--out-dir", "-d",
+        "--out-dir",
+        "-d",
         metavar="DIR",
         help="Write each result into this directory, made if missing, named by --name.",
-        show_default=False, file_okay=False, rich_help_panel=_OUTPUT,
+        show_default=False,
+        file_okay=False,
+        rich_help_panel=_OUTPUT,
     ),
 ]
 NameOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--name",
         metavar="TEMPLATE",
         help="Output names: {stem} (photo), {ext} (.png), {filter} (blur), {name} (photo.png), {parent} (the "
         "input's folder's name), {dir} (the input's folder, below the current one: shots/2024); a / makes "
         "subdirectories. Default: {stem}.{filter}{ext}, in --out-dir or beside each input.",
-        show_default=False, rich_help_panel=_OUTPUT,
+        show_default=False,
+        rich_help_panel=_OUTPUT,
     ),
 ]
 FormatOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--format",
         metavar="FORMAT",
         help="Output format where no extension says it (stdout, names made by --name): png, jpeg, tiff, webp, "
         "npy, ... Default: the input's own, else png.",
-        show_default=False, rich_help_panel=_OUTPUT,
+        show_default=False,
+        rich_help_panel=_OUTPUT,
     ),
 ]
 ForceOpt = Annotated[
     bool,
-    typer.Option("--force", help="Replace an existing output file, even the input image; without it, convcli "
-                 "refuses to.", rich_help_panel=_OUTPUT),
+    typer.Option(
+        "--force",
+        help="Replace an existing output file, even the input image; without it, convcli refuses to.",
+        rich_help_panel=_OUTPUT,
+    ),
 ]
 SkipExistingOpt = Annotated[
     bool,
-    typer.Option("--skip-existing", help="Leave an image whose output exists alone, and go on with the others "
-                 "(to resume a batch).", rich_help_panel=_OUTPUT),
+    typer.Option(
+        "--skip-existing",
+        help="Leave an image whose output exists alone, and go on with the others (to resume a batch).",
+        rich_help_panel=_OUTPUT,
+    ),
 ]
 DryRunOpt = Annotated[
     bool,
-    typer.Option("--dry-run", help="Print what would be written, and whether it exists; read and write nothing.",
-                 rich_help_panel=_OUTPUT),
+    typer.Option(
+        "--dry-run",
+        help="Print what would be written, and whether it exists; read and write nothing.",
+        rich_help_panel=_OUTPUT,
+    ),
 ]
 JobsOpt = Annotated[
-    Optional[int],
-    typer.Option("--jobs", "-j", min=1, metavar="N", help="Images filtered at once, each by a process of its own. Default: the "
-                 "number of cores.", show_default=False, rich_help_panel=_OUTPUT),
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        metavar="N",
+        help="Images filtered at once, each by a process of its own. Default: the number of cores.",
+        show_default=False,
+        rich_help_panel=_OUTPUT,
+    ),
 ]
 QuietOpt = Annotated[
     bool,
-    typer.Option("--quiet", "-q", help="Print errors only: no progress bar, 'wrote' lines or warnings, and the "
-                 "summary only if something failed.", rich_help_panel=_OUTPUT),
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="Print errors only: no progress bar, 'wrote' lines or warnings, and the summary only if something failed.",
+        rich_help_panel=_OUTPUT,
+    ),
 ]
 BorderOpt = Annotated[
     str,
@@ -119,13 +147,14 @@ CvalOpt = Annotated[
 ]
 AlphaMode = enum.Enum("AlphaMode", {name: name for name in ALPHA_MODES}, type=str)
 AlphaOpt = Annotated[
-    Optional[AlphaMode],
+    AlphaMode | None,
     typer.Option(
         case_sensitive=False,
         help="Alpha channel: premultiply (colour weighted by opacity, no dark fringes), separate "
         "(colour and alpha filtered each as is) or ignore (alpha kept unchanged). Default: "
         "premultiply for kernels without negative weights (blurs), ignore for the others.",
-        show_default=False, rich_help_panel=_IMAGE,
+        show_default=False,
+        rich_help_panel=_IMAGE,
     ),
 ]
 LinearOpt = Annotated[
@@ -139,26 +168,31 @@ LinearOpt = Annotated[
 ]
 DepthChoice = enum.Enum("DepthChoice", {name: name for name in DEPTHS}, type=str)
 DepthOpt = Annotated[
-    Optional[DepthChoice],
+    DepthChoice | None,
     typer.Option(
         case_sensitive=False,
         help="Output values: 8 or 16 bits per channel, or float (the filter's exact, signed numbers, in "
         "the input's units; for .tif grey and .npy). Default: the input's where the format holds it, "
         "float for .npy.",
-        show_default=False, rich_help_panel=_IMAGE,
+        show_default=False,
+        rich_help_panel=_IMAGE,
     ),
 ]
 MaxPixelsOpt = Annotated[
     int,
     typer.Option(
-        min=0, help="Refuse images of more pixels than this, a guard against decompression bombs; 0: no limit.",
+        min=0,
+        help="Refuse images of more pixels than this, a guard against decompression bombs; 0: no limit.",
         rich_help_panel=_IMAGE,
     ),
 ]
 QualityOpt = Annotated[
-    Optional[int],
+    int | None,
     typer.Option(
-        min=1, max=100, help="JPEG and WebP quality, 1-100. Default: 92 for JPEG, 80 for WebP.", show_default=False,
+        min=1,
+        max=100,
+        help="JPEG and WebP quality, 1-100. Default: 92 for JPEG, 80 for WebP.",
+        show_default=False,
         rich_help_panel=_IMAGE,
     ),
 ]
@@ -172,75 +206,106 @@ MethodOpt = Annotated[
     ),
 ]
 ThreadsOpt = Annotated[
-    Optional[int],
-    typer.Option(min=1, help="Threads to use. Default: all available cores, shared among --jobs.",
-                 show_default=False, rich_help_panel=_ENGINE),
+    int | None,
+    typer.Option(
+        min=1,
+        help="Threads to use. Default: all available cores, shared among --jobs.",
+        show_default=False,
+        rich_help_panel=_ENGINE,
+    ),
 ]
 VerboseOpt = Annotated[
     bool,
-    typer.Option("--verbose", "-v", help="Print the method chosen and the time it took to stderr.",
-                 rich_help_panel=_ENGINE),
+    typer.Option(
+        "--verbose", "-v", help="Print the method chosen and the time it took to stderr.", rich_help_panel=_ENGINE
+    ),
 ]
 
 
 KernelOpt = Annotated[
     str,
     typer.Option(
-        "--kernel", "-k",
+        "--kernel",
+        "-k",
         help="A kernel: a file (rows of numbers, .csv, .json, .npy, a libvips .mat, an ImageMagick "
         "string), '-' for stdin, a name with optional parameters (gaussian:sigma=2, "
         "motion:length=9,angle=30, shift:dx=1,dy=0), inline rows such as '1 2 1; 2 4 2; 1 2 1', or "
         "an ImageMagick string such as '3x3: -1,0,1 -2,0,2 -1,0,1'. Names: " + ", ".join(KERNEL_NAMES) + ".",
-        show_default=False, rich_help_panel=_KERNEL,
+        show_default=False,
+        rich_help_panel=_KERNEL,
     ),
 ]
 CorrelateOpt = Annotated[
     bool,
-    typer.Option("--correlate", help="Apply the kernel as written (cross-correlation, as CNNs do) "
-                 "instead of rotated 180 degrees (true convolution).", rich_help_panel=_KERNEL),
+    typer.Option(
+        "--correlate",
+        help="Apply the kernel as written (cross-correlation, as CNNs do) "
+        "instead of rotated 180 degrees (true convolution).",
+        rich_help_panel=_KERNEL,
+    ),
 ]
-NormalizeOpt = Annotated[bool, typer.Option("--normalize", help="Divide the kernel by its sum.",
-                                            rich_help_panel=_KERNEL)]
+NormalizeOpt = Annotated[
+    bool, typer.Option("--normalize", help="Divide the kernel by its sum.", rich_help_panel=_KERNEL)
+]
 RotateOpt = Annotated[
     int,
-    typer.Option(help="Turn the kernel this many degrees counter-clockwise first (a multiple of 90).",
-                 rich_help_panel=_KERNEL),
+    typer.Option(
+        help="Turn the kernel this many degrees counter-clockwise first (a multiple of 90).", rich_help_panel=_KERNEL
+    ),
 ]
 AnchorOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         metavar="ROW,COL",
         help="The kernel cell over the output pixel, counted from 0,0 at the top left. "
         "Default: the centre, (height // 2, width // 2), or the kernel file's own.",
-        show_default=False, rich_help_panel=_KERNEL,
+        show_default=False,
+        rich_help_panel=_KERNEL,
     ),
 ]
 ScaleOpt = Annotated[
-    Optional[float],
-    typer.Option(help="Multiply the result by this before mapping it to pixels (GIMP's 1/divisor). "
-                 "Default: the kernel file's scale, else 1.", show_default=False, rich_help_panel=_MAPPING),
+    float | None,
+    typer.Option(
+        help="Multiply the result by this before mapping it to pixels (GIMP's 1/divisor). "
+        "Default: the kernel file's scale, else 1.",
+        show_default=False,
+        rich_help_panel=_MAPPING,
+    ),
 ]
 DivisorOpt = Annotated[
-    Optional[float],
-    typer.Option(help="Divide the result by this, as GIMP's convolution matrix does (--scale 1/D).",
-                 show_default=False, rich_help_panel=_MAPPING),
+    float | None,
+    typer.Option(
+        help="Divide the result by this, as GIMP's convolution matrix does (--scale 1/D).",
+        show_default=False,
+        rich_help_panel=_MAPPING,
+    ),
 ]
 OffsetOpt = Annotated[
-    Optional[float],
-    typer.Option(help="Add this after scaling, in the input's pixel units: 128 shows signed 8-bit results "
-                 "around grey. Default: the kernel file's offset, else 0.", show_default=False,
-                 rich_help_panel=_MAPPING),
+    float | None,
+    typer.Option(
+        help="Add this after scaling, in the input's pixel units: 128 shows signed 8-bit results "
+        "around grey. Default: the kernel file's offset, else 0.",
+        show_default=False,
+        rich_help_panel=_MAPPING,
+    ),
 ]
 ClipOpt = Annotated[
     bool,
-    typer.Option("--clip", help="Clip the result to the pixel range: what integer outputs always get, and "
-                 "float outputs (.npy, --depth float; unclipped by default) too, to 0..white.",
-                 rich_help_panel=_MAPPING),
+    typer.Option(
+        "--clip",
+        help="Clip the result to the pixel range: what integer outputs always get, and "
+        "float outputs (.npy, --depth float; unclipped by default) too, to 0..white.",
+        rich_help_panel=_MAPPING,
+    ),
 ]
-AbsOpt = Annotated[bool, typer.Option("--abs", help="Map |result| to pixels: edges of either sign show bright.",
-                                      rich_help_panel=_MAPPING)]
-RescaleOpt = Annotated[bool, typer.Option("--rescale", help="Stretch the result's min..max to the full pixel range.",
-                                          rich_help_panel=_MAPPING)]
+AbsOpt = Annotated[
+    bool,
+    typer.Option("--abs", help="Map |result| to pixels: edges of either sign show bright.", rich_help_panel=_MAPPING),
+]
+RescaleOpt = Annotated[
+    bool,
+    typer.Option("--rescale", help="Stretch the result's min..max to the full pixel range.", rich_help_panel=_MAPPING),
+]
 
 
 @dataclass(frozen=True)
@@ -331,8 +396,7 @@ class MappingOptions:
     rescale: RescaleOpt = False
 
     def for_kernel(self, kernel: Kernel) -> ValueMapping:
-        return result_mapping(kernel, self.scale, self.divisor, self.offset, self.clip, self.absolute,
-                              self.rescale)
+        return result_mapping(kernel, self.scale, self.divisor, self.offset, self.clip, self.absolute, self.rescale)
 
 
 @dataclass(frozen=True)
@@ -389,9 +453,11 @@ def prepared_kernel(spec: str, rotate: int = 0, anchor: str | None = None, norma
     from ..kernels import resolve_kernel
 
     kernel = resolve_kernel(spec)
-    for option, change in (("--rotate", rotate and (lambda k: k.rotated(rotate))),
-                           ("--normalize", normalize and (lambda k: k.normalized())),
-                           ("--anchor", anchor is not None and (lambda k: k.anchored(anchor)))):
+    for option, change in (
+        ("--rotate", rotate and (lambda k: k.rotated(rotate))),
+        ("--normalize", normalize and (lambda k: k.normalized())),
+        ("--anchor", anchor is not None and (lambda k: k.anchored(anchor))),
+    ):
         if change:
             try:
                 kernel = change(kernel)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import sys
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from ..errors import Terminated, raise_terminated
 
@@ -40,7 +41,9 @@ class _Worker:
         self.process = context.Process(target=_serve, args=(child, work), daemon=True)
         # Until the worker has its own handlers, a signal must not reach it: with the parent's,
         # it would print a traceback.
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS) if hasattr(signal, "pthread_sigmask") else None
+        blocked = (
+            signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS) if hasattr(signal, "pthread_sigmask") else None
+        )
         try:
             self.process.start()
         finally:
@@ -71,7 +74,7 @@ class Pool:
         self._work, self._jobs, self._died, self._temporary = work, jobs, died, temporary
         self._workers: list[_Worker] = []
 
-    def __enter__(self) -> "Pool":
+    def __enter__(self) -> Pool:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:

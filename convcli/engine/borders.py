@@ -15,6 +15,7 @@ _NUMPY_PAD_MODE = {
     "constant": "constant",
 }
 
+
 class Padded:
     """`image` extended by `rows` (top, bottom) and `cols` (left, right) on its first two axes,
     made a band of rows at a time, so that the whole extended image never needs memory of
@@ -47,7 +48,7 @@ class Padded:
         if consecutive:
             middle[...] = self.image[first : first + len(sources)]
         else:
-            for row, source in zip(middle, sources):
+            for row, source in zip(middle, sources, strict=True):
                 row[...] = self.image[source] if source >= 0 else self.cval
         # The side columns come from the band's own middle: the rows are already in place.
         for side in (slice(0, self.left), slice(self.left + self.image.shape[1], None)):

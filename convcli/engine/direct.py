@@ -25,7 +25,7 @@ def correlate_valid(padded: np.ndarray, kernel: np.ndarray, out: np.ndarray) -> 
     np.multiply(padded[rows[0] : rows[0] + oh, cols[0] : cols[0] + ow], taps[rows[0], cols[0]], out=out)
     if rows.size > 1:
         product = np.empty_like(out)
-        for i, j in zip(rows[1:], cols[1:]):
+        for i, j in zip(rows[1:], cols[1:], strict=True):
             np.multiply(padded[i : i + oh, j : j + ow], taps[i, j], out=product)
             np.add(out, product, out=out)
     return out

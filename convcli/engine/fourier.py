@@ -5,7 +5,7 @@ numpy.fft works in the image's own precision (complex64 for float32)."""
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -23,7 +23,7 @@ def fast_length(n: int) -> int:
     return min(length for length in _smooth_lengths(2 * max(n, 1)) if length >= n)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _smooth_lengths(limit: int) -> tuple[int, ...]:
     """Every 5-smooth number up to `limit`, ascending."""
     lengths = []

@@ -21,9 +21,7 @@ def svd_factors(kernel: np.ndarray, rtol: float = 1e-6) -> list[tuple[np.ndarray
     return [(u[:, i] * s[i], vt[i].copy()) for i in range(rank)]
 
 
-def correlate_valid(
-    padded: np.ndarray, factors: list[tuple[np.ndarray, np.ndarray]], out: np.ndarray
-) -> np.ndarray:
+def correlate_valid(padded: np.ndarray, factors: list[tuple[np.ndarray, np.ndarray]], out: np.ndarray) -> np.ndarray:
     """Correlate `padded` with ``sum(outer(c, r) for c, r in factors)`` into `out` (valid positions)."""
     if not factors:
         out.fill(0)

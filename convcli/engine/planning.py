@@ -4,9 +4,9 @@ a plan that runs the chosen one strip by strip."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
 
 import numpy as np
 
@@ -131,10 +131,7 @@ def _separable_taps(column: np.ndarray, row: np.ndarray, out_shape) -> int:
     height, width = out_shape[:2]
     channels = _outputs(out_shape) // (height * width)
     padded_width = width + row.size - 1
-    return (
-        np.count_nonzero(column) * height * padded_width * channels
-        + np.count_nonzero(row) * _outputs(out_shape)
-    )
+    return np.count_nonzero(column) * height * padded_width * channels + np.count_nonzero(row) * _outputs(out_shape)
 
 
 def _tap_seconds(tap_values: int, taps_per_strip: int, out_shape, threads: int, rows: int) -> float:
@@ -158,7 +155,14 @@ def _tap_plan(method, detail, tap_values, taps_per_strip, buffers, out_shape, dt
 def _direct(kernel, out_shape, dtype, threads) -> Plan:
     taps = int(np.count_nonzero(kernel))
     return _tap_plan(
-        "direct", f"{taps} taps", taps * _outputs(out_shape), taps, 3, out_shape, dtype, threads,
+        "direct",
+        f"{taps} taps",
+        taps * _outputs(out_shape),
+        taps,
+        3,
+        out_shape,
+        dtype,
+        threads,
         lambda: partial(direct.correlate_valid, kernel=kernel),
     )
 
@@ -170,8 +174,14 @@ def _separable(kernel, out_shape, dtype, threads) -> Plan | None:
     column, row = factors
     taps = np.count_nonzero(column) + np.count_nonzero(row)
     return _tap_plan(
-        "separable", f"column {column.size} x row {row.size}", _separable_taps(column, row, out_shape), taps, 4,
-        out_shape, dtype, threads,
+        "separable",
+        f"column {column.size} x row {row.size}",
+        _separable_taps(column, row, out_shape),
+        taps,
+        4,
+        out_shape,
+        dtype,
+        threads,
         lambda: partial(separable.correlate_valid, column=column, row=row),
     )
 
@@ -183,7 +193,14 @@ def _lowrank(kernel, out_shape, dtype, threads) -> Plan:
     tap_values = sum(_separable_taps(c, r, out_shape) for c, r in factors) + adds * _outputs(out_shape)
     taps = sum(np.count_nonzero(c) + np.count_nonzero(r) for c, r in factors) + adds
     return _tap_plan(
-        "lowrank", f"rank {len(factors)}", tap_values, taps, 5, out_shape, dtype, threads,
+        "lowrank",
+        f"rank {len(factors)}",
+        tap_values,
+        taps,
+        5,
+        out_shape,
+        dtype,
+        threads,
         lambda: partial(lowrank.correlate_valid, factors=factors),
     )
 

@@ -5,9 +5,9 @@ strips small enough for the cache keep every pass over a strip out of main memor
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-from typing import Callable
 
 import numpy as np
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -54,6 +54,7 @@ def filter_with_alpha(
         # `faint` the colour is left black.
         weight = np.minimum(alpha_out, white) / white
         covered = alpha_out >= faint
-        colour_out = np.divide(colour_out, weight[..., np.newaxis], out=np.zeros_like(colour_out),
-                               where=covered[..., np.newaxis])
+        colour_out = np.divide(
+            colour_out, weight[..., np.newaxis], out=np.zeros_like(colour_out), where=covered[..., np.newaxis]
+        )
     return (colour_out[..., 0] if grey else colour_out), alpha_out

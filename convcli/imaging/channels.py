@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -13,8 +13,17 @@ from .depth import EIGHT, INT32, SIXTEEN, Depth, floating, of_dtype
 
 # Modes read as another: a palette or bilevel image is filtered in the colours it shows, and
 # colour spaces convcli has no filters for are converted to RGB.
-_READ_AS = {"1": "L", "P": "RGB", "PA": "RGBA", "La": "LA", "RGBa": "RGBA", "RGBX": "RGB",
-            "YCbCr": "RGB", "LAB": "RGB", "HSV": "RGB"}
+_READ_AS = {
+    "1": "L",
+    "P": "RGB",
+    "PA": "RGBA",
+    "La": "LA",
+    "RGBa": "RGBA",
+    "RGBX": "RGB",
+    "YCbCr": "RGB",
+    "LAB": "RGB",
+    "HSV": "RGB",
+}
 # One-band modes of more than 8 bits; "I;16B" and the like differ only in byte order.
 _GREY_DEPTHS = {"I;16": SIXTEEN, "I": INT32, "F": floating()}
 _BANDS = {"L": "L", "LA": "L", "RGB": "RGB", "RGBA": "RGB", "CMYK": "CMYK"}
@@ -58,22 +67,23 @@ def from_array(array: np.ndarray, source: str) -> Planes:
     array = array.astype(array.dtype.newbyteorder("="), copy=False)  # FITS and astropy write big-endian
     depth = of_dtype(array.dtype)
     if depth is None:
-        raise ConvcliError(
-            f"{source}: arrays of {array.dtype} are not supported (uint8, uint16, int8-int32 or float)"
-        )
+        raise ConvcliError(f"{source}: arrays of {array.dtype} are not supported (uint8, uint16, int8-int32 or float)")
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and not 2 <= array.shape[2] <= 4):
-        raise ConvcliError(f"{source}: an array of shape {array.shape} is not an image "
-                           "((H, W), or (H, W, C) with 1 to 4 channels)")
+        raise ConvcliError(
+            f"{source}: an array of shape {array.shape} is not an image ((H, W), or (H, W, C) with 1 to 4 channels)"
+        )
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise ConvcliError(f"{source}: an array of shape {array.shape} has no pixels")
     if array.ndim == 2:
         return Planes(array.astype(depth.compute), None, "L", depth, "array")
     channels = array.shape[2]
     if channels in (2, 4) and depth is INT32:
-        raise ConvcliError(f"{source}: signed integers have no agreed opaque value for an alpha channel; "
-                           "give alpha as uint8, uint16 or float (0..1)")
+        raise ConvcliError(
+            f"{source}: signed integers have no agreed opaque value for an alpha channel; "
+            "give alpha as uint8, uint16 or float (0..1)"
+        )
     return _split_alpha(array, channels in (2, 4), "L" if channels == 2 else "RGB", depth, "array")
 
 
@@ -129,8 +139,11 @@ def recode(image: Image.Image, source_mode: str, holds: Callable[[str], bool]) -
             return image.point(lambda v: v // 255, mode="1")
     if source_mode in ("P", "PA") and image.mode in ("RGB", "RGBA"):
         palette = _palette_image(image)
-        kind = {type(None): "P", int: "P+key", bytes: "P+transparency"}[type(palette.info.get("transparency"))] \
-            if palette is not None else None
+        kind = (
+            {type(None): "P", int: "P+key", bytes: "P+transparency"}[type(palette.info.get("transparency"))]
+            if palette is not None
+            else None
+        )
         if palette is not None and holds(kind):
             return palette
     return image

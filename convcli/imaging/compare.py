@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -56,8 +56,9 @@ def compare_file(
     to_stdout = files.is_stream(destination)
     fmt = "PNG" if to_stdout else files.output_format(destination)
     if fmt == files.NPY or not files.writes(fmt, "RGB"):
-        raise UsageError(f"{destination}: compare writes an 8-bit panel image; {fmt} cannot hold it "
-                         "(use .png, .jpg, .tif, .webp)")
+        raise UsageError(
+            f"{destination}: compare writes an 8-bit panel image; {fmt} cannot hold it (use .png, .jpg, .tif, .webp)"
+        )
     if to_stdout:
         files.check_stdout()
     else:
@@ -81,8 +82,12 @@ def compare_file(
 
     gain = EIGHT.white / convert(np.array([white]), planes.depth, EIGHT)[0] if white > 0 else 0.0
     original = planes.colour.copy()  # convert() scales in place
-    panels = [shown(original, mapping.to_range, adjust=False), shown(convolved), shown(correlated),
-              mapping.to_range(convert(difference, planes.depth, EIGHT) * gain, EIGHT)]
+    panels = [
+        shown(original, mapping.to_range, adjust=False),
+        shown(convolved),
+        shown(correlated),
+        mapping.to_range(convert(difference, planes.depth, EIGHT) * gain, EIGHT),
+    ]
     gap = np.full((planes.colour.shape[0], GAP) + planes.colour.shape[2:], _GAP_VALUE, np.uint8)
     strip = np.concatenate([part for panel in panels for part in (panel, gap)][:-1], axis=1)
     files.write_image_atomic(channels.to_image(strip, "L" if strip.ndim == 2 else "RGB"), destination, fmt)

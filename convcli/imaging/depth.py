@@ -39,6 +39,7 @@ SIXTEEN = Depth("16", np.uint16, 65535, 0, 65535)
 # stretching) is 16-bit's. Values up to 2**31 need float64: float32 is exact only to 2**24.
 INT32 = Depth("32", np.int32, 65535, -(2**31), 2**31 - 1, np.float64, relative=False)
 
+
 def floating(white: float = 1.0, dtype: type = np.float32) -> Depth:
     """Float values; `white` is full intensity in the units they carry: 1.0 for a float image,
     the source's white when an integer image is written as float (its values are kept as they

@@ -9,8 +9,9 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
@@ -55,8 +56,10 @@ def read_image(
                     f"(extract one first, e.g. with ImageMagick: magick '{path.name}[0]' frame.png)"
                 )
             if opened.mode in ("RGB", "RGBA") and any(";16" in str(tile.args) for tile in opened.tile):
-                warn(f"{path}: Pillow reads 16-bit colour as 8 bits per channel; the result has 8-bit "
-                     "precision (16-bit grey and .npy arrays keep 16 bits)")
+                warn(
+                    f"{path}: Pillow reads 16-bit colour as 8 bits per channel; the result has 8-bit "
+                    "precision (16-bit grey and .npy arrays keep 16 bits)"
+                )
             opened.load()
             upright = ImageOps.exif_transpose(opened)
             if opened.format == "PPM" and upright.mode == "I":
@@ -95,8 +98,33 @@ _OTHER_COLOUR_SPACES = ("LAB", "YCbCr", "HSV")
 
 # Tags that describe how a TIFF stores its pixels (size, samples, strips, tiles, palette).
 # A TIFF's tags reach getexif(); these would misdescribe any other file's pixels.
-_TIFF_LAYOUT_TAGS = (254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 292, 293,
-                     317, 320, 322, 323, 324, 325, 338, 339, 340, 341)
+_TIFF_LAYOUT_TAGS = (
+    254,
+    255,
+    256,
+    257,
+    258,
+    259,
+    262,
+    266,
+    273,
+    277,
+    278,
+    279,
+    284,
+    292,
+    293,
+    317,
+    320,
+    322,
+    323,
+    324,
+    325,
+    338,
+    339,
+    340,
+    341,
+)
 # Blocks a TIFF keeps in tags that travel apart from the EXIF, or not at all: XMP, IPTC,
 # Photoshop's, the ICC profile (in EXIF, a large one makes a JPEG unwritable).
 _TIFF_BLOCK_TAGS = (700, 33723, 34377, 34675, 37724)
@@ -246,8 +274,7 @@ def read_array(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS, stream: 
             if head.read(len(NPY_MAGIC)) != NPY_MAGIC:  # np.load's own message would invite unpickling
                 raise ValueError("it does not start as one")
             head.seek(0)
-        mapped = np.load(stream if stream is not None else path, mmap_mode=None if stream else "r",
-                         allow_pickle=False)
+        mapped = np.load(stream if stream is not None else path, mmap_mode=None if stream else "r", allow_pickle=False)
         if not isinstance(mapped, np.ndarray):
             raise ValueError("not a single array")
         pixels = mapped.shape[0] * mapped.shape[1] if mapped.ndim >= 2 else mapped.size
@@ -296,7 +323,7 @@ def writes(fmt: str, mode: str) -> bool:
     return fmt == NPY or _writes(fmt, mode)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _writes(fmt: str, mode: str) -> bool:
     try:
         Image.new(mode, (8, 8)).save(io.BytesIO(), format=fmt)
@@ -335,7 +362,7 @@ def _sample(mode: str) -> Image.Image:
     return palette
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _round_trips(fmt: str, mode: str) -> bool:
     # Pillow's format plug-ins say nothing reliable about what they keep: some refuse a
     # mode, others silently clip 16-bit to 8, drop alpha or flatten a palette. Writing a tiny
@@ -349,8 +376,9 @@ def _round_trips(fmt: str, mode: str) -> bool:
             if mode in ("LA", "RGBA"):
                 return "A" in back.getbands() and np.array_equal(back.getchannel("A"), sample.getchannel("A"))
             if mode.startswith("P"):
-                return back.mode == "P" and np.array_equal(np.asarray(back.convert("RGBA")),
-                                                           np.asarray(sample.convert("RGBA")))
+                return back.mode == "P" and np.array_equal(
+                    np.asarray(back.convert("RGBA")), np.asarray(sample.convert("RGBA"))
+                )
             if mode == "L":
                 return back.mode == "L"
             if back.mode != sample.mode and not (mode == "I;16" and back.mode == "I"):
@@ -459,7 +487,7 @@ def _write_all(stream: BinaryIO, data: memoryview) -> None:
     whose write() may take only what a pipe has room for and return the count."""
     while data:
         written = stream.write(data)
-        data = data[written if written is not None else 0:]
+        data = data[written if written is not None else 0 :]
     stream.flush()
 
 

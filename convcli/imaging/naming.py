@@ -23,15 +23,19 @@ FIELDS = {
 def check_template(template: str) -> None:
     """Refuse a template that names no field, names an unknown one, or cannot be filled in.
 
-    >>> check_template("{stem}-{size}.png")
-    Traceback (most recent call last):
-    ...
-    convcli.errors.UsageError: --name '{stem}-{size}.png': unknown field {size}; the fields are {stem}, {ext}, {filter}, {name}, {parent}, {dir}
+    >>> try:
+    ...     check_template("{stem}-{size}.png")
+    ... except UsageError as exc:
+    ...     print(exc)
+    --name '{stem}-{size}.png': unknown field {size}; the fields are {stem}, {ext}, {filter}, {name}, {parent}, {dir}
     """
     fields = ", ".join(f"{{{field}}}" for field in FIELDS)
     try:
-        parsed = [(field, spec, conversion) for _, field, spec, conversion in string.Formatter().parse(template)
-                  if field is not None]
+        parsed = [
+            (field, spec, conversion)
+            for _, field, spec, conversion in string.Formatter().parse(template)
+            if field is not None
+        ]
     except ValueError as exc:
         raise UsageError(f"--name {template!r}: {exc}; the fields are {fields}") from None
     for field, spec, conversion in parsed:
@@ -42,8 +46,9 @@ def check_template(template: str) -> None:
     if not any(field in ("stem", "name") for field, _, _ in parsed):
         raise UsageError(f"--name {template!r}: without {{stem}} or {{name}} every input would get the same name")
     if Path(template).is_absolute() or ".." in Path(template).parts:
-        raise UsageError(f"--name {template!r}: names are made inside --out-dir, or beside each input: "
-                         "no leading / and no ..")
+        raise UsageError(
+            f"--name {template!r}: names are made inside --out-dir, or beside each input: no leading / and no .."
+        )
 
 
 def output_name(source: Path, tag: str, template: str = DEFAULT_TEMPLATE, format: str | None = None) -> str:
@@ -65,8 +70,9 @@ def output_name(source: Path, tag: str, template: str = DEFAULT_TEMPLATE, format
     if format:
         ext = files.extension_of(files.format_named(format))
     folder = Path(os.path.abspath(source)).parent
-    return template.format(stem=stem, ext=ext, filter=tag, name=source.name, parent=folder.name,
-                           dir=_below_here(folder, template))
+    return template.format(
+        stem=stem, ext=ext, filter=tag, name=source.name, parent=folder.name, dir=_below_here(folder, template)
+    )
 
 
 def _below_here(folder: Path, template: str) -> str:
@@ -75,8 +81,10 @@ def _below_here(folder: Path, template: str) -> str:
         return ""
     relative = os.path.relpath(folder)
     if relative == ".." or relative.startswith(".." + os.sep):
-        raise UsageError(f"--name {template!r}: {{dir}} is for inputs below the current folder, and {folder} "
-                         "is not; cd to a folder above the inputs")
+        raise UsageError(
+            f"--name {template!r}: {{dir}} is for inputs below the current folder, and {folder} "
+            "is not; cd to a folder above the inputs"
+        )
     return relative
 
 

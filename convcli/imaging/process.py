@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -89,8 +89,10 @@ def filter_file(
     if planes.alpha is not None:
         opacity = mapping.to_range(convert_alpha(planes.alpha, planes.depth, chosen.depth), chosen.depth)
         if visible and not opacity.any():
-            warn(f"{destination}: filtering alpha with this kernel (--alpha {alpha}) leaves no opacity, so "
-                 "the image is fully transparent; --alpha ignore keeps the input's alpha")
+            warn(
+                f"{destination}: filtering alpha with this kernel (--alpha {alpha}) leaves no opacity, so "
+                "the image is fully transparent; --alpha ignore keeps the input's alpha"
+            )
     pixels = channels.stack(values, opacity)
     if chosen.mode is None:
         files.write_array_atomic(pixels, output)
@@ -99,8 +101,10 @@ def filter_file(
     if depth is None:  # a depth asked for is the one written
         image = channels.recode(image, planes.source_mode, lambda mode: files.holds(fmt, mode))
     if image.mode in ("LA", "RGBA") and not files.holds(fmt, image.mode):
-        warn(f"{destination}: {fmt} holds one fully transparent colour at most; the result's other "
-             "transparency is dropped")
+        warn(
+            f"{destination}: {fmt} holds one fully transparent colour at most; the result's other "
+            "transparency is dropped"
+        )
         image = image.convert(image.mode[:-1])
     _warn_of_losses(image, fmt, info, destination, warn)
     files.write_image_atomic(image, output, fmt, quality, info)

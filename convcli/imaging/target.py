@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..errors import ConvcliError, UsageError
 from . import depth as depths
@@ -39,8 +39,10 @@ def choose(planes: Planes, fmt: str, requested: str | None, destination: Path, w
         wanted = depths.named("float", planes.depth) if fmt == NPY else planes.depth
     if fmt == NPY:
         if planes.bands == "CMYK":
-            notes.append(f"{destination}: the array holds the inks C, M, Y, K as 4 channels; read back, "
-                         "convcli takes 4 channels for RGBA")
+            notes.append(
+                f"{destination}: the array holds the inks C, M, Y, K as 4 channels; read back, "
+                "convcli takes 4 channels for RGBA"
+            )
         return _warned(Target(wanted, alpha, None), notes, warn)
     mode = pillow_mode(planes.bands, alpha, wanted)
     if wanted is depths.EIGHT or (mode is not None and holds(fmt, mode)):
@@ -48,8 +50,10 @@ def choose(planes: Planes, fmt: str, requested: str | None, destination: Path, w
     if requested is not None:
         what = {"L": "grey", "RGB": "RGB", "CMYK": "CMYK"}[planes.bands] + (" with alpha" if alpha else "")
         bits = "float" if wanted.is_float else f"{wanted.name}-bit"
-        raise UsageError(f"{destination}: {fmt} cannot hold {bits} {what} (--depth {requested}); "
-                         "write .npy, which holds any depth" + (", or .tif" if what == "grey" else ""))
+        raise UsageError(
+            f"{destination}: {fmt} cannot hold {bits} {what} (--depth {requested}); "
+            "write .npy, which holds any depth" + (", or .tif" if what == "grey" else "")
+        )
     for lower in (depths.SIXTEEN, depths.EIGHT) if wanted is depths.INT32 else (depths.EIGHT,):
         mode = pillow_mode(planes.bands, alpha, lower)
         if mode is not None and holds(fmt, mode):
@@ -73,9 +77,13 @@ def _warned(target: Target, notes: list[str], warn: Callable[[str], None]) -> Ta
 def _step_down(fmt: str, planes: Planes, wanted: depths.Depth, lower: depths.Depth) -> str:
     if wanted.is_float:
         keeps = ".tif or .npy keep them" if planes.bands == "L" else ".npy keeps them"
-        return (f"{fmt} holds no float {'grey' if planes.bands == 'L' else 'colour'}; the values are written as "
-                f"{lower.name}-bit integers, rounded, and clipped where outside 0..{lower.white:.0f} ({keeps})")
+        return (
+            f"{fmt} holds no float {'grey' if planes.bands == 'L' else 'colour'}; the values are written as "
+            f"{lower.name}-bit integers, rounded, and clipped where outside 0..{lower.white:.0f} ({keeps})"
+        )
     if wanted.relative and lower.relative:
         return f"{fmt} holds {lower.name} bits per channel; {wanted.name}-bit values scaled to 0..{lower.white:.0f}"
-    return (f"{fmt} holds {lower.name} bits per channel; the integer values are written as they are, "
-            f"clipped where outside 0..{lower.white:.0f}")
+    return (
+        f"{fmt} holds {lower.name} bits per channel; the integer values are written as they are, "
+        f"clipped where outside 0..{lower.white:.0f}"
+    )

@@ -87,7 +87,7 @@ def vips_header(text: str) -> tuple[int, int, float, float] | None:
         return None
     if width < 1 or height < 1 or len(rows) - 1 != height or any(len(row) != width for row in rows[1:]):
         return None
-    return width, height, *(extra + [1.0, 0.0][len(extra):])
+    return width, height, *(extra + [1.0, 0.0][len(extra) :])
 
 
 def parse_vips(text: str, where: str) -> Parsed:
@@ -162,9 +162,7 @@ def _json_rows(rows, where: str) -> np.ndarray:
         width = len(rows[0])
         bad = next((i for i, row in enumerate(rows, 1) if len(row) != width), len(rows))
         count = len(rows[bad - 1])
-        raise KernelSyntaxError(
-            f"{_at(where)}row {bad} has {count} number{'s' * (count != 1)}, but row 1 has {width}"
-        )
+        raise KernelSyntaxError(f"{_at(where)}row {bad} has {count} number{'s' * (count != 1)}, but row 1 has {width}")
     _check_size(len(rows[0]), len(rows), where)
     return np.array([[_json_number(v, f"row {i}", where) for v in row] for i, row in enumerate(rows, 1)])
 
@@ -208,8 +206,9 @@ def load_npy(data: bytes, where: str) -> Parsed:
     except (ValueError, OSError, EOFError) as exc:
         raise KernelSyntaxError(f"{_at(where)}not a NumPy .npy array ({exc})") from None
     if array.dtype.kind not in "biuf" or array.ndim not in (1, 2) or array.size == 0:
-        raise KernelSyntaxError(f"{_at(where)}a kernel array must be 1-D or 2-D real numbers, not {array.dtype} "
-                                f"of shape {array.shape}")
+        raise KernelSyntaxError(
+            f"{_at(where)}a kernel array must be 1-D or 2-D real numbers, not {array.dtype} of shape {array.shape}"
+        )
     matrix = np.atleast_2d(array.astype(np.float64))
     _check_size(matrix.shape[1], matrix.shape[0], where)
     if not np.isfinite(matrix).all():

@@ -8,8 +8,8 @@ itself around it, while correlating stamps the kernel rotated 180 degrees.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -44,15 +44,16 @@ def properties(matrix: np.ndarray, anchor: tuple[int, int]) -> Properties:
     symmetric = bool(np.allclose(matrix, flipped, rtol=0.0, atol=1e-12 * scale))
     mirror = (height - 1 - anchor[0], width - 1 - anchor[1])
     factors = _readable(rank1_factors(matrix)) if rank <= 1 else None
-    return Properties(float(matrix.sum()), rank, factors, symmetric, _point_symmetric(matrix, anchor, scale),
-                      flipped, mirror)
+    return Properties(
+        float(matrix.sum()), rank, factors, symmetric, _point_symmetric(matrix, anchor, scale), flipped, mirror
+    )
 
 
 def _point_symmetric(matrix: np.ndarray, anchor: tuple[int, int], scale: float) -> bool:
     """Whether the weight at every offset from the anchor equals the weight at minus that
     offset, counting cells outside the matrix as 0: exactly when convolution and correlation
     agree ("0 1 2 1" does, anchored on the 2)."""
-    reach = [max(a, n - 1 - a) for a, n in zip(anchor, matrix.shape)]
+    reach = [max(a, n - 1 - a) for a, n in zip(anchor, matrix.shape, strict=True)]
     centred = np.zeros((2 * reach[0] + 1, 2 * reach[1] + 1))
     top, left = reach[0] - anchor[0], reach[1] - anchor[1]
     centred[top : top + matrix.shape[0], left : left + matrix.shape[1]] = matrix

@@ -34,7 +34,7 @@ class Kernel:
     offset: float = 0.0
     kind: str = "a named kernel"
 
-    def normalized(self) -> "Kernel":
+    def normalized(self) -> Kernel:
         """The kernel divided by its sum, so that it keeps a flat image's level; a file's scale
         (its divisor) is dropped, as the division replaces it.
 
@@ -46,7 +46,7 @@ class Kernel:
             raise ValueError("the kernel sums to 0, so it cannot be normalised")
         return replace(self, matrix=self.matrix / total, scale=1.0)
 
-    def anchored(self, text: str) -> "Kernel":
+    def anchored(self, text: str) -> Kernel:
         """The kernel with its anchor at ``"row,column"`` (counted from 0 at the top left).
 
         >>> named_kernel("box:2").anchored("0,1").anchor
@@ -66,7 +66,7 @@ class Kernel:
         """The anchor, or the default one: (height // 2, width // 2)."""
         return self.anchor if self.anchor is not None else (self.matrix.shape[0] // 2, self.matrix.shape[1] // 2)
 
-    def rotated(self, degrees: int) -> "Kernel":
+    def rotated(self, degrees: int) -> Kernel:
         """The kernel turned `degrees` (a multiple of 90) counter-clockwise, its anchor with it.
 
         >>> named_kernel("sobel-x").rotated(90).matrix
@@ -86,8 +86,9 @@ class Kernel:
             height, width = width, height
         if self.anchor is None and anchor == (height // 2, width // 2):
             anchor = None
-        return replace(self, matrix=np.rot90(self.matrix, turns).copy(), anchor=anchor,
-                       label=f"{self.label}.rot{turns * 90}")
+        return replace(
+            self, matrix=np.rot90(self.matrix, turns).copy(), anchor=anchor, label=f"{self.label}.rot{turns * 90}"
+        )
 
 
 def canonical_name(name: str) -> str:
@@ -182,8 +183,11 @@ def read_kernel_file(path: Path) -> Kernel:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise ConvcliError(f"{path}: not a text file (a kernel file holds rows of numbers)") from None
-        kinds = {".json": (formats.parse_json, "JSON"), ".csv": (formats.parse_csv, "CSV"),
-                 ".mat": (formats.parse_vips, "a libvips matrix")}
+        kinds = {
+            ".json": (formats.parse_json, "JSON"),
+            ".csv": (formats.parse_csv, "CSV"),
+            ".mat": (formats.parse_vips, "a libvips matrix"),
+        }
         if suffix in kinds:
             parse, kind = kinds[suffix]
             return _kernel(parse(text, str(path)), path.stem, kind)
@@ -202,17 +206,21 @@ def _from_text(text: str, label: str, source: str | None) -> Kernel:
         return _kernel(formats.parse_imagemagick(text, where), label, "an ImageMagick kernel string")
     header = formats.vips_header(text)
     if header is not None:
-        kind = f"a libvips matrix (read so because its first line, {' '.join(text.split(chr(10))[0].split())}, " \
-               "gives the size of the rows that follow)"
+        kind = (
+            f"a libvips matrix (read so because its first line, {' '.join(text.split(chr(10))[0].split())}, "
+            "gives the size of the rows that follow)"
+        )
         return _kernel(formats.parse_vips(text, where), label, kind)
     return Kernel(parse_kernel_text(text, source), label, kind="rows of numbers")
 
 
 def _kernel(parsed: formats.Parsed, label: str, kind: str) -> Kernel:
-    if parsed.anchor is not None and not all(0 <= a < n for a, n in zip(parsed.anchor, parsed.matrix.shape)):
+    shape = parsed.matrix.shape
+    if parsed.anchor is not None and not all(0 <= a < n for a, n in zip(parsed.anchor, shape, strict=True)):
         height, width = parsed.matrix.shape
-        raise KernelSyntaxError(f"{label}: anchor {parsed.anchor[0]},{parsed.anchor[1]} lies outside the "
-                                f"{height}x{width} kernel")
+        raise KernelSyntaxError(
+            f"{label}: anchor {parsed.anchor[0]},{parsed.anchor[1]} lies outside the {height}x{width} kernel"
+        )
     return Kernel(parsed.matrix, label, parsed.anchor, parsed.scale, parsed.offset, kind)
 
 

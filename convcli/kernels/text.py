@@ -43,8 +43,7 @@ def parse_kernel_text(text: str, source: str | None = None) -> np.ndarray:
         values = [number(t, f"{prefix}{where}") for t in tokens]
         if rows and len(values) != len(rows[0]):
             raise KernelSyntaxError(
-                f"{prefix}{where}: row has {_numbers(len(values))}, "
-                f"but the first row ({first}) has {len(rows[0])}"
+                f"{prefix}{where}: row has {_numbers(len(values))}, but the first row ({first}) has {len(rows[0])}"
             )
         if not rows:
             first = where
