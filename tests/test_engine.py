@@ -371,3 +371,15 @@ def test_a_1d_signal_takes_its_anchor_as_one_number_or_a_1_tuple():
     want = convolve([1.0, 2, 3, 4], [1.0, 0, 0], size="same", anchor=(0, 0))
     for anchor in (0, (0,), (0, 0)):
         np.testing.assert_array_equal(convolve([1.0, 2, 3, 4], [1.0, 0, 0], size="same", anchor=anchor), want)
+
+
+@pytest.mark.parametrize("method", ["auto", "lowrank"])
+def test_a_nearly_separable_kernel_keeps_float64_precision(method):
+    """Its second singular value is a millionth of the first: float32 may drop it, float64 must not."""
+    kernel = np.array([[1.0, 1e-6], [1e-6, 1e-6]])
+    image = rng(4).uniform(0, 1, (9, 8))
+    got = convolve(image, kernel, dtype=np.float64, method=method, size="full")
+    np.testing.assert_allclose(got, signal.convolve2d(image, kernel), rtol=0, atol=1e-13)
+    with pytest.raises(ValueError, match="rank-1"):
+        convolve(image, kernel, dtype=np.float64, method="separable")
+    convolve(image, kernel, dtype=np.float32, method="separable")  # within float32's precision, it is rank 1
