@@ -383,3 +383,18 @@ def test_a_nearly_separable_kernel_keeps_float64_precision(method):
     with pytest.raises(ValueError, match="rank-1"):
         convolve(image, kernel, dtype=np.float64, method="separable")
     convolve(image, kernel, dtype=np.float32, method="separable")  # within float32's precision, it is rank 1
+
+
+def test_a_complex_kernel_is_refused():
+    with pytest.raises(ValueError, match="real numbers"):
+        convolve(np.ones((3, 3)), np.array([[1j]]))
+
+
+def test_cores_are_counted_where_the_os_has_no_affinity_mask(monkeypatch):
+    import os
+
+    from convcli.engine import strips
+
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert strips.available_cores() == 6

@@ -280,3 +280,35 @@ def test_outline_box_radius_and_their_errors():
     ):
         with pytest.raises(UsageError, match=message):
             named_kernel(spec)
+
+
+def test_a_gaussians_factors_read_as_two_equal_1d_gaussians():
+    from convcli.kernels.properties import properties
+
+    facts = properties(gaussian(1.0), (4, 4))
+    column, row = facts.factors
+    np.testing.assert_allclose(column, row)
+    np.testing.assert_allclose(np.outer(column, row), gaussian(1.0))
+
+
+def test_a_difference_of_gaussians_with_the_wider_first_is_the_negated_one():
+    from convcli.kernels.named import difference_of_gaussians
+
+    np.testing.assert_allclose(difference_of_gaussians(1.6, 1.0), -difference_of_gaussians(1.0, 1.6))
+
+
+def test_kernel_refusals_in_the_library(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError, match="did you mean 'emboss'"):
+        resolve_kernel("embos")
+    with pytest.raises(UsageError, match="sigma is given twice"):
+        resolve_kernel("gaussian:2,sigma=3")
+    (tmp_path / "huge.txt").write_text("1 " * (600 * 1024))
+    with pytest.raises(ConvcliError, match="huge.txt: too large for a kernel file"):
+        resolve_kernel("huge.txt")
+    (tmp_path / "far.json").write_text('{"kernel": [[1, 2]], "anchor": [3, 0]}')
+    with pytest.raises(ConvcliError, match="far.json: anchor 3,0 lies outside the 1x2 kernel"):
+        resolve_kernel("far.json")
+    (tmp_path / "k.txt").mkdir()
+    with pytest.raises(ConvcliError, match="k.txt"):
+        resolve_kernel("k.txt")

@@ -19,7 +19,7 @@ from ..errors import ConvcliError, UsageError
 from ..imaging import filter_file
 from ..imaging.files import STREAM, is_special, is_stream
 from ..imaging.naming import check_template, destination_for
-from ..imaging.process import format_for, same_file
+from ..imaging.process import format_for, refuse_directory, same_file
 from .app import error, note, stderr, warn
 from .inputs import Inputs
 from .options import OutputOptions, PixelOptions, ValueMapping
@@ -104,6 +104,7 @@ def _destinations(tag: str, inputs: Inputs, outputs: OutputOptions, to_stdout: b
     sources = {os.path.realpath(source): source for source, _ in tasks}
     claimed: dict[str, Path] = {}
     for source, destination in tasks:
+        refuse_directory(destination)
         format_for(destination, outputs.format)  # a name without a format, or at odds with --format
         if is_stream(destination) or is_special(destination):
             continue

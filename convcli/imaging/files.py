@@ -9,6 +9,7 @@ import os
 import re
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -35,11 +36,23 @@ def read_image(
 
     An image over `max_pixels` (None: no limit) is refused before it is decoded, and so is
     an animation or a multi-page file: filtering only its first frame would lose the rest.
-    16-bit colour, which Pillow decodes to 8 bits, is read with a `warn`ing. A `stream`
-    (stdin's data) is read instead of the file; `path` then only names it in messages.
+    16-bit colour, which Pillow decodes to 8 bits, is read with a `warn`ing, and so is what
+    Pillow itself warns of (corrupt EXIF, a truncated tag), each once, naming the file. A
+    `stream` (stdin's data) is read instead of the file; `path` then only names it in messages.
     """
+    with warnings.catch_warnings(record=True) as pillows:
+        warnings.simplefilter("always")
+        image, info = _decoded(path, max_pixels, warn, stream)
+    for message in dict.fromkeys(" ".join(str(caught.message).split()) for caught in pillows):
+        warn(f"{path}: {message}")
+    return image, info
+
+
+def _decoded(
+    path: Path, max_pixels: int | None, warn: Callable[[str], None], stream: BinaryIO | None
+) -> tuple[Image.Image, dict]:
     with _reading(path, _undecodable_image):
-        with _pillow_limit_off():
+        with _pillow_limit_off(), _said_by_codecs(path, warn):
             opened = Image.open(stream if stream is not None else path)
         with opened:
             width, height = opened.size
@@ -60,12 +73,38 @@ def read_image(
                     f"{path}: Pillow reads 16-bit colour as 8 bits per channel; the result has 8-bit "
                     "precision (16-bit grey and .npy arrays keep 16 bits)"
                 )
-            opened.load()
+            with _said_by_codecs(path, warn):
+                opened.load()
             upright = ImageOps.exif_transpose(opened)
             if opened.format == "PPM" and upright.mode == "I":
                 # Pillow reads 16-bit PGM as 32-bit; its values never pass 65535.
                 upright = upright.convert("I;16")
             return upright, metadata(opened)  # after turning upright: it drops the orientation
+
+
+@contextlib.contextmanager
+def _said_by_codecs(path: Path, warn: Callable[[str], None]):
+    """Catch what C codecs write to stderr themselves while they decode (libtiff: "tempfile.tif:
+    Using code not yet in table."), and say it as warnings naming `path`, once each; dropped if
+    the decoding fails, whose error says enough."""
+    try:
+        descriptor = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # stderr is no file (tests): nothing reaches it
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(descriptor)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), descriptor)
+        try:
+            yield
+        finally:
+            os.dup2(saved, descriptor)
+            os.close(saved)
+        caught.seek(0)
+        said = caught.read().decode("utf-8", "replace").splitlines()
+    for line in dict.fromkeys(line.strip().removeprefix("tempfile.tif: ") for line in said if line.strip()):
+        warn(f"{path}: {line}")
 
 
 def _undecodable_image(exc: Exception) -> str:
@@ -88,7 +127,10 @@ def _reading(path: Path, undecodable: Callable[[Exception], str]):
         raise ConvcliError(f"{path}: is a directory, not an image") from None
     except PermissionError:
         raise ConvcliError(f"{path}: permission denied") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except ConvcliError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged file fails decoders in any way: struct.error,
+        # IndexError, KeyError, tokenize.TokenError (a .npy header), ... all mean it cannot be decoded.
         raise ConvcliError(f"{path}: {undecodable(exc)}") from None
 
 

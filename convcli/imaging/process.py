@@ -200,14 +200,18 @@ def check_destination(source: Path | None, destination: Path, force: bool) -> No
     """Refuse what a run must not write over: a directory, and unless `force` the input image
     (`source`; None for stdin) or any other existing file. Devices and FIFOs are written
     into, as `>` would, so they are never refused."""
-    if destination.is_dir():
-        raise ConvcliError(f"{destination}: is a directory; give an image file name")
+    refuse_directory(destination)
     if force or files.is_special(destination):
         return
     if source is not None and same_file(source, destination):
         raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
     if destination.exists():
         raise ConvcliError(f"{destination}: exists; use --force to replace it")
+
+
+def refuse_directory(destination: Path) -> None:
+    if destination.is_dir():
+        raise ConvcliError(f"{destination}: is a directory; give an image file name")
 
 
 def same_file(a: Path, b: Path) -> bool:

@@ -51,24 +51,24 @@ def parse_imagemagick(text: str, where: str) -> Parsed:
     """
     match = _IMAGEMAGICK.match(text)
     if match is None:
-        raise KernelSyntaxError(f"{_at(where)}not an ImageMagick kernel (WxH[+X+Y]: values)")
+        raise KernelSyntaxError(f"{at(where)}not an ImageMagick kernel (WxH[+X+Y]: values)")
     width = int(match.group(1))
     height = int(match.group(2) or width)
     _check_size(width, height, where)
     body = match.group(5)
     if ";" in body:
-        raise KernelSyntaxError(f"{_at(where)}holds several ImageMagick kernels; convcli applies one")
+        raise KernelSyntaxError(f"{at(where)}holds several ImageMagick kernels; convcli applies one")
     tokens = [t for t in re.split(r"[,\s]+", body.strip()) if t]
     if len(tokens) != width * height:
         raise KernelSyntaxError(
-            f"{_at(where)}a {width}x{height} kernel needs {width * height} values, found {len(tokens)}"
+            f"{at(where)}a {width}x{height} kernel needs {width * height} values, found {len(tokens)}"
         )
     values = [0.0 if t.lower() in ("nan", "-") else number(t, where or "ImageMagick kernel") for t in tokens]
     anchor = None
     if match.group(3) is not None:
         x, y = int(match.group(3)), int(match.group(4))
         if not (0 <= x < width and 0 <= y < height):
-            raise KernelSyntaxError(f"{_at(where)}origin +{x}+{y} lies outside the {width}x{height} kernel")
+            raise KernelSyntaxError(f"{at(where)}origin +{x}+{y} lies outside the {width}x{height} kernel")
         anchor = (y, x)
     return Parsed(np.array(values, np.float64).reshape(height, width), anchor)
 
@@ -100,21 +100,21 @@ def parse_vips(text: str, where: str) -> Parsed:
     rows = [line.split("#", 1)[0].split() for line in text.splitlines()]
     rows = [row for row in rows if row]
     if not rows or not 2 <= len(rows[0]) <= 4:
-        raise KernelSyntaxError(f"{_at(where)}a libvips matrix starts with 'width height [scale [offset]]'")
+        raise KernelSyntaxError(f"{at(where)}a libvips matrix starts with 'width height [scale [offset]]'")
     try:
         width, height = (int(v) for v in rows[0][:2])
     except ValueError:
-        raise KernelSyntaxError(f"{_at(where)}line 1: width and height must be whole numbers") from None
+        raise KernelSyntaxError(f"{at(where)}line 1: width and height must be whole numbers") from None
     _check_size(width, height, where)
     header = vips_header(text)
     if header is None:
         raise KernelSyntaxError(
-            f"{_at(where)}the header says {width}x{height}, but {len(rows) - 1} rows of "
+            f"{at(where)}the header says {width}x{height}, but {len(rows) - 1} rows of "
             f"{', '.join(sorted({str(len(r)) for r in rows[1:]})) or 'no'} numbers follow"
         )
     _, _, scale, offset = header
     if scale == 0 or not math.isfinite(scale) or not math.isfinite(offset):
-        raise KernelSyntaxError(f"{_at(where)}line 1: scale must be a non-zero number and offset finite")
+        raise KernelSyntaxError(f"{at(where)}line 1: scale must be a non-zero number and offset finite")
     matrix = parse_kernel_text("\n".join(" ".join(row) for row in rows[1:]), where)
     return Parsed(matrix, None, 1.0 / scale, offset)
 
@@ -132,23 +132,23 @@ def parse_json(text: str, where: str) -> Parsed:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise KernelSyntaxError(f"{_at(where)}not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        raise KernelSyntaxError(f"{at(where)}not valid JSON ({exc.msg} at line {exc.lineno})") from None
     if isinstance(data, list):
         return Parsed(_json_rows(data, where))
     if not isinstance(data, dict) or "kernel" not in data:
-        raise KernelSyntaxError(f"{_at(where)}JSON must be a list of rows or an object with a 'kernel' key")
+        raise KernelSyntaxError(f"{at(where)}JSON must be a list of rows or an object with a 'kernel' key")
     unknown = sorted(set(data) - set(_JSON_KEYS))
     if unknown:
-        raise KernelSyntaxError(f"{_at(where)}unknown key {unknown[0]!r} (keys: {', '.join(_JSON_KEYS)})")
+        raise KernelSyntaxError(f"{at(where)}unknown key {unknown[0]!r} (keys: {', '.join(_JSON_KEYS)})")
     matrix = _json_rows(data["kernel"], where)
     scale = _json_number(data.get("scale", 1.0), "scale", where)
     divisor = _json_number(data.get("divisor", 1.0), "divisor", where)
     if scale == 0 or divisor == 0:
-        raise KernelSyntaxError(f"{_at(where)}scale and divisor must not be 0")
+        raise KernelSyntaxError(f"{at(where)}scale and divisor must not be 0")
     anchor = data.get("anchor")
     if anchor is not None:
         if not (isinstance(anchor, list) and len(anchor) == 2 and all(type(v) is int for v in anchor)):
-            raise KernelSyntaxError(f"{_at(where)}anchor must be [row, column], two whole numbers")
+            raise KernelSyntaxError(f"{at(where)}anchor must be [row, column], two whole numbers")
         anchor = (anchor[0], anchor[1])
     return Parsed(matrix, anchor, scale / divisor, _json_number(data.get("offset", 0.0), "offset", where))
 
@@ -157,19 +157,19 @@ def _json_rows(rows, where: str) -> np.ndarray:
     if isinstance(rows, list) and rows and not any(isinstance(row, list) for row in rows):
         rows = [rows]
     if not (isinstance(rows, list) and rows and all(isinstance(row, list) and row for row in rows)):
-        raise KernelSyntaxError(f"{_at(where)}the kernel must be a non-empty list of rows of numbers")
+        raise KernelSyntaxError(f"{at(where)}the kernel must be a non-empty list of rows of numbers")
     if len(rows) > MAX_SIDE or any(len(row) != len(rows[0]) for row in rows):
         width = len(rows[0])
         bad = next((i for i, row in enumerate(rows, 1) if len(row) != width), len(rows))
         count = len(rows[bad - 1])
-        raise KernelSyntaxError(f"{_at(where)}row {bad} has {count} number{'s' * (count != 1)}, but row 1 has {width}")
+        raise KernelSyntaxError(f"{at(where)}row {bad} has {count} number{'s' * (count != 1)}, but row 1 has {width}")
     _check_size(len(rows[0]), len(rows), where)
     return np.array([[_json_number(v, f"row {i}", where) for v in row] for i, row in enumerate(rows, 1)])
 
 
 def _json_number(value, what: str, where: str) -> float:
     if type(value) not in (int, float) or not math.isfinite(value):
-        raise KernelSyntaxError(f"{_at(where)}{what}: {json.dumps(value)} is not a finite number")
+        raise KernelSyntaxError(f"{at(where)}{what}: {json.dumps(value)} is not a finite number")
     return float(value)
 
 
@@ -183,16 +183,16 @@ def parse_csv(text: str, where: str) -> Parsed:
     for line_no, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not cells or (len(cells) == 1 and not cells[0].strip()) or cells[0].lstrip().startswith("#"):
             continue
-        values = [number(cell.strip(), f"{_at(where)}line {line_no}") if cell.strip() else None for cell in cells]
+        values = [number(cell.strip(), f"{at(where)}line {line_no}") if cell.strip() else None for cell in cells]
         if None in values:
-            raise KernelSyntaxError(f"{_at(where)}line {line_no}: cell {values.index(None) + 1} is empty")
+            raise KernelSyntaxError(f"{at(where)}line {line_no}: cell {values.index(None) + 1} is empty")
         if rows and len(values) != len(rows[0]):
             raise KernelSyntaxError(
-                f"{_at(where)}line {line_no}: {len(values)} cells, but the first row has {len(rows[0])}"
+                f"{at(where)}line {line_no}: {len(values)} cells, but the first row has {len(rows[0])}"
             )
         rows.append(values)
     if not rows:
-        raise KernelSyntaxError(f"{_at(where)}the kernel is empty (no numbers found)")
+        raise KernelSyntaxError(f"{at(where)}the kernel is empty (no numbers found)")
     _check_size(len(rows[0]), len(rows), where)
     return Parsed(np.array(rows, np.float64))
 
@@ -200,27 +200,27 @@ def parse_csv(text: str, where: str) -> Parsed:
 def load_npy(data: bytes, where: str) -> Parsed:
     """A .npy array of real numbers, 1-D (one row) or 2-D; never a pickled object."""
     if not data.startswith(np.lib.format.MAGIC_PREFIX):
-        raise KernelSyntaxError(f"{_at(where)}not a NumPy .npy file (it does not start as one)")
+        raise KernelSyntaxError(f"{at(where)}not a NumPy .npy file (it does not start as one)")
     try:
         array = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise KernelSyntaxError(f"{_at(where)}not a NumPy .npy array ({exc})") from None
+        raise KernelSyntaxError(f"{at(where)}not a NumPy .npy array ({exc})") from None
     if array.dtype.kind not in "biuf" or array.ndim not in (1, 2) or array.size == 0:
         raise KernelSyntaxError(
-            f"{_at(where)}a kernel array must be 1-D or 2-D real numbers, not {array.dtype} of shape {array.shape}"
+            f"{at(where)}a kernel array must be 1-D or 2-D real numbers, not {array.dtype} of shape {array.shape}"
         )
     matrix = np.atleast_2d(array.astype(np.float64))
     _check_size(matrix.shape[1], matrix.shape[0], where)
     if not np.isfinite(matrix).all():
-        raise KernelSyntaxError(f"{_at(where)}the kernel holds NaN or infinite values")
+        raise KernelSyntaxError(f"{at(where)}the kernel holds NaN or infinite values")
     return Parsed(matrix)
 
 
-def _at(where: str) -> str:
+def at(where: str) -> str:
     """The prefix naming where a problem is; inline kernels (where "") are named by the caller."""
     return f"{where}: " if where else ""
 
 
 def _check_size(width: int, height: int, where: str) -> None:
     if width < 1 or height < 1 or width > MAX_SIDE or height > MAX_SIDE:
-        raise KernelSyntaxError(f"{_at(where)}a {width}x{height} kernel; sides must be 1 to {MAX_SIDE}")
+        raise KernelSyntaxError(f"{at(where)}a {width}x{height} kernel; sides must be 1 to {MAX_SIDE}")

@@ -26,6 +26,13 @@ def _finite(name: str, value: float) -> float:
     return float(value)
 
 
+def _finite_weights(kernel: np.ndarray, name: str, value: float) -> np.ndarray:
+    """`kernel`, unless a parameter so large or small that its weights overflowed made it."""
+    if not np.isfinite(kernel).all():
+        raise ValueError(f"{name} {value:g} makes the kernel's weights overflow")
+    return kernel
+
+
 def _count(name: str, value: float, largest: int = 1001) -> int:
     if not (math.isfinite(value) and value == int(value) and 1 <= value <= largest):
         raise ValueError(f"{name} must be a whole number from 1 to {largest}, not {value:g}")
@@ -53,9 +60,10 @@ def gaussian_1d(sigma: float, truncate: float = 4.0) -> np.ndarray:
     """Normalised 1-D Gaussian with radius int(truncate * sigma + 0.5), as scipy.ndimage uses."""
     sigma = _positive("sigma", sigma)
     truncate = _positive("truncate", truncate)
-    radius = int(truncate * sigma + 0.5)
-    if radius > 2000:
-        raise ValueError(f"sigma {sigma} with truncate {truncate} gives a kernel over 4001 wide")
+    reach = truncate * sigma + 0.5  # checked before int(): 1e308 would overflow to infinity
+    if reach >= 2001:
+        raise ValueError(f"sigma {sigma:g} with truncate {truncate:g} gives a kernel over 4001 wide")
+    radius = int(reach)
     x = np.arange(-radius, radius + 1, dtype=np.float64)
     g = np.exp(-0.5 * (x / sigma) ** 2)
     return g / g.sum()
@@ -72,8 +80,9 @@ def laplacian_of_gaussian(sigma: float = 1.4, truncate: float = 4.0) -> np.ndarr
     negative at the centre, so a bright blob gives a dark response."""
     g = gaussian_1d(sigma, truncate)
     x = np.arange(g.size) - g.size // 2
-    second = g * (x**2 / sigma**4 - 1 / sigma**2)  # scipy's order-2 Gaussian derivative
-    return np.outer(second, g) + np.outer(g, second)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # checked below
+        second = g * ((x / sigma) ** 2 - 1) / sigma**2  # scipy's order-2 Gaussian derivative
+        return _finite_weights(np.outer(second, g) + np.outer(g, second), "sigma", sigma)
 
 
 def difference_of_gaussians(sigma1: float = 1.0, sigma2: float = 1.6, truncate: float = 4.0) -> np.ndarray:
@@ -93,16 +102,19 @@ def laplacian() -> np.ndarray:
 
 def sharpen(amount: float = 1.0) -> np.ndarray:
     """identity - amount * laplacian; amount 1 gives [[0,-1,0],[-1,5,-1],[0,-1,0]]."""
-    return identity() - _finite("amount", amount) * laplacian()
+    amount = _finite("amount", amount)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _finite_weights(identity() - amount * laplacian(), "amount", amount)
 
 
 def unsharp(sigma: float = 1.0, amount: float = 1.0, truncate: float = 4.0) -> np.ndarray:
     """Unsharp mask: (1 + amount) * identity - amount * gaussian(sigma)."""
     amount = _finite("amount", amount)
-    k = -amount * gaussian(sigma, truncate)
-    c = k.shape[0] // 2
-    k[c, c] += 1.0 + amount
-    return k
+    with np.errstate(over="ignore", invalid="ignore"):
+        k = -amount * gaussian(sigma, truncate)
+        c = k.shape[0] // 2
+        k[c, c] += 1.0 + amount
+    return _finite_weights(k, "amount", amount)
 
 
 def sobel_x() -> np.ndarray:

@@ -178,7 +178,7 @@ def read_kernel_file(path: Path) -> Kernel:
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
-            return _kernel(formats.load_npy(data, str(path)), path.stem, "a NumPy array")
+            return _kernel(formats.load_npy(data, str(path)), path.stem, "a NumPy array", str(path))
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -190,7 +190,7 @@ def read_kernel_file(path: Path) -> Kernel:
         }
         if suffix in kinds:
             parse, kind = kinds[suffix]
-            return _kernel(parse(text, str(path)), path.stem, kind)
+            return _kernel(parse(text, str(path)), path.stem, kind, str(path))
         return _from_text(text, path.stem, str(path))
     except KernelSyntaxError as exc:
         raise ConvcliError(str(exc)) from None
@@ -201,25 +201,26 @@ def _from_text(text: str, label: str, source: str | None) -> Kernel:
     where = source or ""
     stripped = text.lstrip()
     if stripped.startswith(("[", "{")):
-        return _kernel(formats.parse_json(text, where), label, "JSON")
+        return _kernel(formats.parse_json(text, where), label, "JSON", where)
     if formats.looks_like_imagemagick(text):
-        return _kernel(formats.parse_imagemagick(text, where), label, "an ImageMagick kernel string")
+        return _kernel(formats.parse_imagemagick(text, where), label, "an ImageMagick kernel string", where)
     header = formats.vips_header(text)
     if header is not None:
         kind = (
             f"a libvips matrix (read so because its first line, {' '.join(text.split(chr(10))[0].split())}, "
             "gives the size of the rows that follow)"
         )
-        return _kernel(formats.parse_vips(text, where), label, kind)
+        return _kernel(formats.parse_vips(text, where), label, kind, where)
     return Kernel(parse_kernel_text(text, source), label, kind="rows of numbers")
 
 
-def _kernel(parsed: formats.Parsed, label: str, kind: str) -> Kernel:
+def _kernel(parsed: formats.Parsed, label: str, kind: str, where: str) -> Kernel:
+    """The kernel `parsed` from `where` (a file's path; "" inline), its anchor checked."""
     shape = parsed.matrix.shape
     if parsed.anchor is not None and not all(0 <= a < n for a, n in zip(parsed.anchor, shape, strict=True)):
         height, width = parsed.matrix.shape
         raise KernelSyntaxError(
-            f"{label}: anchor {parsed.anchor[0]},{parsed.anchor[1]} lies outside the {height}x{width} kernel"
+            f"{formats.at(where)}anchor {parsed.anchor[0]},{parsed.anchor[1]} lies outside the {height}x{width} kernel"
         )
     return Kernel(parsed.matrix, label, parsed.anchor, parsed.scale, parsed.offset, kind)
 

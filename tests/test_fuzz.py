@@ -1,0 +1,298 @@
+"""Fuzzed bad input: damaged images and kernel files, and wild option values. Each must end as
+convcli's own error, naming the file or option, with its exit code: never another exception
+(a traceback), never a hang."""
+
+from __future__ import annotations
+
+import inspect
+import io
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from processes import files_in
+
+from convcli.choices import KERNEL_NAMES
+from convcli.cli import main
+from convcli.errors import ConvcliError
+from convcli.imaging import filter_file
+from convcli.kernels import KERNELS, resolve_kernel
+
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _samples() -> dict[str, bytes]:
+    """Small valid files of the formats and modes a damaged file most often comes from."""
+    rng = np.random.default_rng(21)
+    rgb = rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)
+    made = {}
+
+    def save(name: str, image: Image.Image, **options) -> None:
+        buffer = io.BytesIO()
+        image.save(buffer, format=name.split(".")[-1].upper().replace("JPG", "JPEG").replace("TIF", "TIFF"), **options)
+        made[name] = buffer.getvalue()
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated: the orientation code runs too
+    save("rgb.png", Image.fromarray(rgb))
+    save("rgba.png", Image.fromarray(np.dstack([rgb, rgb[..., :1]])))
+    save("grey16.png", Image.fromarray(rng.integers(0, 65536, (9, 7), dtype=np.uint16)))
+    save("palette.png", Image.fromarray(rgb).quantize(8))
+    save("photo.jpg", Image.fromarray(rgb), quality=90, exif=exif.tobytes())
+    save("progressive.jpg", Image.fromarray(rgb), progressive=True)
+    save("lzw.tif", Image.fromarray(rgb), compression="tiff_lzw")
+    save("float.tif", Image.fromarray(rng.normal(0, 1, (8, 9)).astype(np.float32)))
+    save("exif.tif", Image.fromarray(rgb), exif=exif.tobytes())
+    buffer = io.BytesIO()
+    np.save(buffer, rng.normal(size=(6, 5)))
+    made["array.npy"] = buffer.getvalue()
+    return made
+
+
+SAMPLES = _samples()
+
+
+@st.composite
+def damaged(draw) -> tuple[str, bytes]:
+    """A sample file cut short, with bytes overwritten, or both."""
+    name = draw(st.sampled_from(sorted(SAMPLES)))
+    data = bytearray(SAMPLES[name])
+    if draw(st.booleans()):
+        del data[draw(st.integers(0, len(data) - 1)) :]
+    for _ in range(draw(st.integers(0 if len(data) < len(SAMPLES[name]) else 1, 8))):
+        if data:
+            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    return name, bytes(data)
+
+
+def identity(colour, cval):
+    return colour.astype(np.float64)
+
+
+@FUZZ
+@given(damaged())
+def test_a_damaged_image_is_read_or_refused_with_convclis_own_error(tmp_path, case):
+    name, data = case
+    source = tmp_path / name
+    source.write_bytes(data)
+    output = tmp_path / ("out" + Path(name).suffix)
+    output.unlink(missing_ok=True)
+    try:
+        filter_file(source, output, "fuzz", identity, force=True)
+    except ConvcliError as exc:
+        assert str(exc).startswith(str(source)) and "\n" not in str(exc)
+        assert not output.exists()
+
+
+def test_a_batch_of_damaged_images_reports_each_and_writes_the_rest(tmp_path):
+    """Hundreds of damaged files in one real batch: no traceback, no hang, nothing unforeseen."""
+    rng = np.random.default_rng(8)
+    folder = tmp_path / "damaged"
+    folder.mkdir()
+    for number in range(240):
+        name = sorted(SAMPLES)[number % len(SAMPLES)]
+        data = bytearray(SAMPLES[name])
+        if number % 3:
+            del data[rng.integers(0, len(data)) :]
+        for _ in range(rng.integers(0 if number % 3 else 1, 6)):
+            if data:
+                data[rng.integers(0, len(data))] = rng.integers(0, 256)
+        (folder / f"{number:03d}-{name}").write_bytes(bytes(data))
+    result = subprocess.run(
+        [sys.executable, "-m", "convcli", "blur", "damaged/*", "-d", "out", "--name", "{stem}.png", "-j", "2"],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    err = result.stderr.decode()
+    assert result.returncode in (0, 1) and result.stdout == b"", err
+    assert "Traceback" not in err and "unexpected" not in err and "died" not in err, err
+    lines = err.strip().splitlines()
+    errors = [line for line in lines if line.startswith("error: ")]
+    for line in lines[:-1]:  # each a line of convcli's own, naming its file; Pillow's warnings too
+        assert line.startswith(("error: damaged/", "warning: damaged/", "warning: out/", "wrote out/")), line
+    written = len(files_in(tmp_path / "out")) if (tmp_path / "out").exists() else 0
+    assert lines[-1] == f"240 images: {written} written" + (f", {len(errors)} failed" if errors else "")
+    for name in files_in(tmp_path / "out") if written else ():
+        with Image.open(tmp_path / "out" / name) as image:
+            image.load()
+
+
+# --- kernels -------------------------------------------------------------------------------
+
+KERNEL_SUFFIXES = ["", ".txt", ".json", ".csv", ".mat", ".npy"]
+
+
+@FUZZ
+@given(st.sampled_from(KERNEL_SUFFIXES), st.binary(max_size=300))
+def test_a_kernel_file_of_junk_is_read_or_refused_with_convclis_own_error(tmp_path, suffix, data):
+    path = tmp_path / f"k{suffix}"
+    path.write_bytes(data)
+    try:
+        kernel = resolve_kernel(str(path))
+    except ConvcliError as exc:
+        assert str(path) in str(exc)
+        return
+    assert kernel.matrix.ndim == 2 and kernel.matrix.size and np.isfinite(kernel.matrix).all()
+
+
+kernel_text = st.one_of(
+    st.text(max_size=60),
+    st.lists(
+        st.sampled_from(
+            [
+                "1",
+                "-2",
+                "0.5",
+                "1/16",
+                "nan",
+                "inf",
+                "1e309",
+                ";",
+                " ",
+                ",",
+                "\n",
+                "[",
+                "]",
+                "{",
+                "}",
+                ":",
+                "x",
+                "3x3",
+                "+1",
+                "gaussian",
+                "sigma=",
+                "box",
+                "999999",
+                "-",
+                '"',
+                "#",
+            ]
+        ),
+        max_size=25,
+    ).map("".join),
+)
+
+
+@FUZZ
+@given(kernel_text.filter(lambda text: text.strip() != "-"))  # "-" reads the kernel from stdin
+def test_a_kernel_written_inline_is_read_or_refused_with_convclis_own_error(tmp_path, monkeypatch, text):
+    monkeypatch.chdir(tmp_path)  # no file of the test's may be taken for the kernel
+    try:
+        kernel = resolve_kernel(text)
+    except ConvcliError as exc:
+        assert "\n" not in str(exc).strip() or "\n" in text
+        return
+    assert kernel.matrix.ndim == 2 and kernel.matrix.size and np.isfinite(kernel.matrix).all()
+
+
+parameter = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**12), 10**12),
+    st.sampled_from([0, 1e-300, 1e-200, -0.0, 2000.5, 4001, 1e308, 0.5]),
+)
+
+
+@pytest.mark.parametrize("name", KERNEL_NAMES)
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_a_named_kernel_with_any_parameters_is_built_or_refused_with_a_value_error(name, data):
+    """The contract the command line relies on: a bad parameter is a ValueError, which it words."""
+    entry = KERNELS[name]
+    values = data.draw(st.lists(parameter, max_size=len(inspect.signature(entry.make).parameters)))
+    try:
+        matrix = entry.make(*values)
+    except ValueError:
+        return
+    assert matrix.ndim == 2 and 0 < max(matrix.shape) <= 4001 and np.isfinite(matrix).all(), values
+
+
+@pytest.mark.parametrize(
+    "name, header",
+    [
+        ("big.mat", "99999 99999\n1\n"),
+        ("big.mat", "4002 1\n1\n"),
+        ("big.mat", "2147483648 1\n1\n"),
+        ("big.mat", "-3 3\n1\n"),
+        ("big.mat", "99999 99999 1 0\n"),
+        ("big.txt", "3x99999999: 1\n"),
+        ("big.txt", "100000x100000+0+0: 1"),
+        ("big.txt", "99999:"),
+    ],
+)
+def test_huge_or_negative_sizes_in_a_kernel_header_are_refused_before_any_memory_is_taken(tmp_path, name, header):
+    path = tmp_path / name
+    path.write_text(header)
+    with pytest.raises(ConvcliError, match=name):
+        resolve_kernel(str(path))
+
+
+# --- options, through the command line's own main() ---------------------------------------
+
+
+def run(args: list[str], capsys) -> tuple[int, str]:
+    """convcli's main() in this process, as the command line calls it: its exit code and stderr."""
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        code = main(args)
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+    return code, capsys.readouterr().err
+
+
+@pytest.fixture
+def photo(tmp_path, monkeypatch) -> str:
+    monkeypatch.chdir(tmp_path)
+    Image.fromarray(np.random.default_rng(2).integers(0, 256, (10, 12), dtype=np.uint8)).save("photo.png")
+    return "photo.png"
+
+
+@pytest.mark.parametrize(
+    "args, code, fragment",
+    [
+        (["blur", "photo.png", "--sigma", "0"], 2, "--sigma"),
+        (["blur", "photo.png", "--sigma", "-0.5"], 2, "--sigma"),
+        (["blur", "photo.png", "--sigma", "nan"], 2, "--sigma"),
+        (["blur", "photo.png", "--sigma", "inf"], 2, "--sigma"),
+        (["blur", "photo.png", "--sigma", "1e308"], 2, "--sigma"),
+        (["sharpen", "photo.png", "--amount", "nan"], 2, "--amount"),
+        (["blur", "photo.png", "--jobs", "0"], 2, "--jobs"),
+        (["blur", "photo.png", "--jobs", "-3"], 2, "--jobs"),
+        (["blur", "photo.png", "--threads", "0"], 2, "--threads"),
+        (["blur", "photo.png", "--quality", "0"], 2, "--quality"),
+        (["blur", "photo.png", "--max-pixels", "-1"], 2, "--max-pixels"),
+        (["blur", "photo.png", "--cval", "inf", "--border", "constant"], 2, "--cval"),
+        (["apply", "photo.png", "-k", "1 nan 1"], 2, "not a finite number"),
+        (["apply", "photo.png", "-k", "1 inf"], 2, "not a finite number"),
+        (["apply", "photo.png", "-k", "1 1e309"], 2, "not a finite number"),
+        (["apply", "photo.png", "-k", "gaussian:sigma=nan"], 2, "sigma"),
+        (["apply", "photo.png", "-k", "gaussian:sigma=0"], 2, "sigma"),
+        (["apply", "photo.png", "-k", "gaussian:sigma=1e6"], 2, "gaussian"),
+        (["apply", "photo.png", "-k", "box:size=0"], 2, "size"),
+        (["apply", "photo.png", "-k", "motion:length=-1"], 2, "length"),
+        (["apply", "photo.png", "-k", "shift:dx=1e9"], 2, "dx"),
+        (["apply", "photo.png", "-k", "emboss", "--scale", "nan"], 2, "--scale"),
+        (["apply", "photo.png", "-k", "emboss", "--divisor", "0"], 2, "--divisor"),
+        (["apply", "photo.png", "-k", "emboss", "--anchor", "9,9"], 2, "--anchor"),
+        (["apply", "photo.png", "-k", "emboss", "--rotate", "45"], 2, "--rotate"),
+        (["blur", "photo.png", "-o", "photo.png"], 1, "is the input image"),
+        (["blur", "photo.png", "-o", "nowhere/out.png"], 1, "does not exist"),
+        (["blur", "photo.png", "-o", "."], 1, "is a directory"),
+        (["blur", "photo.png", "--name", "{stem}{ext}"], 1, "is the input image"),
+        (["blur", "missing.png", "-o", "out.png"], 1, "no such file"),
+        (["blur", "photo.png", "--depth", "16", "-o", "out.jpg"], 2, "16"),
+    ],
+)
+def test_wild_options_are_one_error_line_with_their_exit_code(photo, capsys, args, code, fragment):
+    got, err = run(args, capsys)
+    lines = err.strip().splitlines()
+    assert got == code, err
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], err
+    assert files_in(Path.cwd()) == {"photo.png"}
