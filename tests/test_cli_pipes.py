@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import pty
 import shlex
 import subprocess
 import sys
@@ -60,20 +59,8 @@ def test_stdin_problems_are_clear_errors(tmp_path):
 
 
 def test_image_data_is_not_written_to_a_terminal(tmp_path):
-    leader, follower = pty.openpty()
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "convcli", "blur", str(SAMPLES / "camera.png"), "-o", "-"],
-            cwd=tmp_path,
-            stdin=subprocess.DEVNULL,
-            stdout=follower,
-            stderr=subprocess.PIPE,
-            timeout=60,
-        )
-    finally:
-        os.close(follower)
-        os.close(leader)
-    assert result.returncode == 2
+    result = convcli("blur", SAMPLES / "camera.png", "-o", "-", cwd=tmp_path, terminal=True)
+    assert result.returncode == 2 and result.stdout == b""
     assert b"stdout is a terminal" in result.stderr
 
 
