@@ -1,4 +1,6 @@
-"""Errors a user can cause, each carrying the exit code the CLI should return."""
+"""Errors a user can cause, each carrying the exit code the CLI should return; and SIGTERM as an exception."""
+
+import signal
 
 
 class ConvcliError(Exception):
@@ -12,7 +14,10 @@ class Terminated(BaseException):
 
 
 def raise_terminated(signum, frame) -> None:
-    """The SIGTERM handler: stop as Ctrl-C does, by an exception."""
+    """The SIGTERM handler: stop as Ctrl-C does, by an exception, once. A second SIGTERM (a
+    batch's worker gets its process group's and then its parent's) must not cut short the
+    removal of a half-written file, nor escape the worker as a traceback."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated()
 
 

@@ -450,3 +450,34 @@ def test_verbose_lines_of_a_batch_name_their_image_and_one_image_is_one(folder, 
     notes = [line for line in err.splitlines() if "took" in line]
     assert sorted(line.split(": ")[0] for line in notes) == ["in/a.png", "in/b.png"]
     assert ok(convcli("blur", "in/[a].png", "-d", "out2", cwd=tmp_path)).splitlines()[-1] == "1 image: 1 written"
+
+
+def test_a_worker_stopped_twice_while_writing_still_removes_its_file_and_says_no_traceback(noisy, tmp_path):
+    """A worker gets its process group's SIGTERM and then its parent's: the second must not cut
+    short the first's cleaning up, nor escape as a traceback."""
+    out = tmp_path / "out"
+    process = start_batch(noisy, out, "--jobs", "2")
+    wait_for(lambda: _writing(process.pid))
+    writer = _writing(process.pid)[0]
+    os.kill(writer, signal.SIGTERM)
+    time.sleep(0.002)  # the first is being answered: its file removed, the worker leaving
+    os.kill(writer, signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    text = err.decode()
+    assert "Traceback" not in text, text
+    assert "the worker process filtering it died (exit code 143)" in text
+    assert text.strip().splitlines()[-1] == "8 images: 7 written, 1 failed"
+    assert len(assert_only_whole_images(out)) == 7
+
+
+def test_sigterm_is_answered_once_and_then_ignored():
+    from convcli.errors import Terminated, raise_terminated
+
+    before = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        with pytest.raises(Terminated):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)  # the handler raises here, in the main thread
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, before)

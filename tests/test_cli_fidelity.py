@@ -310,7 +310,7 @@ def test_npy_in_and_out_round_trip_exactly(tmp_path):
     [
         (b"", "bad.npy: is empty (0 bytes)"),
         (b"\x93NUMPY garbage", "not a NumPy .npy array"),
-        ("pickle", "not a NumPy .npy array"),
+        ("pickle", "holds Python objects, which convcli never unpickles"),
         ("complex", "arrays of complex128 are not supported"),
         ("cube", "is not an image"),
     ],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import re
 import signal
 import subprocess
 import sys
@@ -296,3 +297,109 @@ def test_wild_options_are_one_error_line_with_their_exit_code(photo, capsys, arg
     assert got == code, err
     assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], err
     assert files_in(Path.cwd()) == {"photo.png"}
+
+
+# --- found by a trial of bad input -----------------------------------------------------------
+
+
+def test_values_beyond_float32_are_refused_not_turned_into_black(photo, capsys):
+    for args, fragment in (
+        (["apply", "photo.png", "-k", "1e39 1", "-o", "a.png"], "the kernel's largest weight 1e+39 is beyond float32"),
+        (["blur", "photo.png", "--border", "constant", "--cval", "1e40", "-o", "b.png"], "cval 1e+40 is beyond"),
+    ):
+        code, err = run(args, capsys)
+        assert code == 1 and err.strip().splitlines() == [f"error: photo.png: {err.split('photo.png: ')[1].strip()}"]
+        assert fragment in err
+    code, err = run(["apply", "photo.png", "-k", "1 1 1", "--scale", "1e308", "-o", "c.png"], capsys)
+    assert code == 0 and "Warning" not in err and "overflow" not in err  # saturated, as asked, without numpy's noise
+    assert files_in(Path.cwd()) == {"photo.png", "c.png"}
+
+
+def test_a_librarys_warning_is_one_line_of_convclis(capsys):
+    code, err = run(["explain", "--signal", "1e308 1e308", "--kernel", "1e308 1"], capsys)
+    assert code == 0 and err.strip() == "warning: overflow encountered in multiply"
+
+
+def test_exif_too_large_for_a_jpeg_is_left_out_with_a_warning(photo, capsys):
+    exif = Image.Exif()
+    exif[0x010E] = "x" * 200_000  # ImageDescription
+    Image.open(photo).save("big-exif.png", exif=exif.tobytes())
+    code, err = run(["blur", "big-exif.png", "-o", "out.jpg"], capsys)
+    assert code == 0 and "the input's EXIF (200,0" in err and "larger than a JPEG holds; left out" in err
+    with Image.open("out.jpg") as written:
+        assert written.format == "JPEG"
+
+
+def test_a_device_without_an_extension_takes_the_inputs_format(photo, capsys):
+    assert run(["blur", "photo.png", "-o", "/dev/null"], capsys)[0] == 0
+
+
+@pytest.mark.parametrize(
+    "spec, fragment",
+    [
+        (" ".join(["1"] * 4002), "a 4002x1 kernel; sides must be 1 to 4001"),
+        ("3x3: nan,nan,nan - - - nan,-,nan", "every cell is nan or -: the kernel is empty"),
+        ("GAUSSIAN:SIGMA=nan", "sigma must be a positive number"),  # parameter names ignore case too
+    ],
+)
+def test_inline_kernels_found_wanting(spec, fragment, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConvcliError, match=re.escape(fragment)):
+        resolve_kernel(spec)
+
+
+def test_damaged_npy_files_say_what_is_wrong(tmp_path):
+    from convcli.imaging.files import read_array
+
+    np.save(tmp_path / "good.npy", np.arange(12.0).reshape(3, 4))
+    data = (tmp_path / "good.npy").read_bytes()
+    pickled = io.BytesIO()
+    np.save(pickled, np.array([[None]], dtype=object), allow_pickle=True)
+    for name, content, fragment in (
+        ("cut.npy", data[:-10], "cut short: its header promises 96 bytes of 3x4 float64 values, and 86 follow"),
+        ("objects.npy", pickled.getvalue(), "holds Python objects, which convcli never unpickles"),
+        ("header.npy", data[:20] + b"\x00" + data[21:], "its header is damaged"),
+    ):
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ConvcliError, match=re.escape(f"{tmp_path / name}: ") + ".*" + re.escape(fragment)):
+            read_array(tmp_path / name)
+
+
+def test_templates_and_signals_found_wanting(photo, capsys):
+    assert "no leading / and no .." in run(["blur", "photo.png", "--name", "../x{ext}"], capsys)[1]
+    code, err = run(["explain", "--signal", " ", "--kernel", "1 2"], capsys)
+    assert code == 2 and err.strip() == "error: --signal is empty: give its numbers, such as '1 0.5 1 1'"
+
+
+def test_a_folder_that_refuses_entry_is_one_error_line_and_the_batch_goes_on(tmp_path, permissions_apply):
+    (tmp_path / "locked").mkdir()
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "locked" / "a.png")
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "b.png")
+    (tmp_path / "unreadable.png").write_bytes(b"")
+    (tmp_path / "unreadable.png").chmod(0)
+    (tmp_path / "locked").chmod(0)
+    try:
+        one = convcli_process(["blur", "locked/a.png", "-o", "x.png"], tmp_path, permissions_apply)
+        assert one.returncode == 1 and one.stderr.decode() == "error: locked/a.png: Permission denied\n"
+        batch = convcli_process(
+            ["blur", "b.png", "locked/a.png", "-d", "out", "--name", "{dir}/{stem}{ext}"], tmp_path, permissions_apply
+        )
+        assert batch.returncode == 1 and "error: locked/a.png: Permission denied" in batch.stderr.decode()
+        assert batch.stderr.decode().strip().splitlines()[-1] == "2 images: 1 written, 1 failed"
+        # An output is replaced whole, never read: --force replaces an unreadable one.
+        forced = convcli_process(["blur", "b.png", "-o", "unreadable.png", "--force"], tmp_path, permissions_apply)
+        assert forced.returncode == 0, forced.stderr.decode()
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    assert (tmp_path / "unreadable.png").stat().st_size > 0
+
+
+def convcli_process(args: list[str], cwd: Path, popen: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "convcli", *args],
+        cwd=cwd,
+        capture_output=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        **popen,
+    )

@@ -135,9 +135,9 @@ def test_npy_kernels(tmp_path):
 
 
 def test_a_kernel_from_stdin(monkeypatch):
-    monkeypatch.setattr("sys.stdin", io.StringIO("3x3: -1,0,1 -2,0,2 -1,0,1"))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"3x3: -1,0,1 -2,0,2 -1,0,1")))
     np.testing.assert_array_equal(resolve_kernel("-").matrix, SOBEL_ROWS)
-    monkeypatch.setattr("sys.stdin", io.StringIO("1 2\n3\n"))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("\ufeff1 2\n3\n".encode())))  # a BOM, too
     with pytest.raises(ConvcliError, match="stdin: line 2: row has 1 number"):
         resolve_kernel("-")
 

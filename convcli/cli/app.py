@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
+import warnings
 from typing import Annotated
 
 import typer
@@ -42,6 +43,11 @@ def _root(
     """Filter images by true convolution or, with --correlate, by correlation."""
 
 
+def os_error(exc: OSError) -> str:
+    """An operating system's refusal as one line naming its file: "photos/a.png: Permission denied"."""
+    return f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+
+
 def note(message: str) -> None:
     stderr.print(escape(message), style="dim")
 
@@ -54,11 +60,18 @@ def error(message: str) -> None:
     stderr.print(f"[bold red]error:[/] [red]{escape(message)}[/]")
 
 
+def _one_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library's warning (NumPy's overflow, say) as one warning line, not Python's two with
+    the library's source."""
+    warn(str(message))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every user error ends as one red line on stderr and exit code 1 or 2;
     an interrupt (SIGINT) or SIGTERM leaves no partial output and exits 130 or 143."""
     args = sys.argv[1:] if argv is None else argv
     signal.signal(signal.SIGTERM, raise_terminated)
+    warnings.showwarning = _one_line
     if not args:
         # A bare `convcli` is a usage error: show the help, but on stderr, as stdout is for data.
         with contextlib.redirect_stdout(sys.stderr):
@@ -84,5 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         return 143
     except MemoryError:
         error("out of memory: the image or kernel is too large")
+        return 1
+    except OSError as exc:  # where a path cannot even be looked at (a folder on it refuses entry)
+        error(os_error(exc))
         return 1
     return result if isinstance(result, int) else 0

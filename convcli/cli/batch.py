@@ -20,7 +20,7 @@ from ..imaging import filter_file
 from ..imaging.files import STREAM, is_special, is_stream
 from ..imaging.naming import check_template, destination_for
 from ..imaging.process import format_for, refuse_directory, same_file
-from .app import error, note, stderr, warn
+from .app import error, note, os_error, stderr, warn
 from .inputs import Inputs
 from .options import OutputOptions, PixelOptions, ValueMapping
 from .output import stdout_takes_images
@@ -311,6 +311,8 @@ def _attempt(job: Job, task: tuple[Path, Path]) -> Outcome:
         return Outcome("failed", tuple(messages), str(exc), exc.exit_code)
     except MemoryError:
         return Outcome("failed", tuple(messages), f"{source}: out of memory: the image or kernel is too large", 1)
+    except OSError as exc:
+        return Outcome("failed", tuple(messages), os_error(exc), 1)
     except Exception as exc:  # a decoder's unforeseen failure on one file must not stop the others
         return Outcome("failed", tuple(messages), f"{source}: unexpected {type(exc).__name__}: {exc}", 1)
     return Outcome("written", tuple(messages))

@@ -42,6 +42,7 @@ def compare(
             "stdout (PNG). Default: stdout when it is a pipe or a file, else IMAGE.compare-<kernel>.png "
             "beside the input.",
             show_default=False,
+            readable=False,
         ),
     ] = None,
     force: ForceOpt = False,

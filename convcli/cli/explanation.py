@@ -26,6 +26,8 @@ _BAND_NAMES = {"L": ["grey"], "RGB": ["red", "green", "blue"], "CMYK": ["cyan", 
 
 def explain_signal(text: str, kernel: Kernel, correlate: bool, size: str, options: EngineOptions) -> None:
     """Print every output of `text`, a signal, convolved (or correlated) with a one-row kernel."""
+    if not text.strip():
+        raise UsageError("--signal is empty: give its numbers, such as '1 0.5 1 1'")
     try:
         a = parse_kernel_text(text)
     except KernelSyntaxError as exc:

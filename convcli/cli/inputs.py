@@ -45,7 +45,7 @@ def expand(arguments: list[Path] | None) -> Inputs:
     sources, seen, patterns = [], set(), False
     for argument in arguments:
         matches = [argument]
-        if not argument.exists() and glob.has_magic(str(argument)):
+        if not _exists(argument) and glob.has_magic(str(argument)):
             patterns = True
             matches = _matches(argument)
             if not matches:
@@ -56,6 +56,13 @@ def expand(arguments: list[Path] | None) -> Inputs:
                 seen.add(key)
                 sources.append(source)
     return Inputs(sources, batch=len(arguments) > 1 or patterns)
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a folder on the path refuses entry: a file, whose reading will say so
+        return True
 
 
 def _matches(pattern: Path) -> list[Path]:

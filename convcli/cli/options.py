@@ -50,6 +50,7 @@ OutputOpt = Annotated[
         "stdout when it is a pipe or a file, or the image came from stdin; else IMAGE.<filter>.<ext> beside "
         "the input.",
         show_default=False,
+        readable=False,  # an output is replaced whole, never read: --force must replace an unreadable one
         rich_help_panel=_OUTPUT,
     ),
 ]
@@ -62,6 +63,7 @@ OutDirOpt = Annotated[
         help="Write each result into this directory, made if missing, named by --name.",
         show_default=False,
         file_okay=False,
+        readable=False,
         rich_help_panel=_OUTPUT,
     ),
 ]

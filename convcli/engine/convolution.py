@@ -32,12 +32,13 @@ def correlate(
         A 1-D signal, a 2-D image, or an image whose channels are filtered independently.
         Any real dtype; it is converted to `dtype` for the arithmetic.
     kernel : array_like, shape (k,) or (kh, kw)
-        A 1-D kernel is a 1 x k row. Must be finite and non-empty.
+        A 1-D kernel is a 1 x k row. Must be non-empty, and finite in `dtype` (float32 ends
+        at 3.4e38).
     border : {"reflect", "mirror", "nearest", "wrap", "constant"}
         How the image is extended past its edges for ``size="same"`` (scipy.ndimage names;
         numpy and OpenCV names such as "symmetric", "edge", "reflect_101" are aliases).
     cval : float
-        The fill value for ``border="constant"``.
+        The fill value for ``border="constant"``; finite in `dtype`, too.
     size : {"same", "full", "valid"}
         "same" keeps the image's shape; "full" returns every position where the kernel
         overlaps the image, treating the outside as zero; "valid" only positions where the
@@ -99,11 +100,12 @@ def convolve(
 def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method, threads):
     dtype, method, threads = _options(size, dtype, method, threads)
     border = normalize_border(border)
-    cval = _real("cval", cval)
+    cval = _fitting(_real("cval", cval), "cval", dtype)
     signal = np.asarray(image)
     if signal.dtype.kind not in "biuf":
         raise ValueError(f"image must hold real numbers, not {signal.dtype}")
     weights = _as_kernel(kernel)
+    _fitting(float(np.abs(weights).max()), "the kernel's largest weight", dtype)
     one_d = signal.ndim == 1
     shape = _image_shape(signal.shape, weights.shape)
     signal = signal.reshape(shape)
@@ -210,6 +212,14 @@ def _real(name: str, value) -> float:
     if not np.isfinite(number):
         raise ValueError(f"{name} must be finite, not {value!r}")
     return number
+
+
+def _fitting(value: float, what: str, dtype: np.dtype) -> float:
+    """`value`, which must be finite in the arithmetic's `dtype`: 1e39 is infinity in float32."""
+    largest = float(np.finfo(dtype).max)
+    if abs(value) > largest:
+        raise ValueError(f"{what} {value:g} is beyond {dtype}'s range (±{largest:.3g})")
+    return value
 
 
 def _as_kernel(kernel) -> np.ndarray:

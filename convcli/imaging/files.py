@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import math
 import os
 import re
 import sys
@@ -109,7 +110,7 @@ def _said_by_codecs(path: Path, warn: Callable[[str], None]):
 
 def _undecodable_image(exc: Exception) -> str:
     if isinstance(exc, UnidentifiedImageError):
-        return "not an image format Pillow can read"
+        return "not an image format Pillow can read, or a damaged one"
     return f"cannot decode image ({exc})"
 
 
@@ -309,22 +310,42 @@ def is_array_file(path: Path) -> bool:
 
 
 def read_array(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS, stream: BinaryIO | None = None) -> np.ndarray:
-    """Load a .npy file (no pickled objects), refusing one over `max_pixels` before reading it;
-    a `stream` is read instead of the file, as :func:`read_image` does."""
+    """Load a .npy file (no pickled objects), refusing one over `max_pixels`, or one cut short,
+    from its header, before reading its data; a `stream` is read instead of the file, as
+    :func:`read_image` does."""
     with _reading(path, lambda exc: f"not a NumPy .npy array ({exc})"):
-        with open(path, "rb") if stream is None else contextlib.nullcontext(stream) as head:
-            if head.read(len(NPY_MAGIC)) != NPY_MAGIC:  # np.load's own message would invite unpickling
-                raise ValueError("it does not start as one")
-            head.seek(0)
-        mapped = np.load(stream if stream is not None else path, mmap_mode=None if stream else "r", allow_pickle=False)
-        if not isinstance(mapped, np.ndarray):
-            raise ValueError("not a single array")
-        pixels = mapped.shape[0] * mapped.shape[1] if mapped.ndim >= 2 else mapped.size
-        if max_pixels is not None and pixels > max_pixels:
-            raise ConvcliError(
-                f"{path}: {pixels:,} pixels, over the limit of {max_pixels:,}; raise it with --max-pixels"
-            )
-        return np.array(mapped)
+        with open(path, "rb") if stream is None else contextlib.nullcontext(stream) as source:
+            shape, dtype = _npy_header(source, path)
+            pixels = shape[0] * shape[1] if len(shape) >= 2 else math.prod(shape)
+            if max_pixels is not None and pixels > max_pixels:
+                raise ConvcliError(
+                    f"{path}: {pixels:,} pixels, over the limit of {max_pixels:,}; raise it with --max-pixels"
+                )
+            data = source.tell()
+            size = source.seek(0, os.SEEK_END)
+            if size - data < math.prod(shape) * dtype.itemsize:
+                raise ConvcliError(
+                    f"{path}: cut short: its header promises {math.prod(shape) * dtype.itemsize:,} bytes of "
+                    f"{'x'.join(map(str, shape))} {dtype} values, and {size - data:,} follow"
+                )
+            source.seek(0)
+            return np.load(source, allow_pickle=False)
+
+
+def _npy_header(source: BinaryIO, path: Path) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype a .npy header declares, checked as far as a header can be."""
+    if source.read(len(NPY_MAGIC)) != NPY_MAGIC:  # np.load's own message would invite unpickling
+        raise ConvcliError(f"{path}: not a NumPy .npy array (it does not start as one)")
+    source.seek(0)
+    try:
+        version = np.lib.format.read_magic(source)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read(source)
+    except Exception:  # noqa: BLE001 - numpy parses the header as Python literals: any failure
+        raise ConvcliError(f"{path}: not a NumPy .npy array (its header is damaged)") from None
+    if dtype.hasobject:
+        raise ConvcliError(f"{path}: holds Python objects, which convcli never unpickles; save numbers instead")
+    return shape, dtype
 
 
 def output_format(path: Path) -> str:

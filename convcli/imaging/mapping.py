@@ -18,7 +18,8 @@ def to_range(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
     array([  0,   0,   2, 254, 255,   0], dtype=uint8)
     """
     if depth.is_float:
-        return values.astype(depth.dtype, copy=False)
+        with np.errstate(over="ignore"):  # float64 results past float32's range become infinite, as in C
+            return values.astype(depth.dtype, copy=False)
     if has_nan(values):
         np.nan_to_num(values, copy=False, nan=0.0)
     np.rint(values, out=values)

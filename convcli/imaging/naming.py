@@ -43,12 +43,12 @@ def check_template(template: str) -> None:
             raise UsageError(f"--name {template!r}: unknown field {{{field}}}; the fields are {fields}")
         if spec or conversion:
             raise UsageError(f"--name {template!r}: {{{field}}} takes no format or conversion")
-    if not any(field in ("stem", "name") for field, _, _ in parsed):
-        raise UsageError(f"--name {template!r}: without {{stem}} or {{name}} every input would get the same name")
     if Path(template).is_absolute() or ".." in Path(template).parts:
         raise UsageError(
             f"--name {template!r}: names are made inside --out-dir, or beside each input: no leading / and no .."
         )
+    if not any(field in ("stem", "name") for field, _, _ in parsed):
+        raise UsageError(f"--name {template!r}: without {{stem}} or {{name}} every input would get the same name")
 
 
 def output_name(source: Path, tag: str, template: str = DEFAULT_TEMPLATE, format: str | None = None) -> str:

@@ -78,10 +78,11 @@ def filter_file(
         planes.alpha = None
     visible = planes.alpha is not None and bool(planes.alpha.any())
     filtered = _filter(planes, transform, cval, alpha, linear, source)
-    if scale != 1.0:
-        filtered *= scale
-    if offset != 0.0:
-        filtered += offset
+    with np.errstate(over="ignore", invalid="ignore"):  # what overflows is clipped, or NaN and said below
+        if scale != 1.0:
+            filtered *= scale
+        if offset != 0.0:
+            filtered += offset
     if not chosen.depth.is_float and mapping.has_nan(filtered):
         warn(f"{destination}: the result has NaN values, written as 0")
     values = value_mapping(convert(filtered, planes.depth, chosen.depth), chosen.depth)
@@ -113,15 +114,17 @@ def filter_file(
 
 def format_for(destination: Path, format: str | None) -> str | None:
     """The format `destination` is written in: `format` (a name such as png or jpg), which must
-    agree with the extension where there is one, else the extension's; None for stdout ("-")
-    without `format`, where the input's format decides.
+    agree with the extension where there is one, else the extension's; None for stdout ("-"),
+    or a device or FIFO without an extension (/dev/null), when no `format` is given: the
+    input's format decides.
 
     >>> format_for(Path("a.tif"), None), format_for(Path("-"), "jpg"), format_for(Path("-"), None)
     ('TIFF', 'JPEG', None)
     """
     to_stdout = files.is_stream(destination)
     if not format:
-        return None if to_stdout else files.output_format(destination)
+        unnamed = to_stdout or (files.is_special(destination) and not destination.suffix)
+        return None if unnamed else files.output_format(destination)
     fmt = files.format_named(format)
     if not to_stdout and not files.is_special(destination) and destination.suffix:
         named = files.output_format(destination)
@@ -162,6 +165,14 @@ def _warn_of_losses(image, fmt: str, info: dict, destination: Path, warn) -> Non
         warn(f"{destination}: {fmt} holds at most 256 colours; Pillow reduces the result to a palette")
     if image.mode in ("L", "LA") and "icc_profile" in info and not files.holds(fmt, "L"):
         info.pop("icc_profile")  # a grey profile does not describe the RGB the format stores grey as
+    if fmt == "JPEG":  # a JPEG marker holds 65,533 bytes; XMP's names its namespace in 29 of them
+        for key, what, room in (("exif", "EXIF", 65533), ("xmp", "XMP", 65533 - 29), ("comment", "comment", 65533)):
+            if len(info.get(key, b"")) > room:
+                warn(
+                    f"{destination}: the input's {what} ({len(info[key]):,} bytes) is larger than a JPEG holds; "
+                    "left out"
+                )
+                info.pop(key)
 
 
 def load_planes(

@@ -54,7 +54,7 @@ def parse_imagemagick(text: str, where: str) -> Parsed:
         raise KernelSyntaxError(f"{at(where)}not an ImageMagick kernel (WxH[+X+Y]: values)")
     width = int(match.group(1))
     height = int(match.group(2) or width)
-    _check_size(width, height, where)
+    check_size(width, height, where)
     body = match.group(5)
     if ";" in body:
         raise KernelSyntaxError(f"{at(where)}holds several ImageMagick kernels; convcli applies one")
@@ -63,6 +63,8 @@ def parse_imagemagick(text: str, where: str) -> Parsed:
         raise KernelSyntaxError(
             f"{at(where)}a {width}x{height} kernel needs {width * height} values, found {len(tokens)}"
         )
+    if all(t.lower() in ("nan", "-") for t in tokens):
+        raise KernelSyntaxError(f"{at(where)}every cell is nan or -: the kernel is empty")
     values = [0.0 if t.lower() in ("nan", "-") else number(t, where or "ImageMagick kernel") for t in tokens]
     anchor = None
     if match.group(3) is not None:
@@ -105,7 +107,7 @@ def parse_vips(text: str, where: str) -> Parsed:
         width, height = (int(v) for v in rows[0][:2])
     except ValueError:
         raise KernelSyntaxError(f"{at(where)}line 1: width and height must be whole numbers") from None
-    _check_size(width, height, where)
+    check_size(width, height, where)
     header = vips_header(text)
     if header is None:
         raise KernelSyntaxError(
@@ -163,7 +165,7 @@ def _json_rows(rows, where: str) -> np.ndarray:
         bad = next((i for i, row in enumerate(rows, 1) if len(row) != width), len(rows))
         count = len(rows[bad - 1])
         raise KernelSyntaxError(f"{at(where)}row {bad} has {count} number{'s' * (count != 1)}, but row 1 has {width}")
-    _check_size(len(rows[0]), len(rows), where)
+    check_size(len(rows[0]), len(rows), where)
     return np.array([[_json_number(v, f"row {i}", where) for v in row] for i, row in enumerate(rows, 1)])
 
 
@@ -193,7 +195,7 @@ def parse_csv(text: str, where: str) -> Parsed:
         rows.append(values)
     if not rows:
         raise KernelSyntaxError(f"{at(where)}the kernel is empty (no numbers found)")
-    _check_size(len(rows[0]), len(rows), where)
+    check_size(len(rows[0]), len(rows), where)
     return Parsed(np.array(rows, np.float64))
 
 
@@ -210,7 +212,7 @@ def load_npy(data: bytes, where: str) -> Parsed:
             f"{at(where)}a kernel array must be 1-D or 2-D real numbers, not {array.dtype} of shape {array.shape}"
         )
     matrix = np.atleast_2d(array.astype(np.float64))
-    _check_size(matrix.shape[1], matrix.shape[0], where)
+    check_size(matrix.shape[1], matrix.shape[0], where)
     if not np.isfinite(matrix).all():
         raise KernelSyntaxError(f"{at(where)}the kernel holds NaN or infinite values")
     return Parsed(matrix)
@@ -221,6 +223,7 @@ def at(where: str) -> str:
     return f"{where}: " if where else ""
 
 
-def _check_size(width: int, height: int, where: str) -> None:
+def check_size(width: int, height: int, where: str) -> None:
+    """Refuse sides beyond 4001 (the widest Gaussian) in every format, rows of numbers too."""
     if width < 1 or height < 1 or width > MAX_SIDE or height > MAX_SIDE:
         raise KernelSyntaxError(f"{at(where)}a {width}x{height} kernel; sides must be 1 to {MAX_SIDE}")

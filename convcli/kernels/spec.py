@@ -117,7 +117,7 @@ def named_kernel(spec: str) -> Kernel:
             if index >= len(positional):
                 raise UsageError(f"kernel {key!r} takes {_describe(params)}, got too many values")
             pname, text = positional[index], arg
-        pname = pname.strip().replace("-", "_")
+        pname = pname.strip().lower().replace("-", "_")  # as kernel names, parameter names ignore case
         if pname not in params:
             raise UsageError(f"kernel {key!r} has no parameter {pname!r}; it takes {_describe(params)}")
         if pname in kwargs:
@@ -143,7 +143,7 @@ def resolve_kernel(spec: str) -> Kernel:
     """
     if spec == "-":
         try:
-            return _from_text(sys.stdin.read(), "stdin", "stdin")
+            return _from_text(_text(sys.stdin.buffer.read(_MAX_FILE_BYTES + 1), "stdin"), "stdin", "stdin")
         except KernelSyntaxError as exc:
             raise ConvcliError(str(exc)) from None
     if os.path.exists(spec):
@@ -160,7 +160,8 @@ def resolve_kernel(spec: str) -> Kernel:
     try:
         return _from_text(spec, "kernel", None)
     except KernelSyntaxError as exc:
-        raise UsageError(f"--kernel {spec!r}: {exc}") from None
+        shown = spec if len(spec) <= 60 else f"{spec[:57]}..."  # a 4002-number row needs no echo
+        raise UsageError(f"--kernel {shown!r}: {exc}") from None
 
 
 def read_kernel_file(path: Path) -> Kernel:
@@ -179,10 +180,7 @@ def read_kernel_file(path: Path) -> Kernel:
     try:
         if suffix == ".npy":
             return _kernel(formats.load_npy(data, str(path)), path.stem, "a NumPy array", str(path))
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ConvcliError(f"{path}: not a text file (a kernel file holds rows of numbers)") from None
+        text = _text(data, str(path))
         kinds = {
             ".json": (formats.parse_json, "JSON"),
             ".csv": (formats.parse_csv, "CSV"),
@@ -194,6 +192,16 @@ def read_kernel_file(path: Path) -> Kernel:
         return _from_text(text, path.stem, str(path))
     except KernelSyntaxError as exc:
         raise ConvcliError(str(exc)) from None
+
+
+def _text(data: bytes, where: str) -> str:
+    """A kernel's bytes as text: UTF-8, with or without the byte-order mark Windows editors add."""
+    if len(data) > _MAX_FILE_BYTES:
+        raise ConvcliError(f"{where}: too large for a kernel (over 1 MiB)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConvcliError(f"{where}: not a text file (a kernel file holds rows of numbers)") from None
 
 
 def _from_text(text: str, label: str, source: str | None) -> Kernel:
@@ -211,7 +219,9 @@ def _from_text(text: str, label: str, source: str | None) -> Kernel:
             "gives the size of the rows that follow)"
         )
         return _kernel(formats.parse_vips(text, where), label, kind, where)
-    return Kernel(parse_kernel_text(text, source), label, kind="rows of numbers")
+    matrix = parse_kernel_text(text, source)
+    formats.check_size(matrix.shape[1], matrix.shape[0], where)
+    return Kernel(matrix, label, kind="rows of numbers")
 
 
 def _kernel(parsed: formats.Parsed, label: str, kind: str, where: str) -> Kernel:
