@@ -332,6 +332,7 @@ def test_exif_too_large_for_a_jpeg_is_left_out_with_a_warning(photo, capsys):
 
 def test_a_device_without_an_extension_takes_the_inputs_format(photo, capsys):
     assert run(["blur", "photo.png", "-o", "/dev/null"], capsys)[0] == 0
+    assert run(["compare", "photo.png", "-k", "emboss", "-o", "/dev/null"], capsys)[0] == 0  # its panel: PNG
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from ..errors import ConvcliError, UsageError
 from . import channels, files, mapping
 from .depth import EIGHT, convert
 from .naming import destination_for
-from .process import Mapping, Transform, check_destination, load_planes
+from .process import Mapping, Transform, check_destination, format_for, load_planes
 
 GAP = 4  # pixels of mid-grey between the panels
 _GAP_VALUE = 128
@@ -54,7 +54,7 @@ def compare_file(
     image ("-"); the panel goes to stdout as PNG."""
     destination = destination_for(source, output, tag, format="png")
     to_stdout = files.is_stream(destination)
-    fmt = "PNG" if to_stdout else files.output_format(destination)
+    fmt = format_for(destination, None) or "PNG"  # stdout, or a device named without an extension
     if fmt == files.NPY or not files.writes(fmt, "RGB"):
         raise UsageError(
             f"{destination}: compare writes an 8-bit panel image; {fmt} cannot hold it (use .png, .jpg, .tif, .webp)"
