@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from convcli.errors import ConvcliError, UsageError
-from convcli.imaging import channels, depth, files, naming, stretch_to_max, target, to_range
+from convcli.imaging import channels, depth, files, naming, stretch_to_max, target, to_range, writing
 from convcli.imaging.depth import EIGHT, INT32, SIXTEEN, floating
 
 
@@ -245,7 +245,7 @@ def test_failed_write_leaves_existing_file_and_no_temp(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Image.Image, "save", broken_save)
     with pytest.raises(ConvcliError, match="out.png: cannot write PNG: disk full"):
-        files.write_image_atomic(image, target, "PNG")
+        writing.write_image_atomic(image, target, "PNG")
     assert target.read_bytes() == b"precious"
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
 
@@ -256,14 +256,14 @@ def test_interrupted_write_leaves_no_temp(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Image.Image, "save", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        files.write_image_atomic(Image.new("L", (2, 2)), tmp_path / "o.png", "PNG")
+        writing.write_image_atomic(Image.new("L", (2, 2)), tmp_path / "o.png", "PNG")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_new_file_gets_ordinary_permissions(tmp_path):
     old = os.umask(0o022)
     try:
-        files.write_image_atomic(Image.new("L", (2, 2)), tmp_path / "o.png", "PNG")
+        writing.write_image_atomic(Image.new("L", (2, 2)), tmp_path / "o.png", "PNG")
     finally:
         os.umask(old)
     assert (tmp_path / "o.png").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600

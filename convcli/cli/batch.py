@@ -17,9 +17,10 @@ from rich.markup import escape
 from ..engine import available_cores
 from ..errors import ConvcliError, UsageError
 from ..imaging import filter_file
-from ..imaging.files import STREAM, is_special, is_stream
+from ..imaging.files import STREAM, is_stream
 from ..imaging.naming import check_template, destination_for
 from ..imaging.process import format_for, refuse_directory, same_file
+from ..imaging.writing import is_special
 from .app import error, note, os_error, stderr, warn
 from .inputs import Inputs
 from .options import OutputOptions, PixelOptions, ValueMapping

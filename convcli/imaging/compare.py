@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConvcliError, UsageError
-from . import channels, files, mapping
+from . import channels, files, mapping, writing
 from .depth import EIGHT, convert
 from .naming import destination_for
 from .process import Mapping, Transform, check_destination, format_for, load_planes
@@ -60,7 +60,7 @@ def compare_file(
             f"{destination}: compare writes an 8-bit panel image; {fmt} cannot hold it (use .png, .jpg, .tif, .webp)"
         )
     if to_stdout:
-        files.check_stdout()
+        writing.check_stdout()
     else:
         check_destination(None if files.is_stream(source) else source, destination, force)
     planes = load_planes(source, max_pixels, cmyk_as_rgb=True)
@@ -90,5 +90,5 @@ def compare_file(
     ]
     gap = np.full((planes.colour.shape[0], GAP) + planes.colour.shape[2:], _GAP_VALUE, np.uint8)
     strip = np.concatenate([part for panel in panels for part in (panel, gap)][:-1], axis=1)
-    files.write_image_atomic(channels.to_image(strip, "L" if strip.ndim == 2 else "RGB"), destination, fmt)
+    writing.write_image_atomic(channels.to_image(strip, "L" if strip.ndim == 2 else "RGB"), destination, fmt)
     return Comparison(destination, largest, mean, white, float(gain))

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConvcliError, UsageError
-from . import channels, files, light, mapping, target
+from . import channels, files, light, mapping, target, writing
 from .alpha import filter_with_alpha
 from .depth import Depth, convert, convert_alpha
 from .naming import destination_for
@@ -62,7 +62,7 @@ def filter_file(
     to_stdout = files.is_stream(output)
     destination = Path("stdout") if to_stdout else output
     if to_stdout:
-        files.check_stdout()
+        writing.check_stdout()
     fmt = format_for(output, format)
     if fmt is None:
         fmt = files.NPY if _is_array(source, stream) else files.input_format(source, stream)
@@ -96,7 +96,7 @@ def filter_file(
             )
     pixels = channels.stack(values, opacity)
     if chosen.mode is None:
-        files.write_array_atomic(pixels, output)
+        writing.write_array_atomic(pixels, output)
         return output
     image = channels.to_image(pixels, chosen.mode)
     if depth is None:  # a depth asked for is the one written
@@ -108,7 +108,7 @@ def filter_file(
         )
         image = image.convert(image.mode[:-1])
     _warn_of_losses(image, fmt, info, destination, warn)
-    files.write_image_atomic(image, output, fmt, quality, info)
+    writing.write_image_atomic(image, output, fmt, quality, info)
     return output
 
 
@@ -123,10 +123,10 @@ def format_for(destination: Path, format: str | None) -> str | None:
     """
     to_stdout = files.is_stream(destination)
     if not format:
-        unnamed = to_stdout or (files.is_special(destination) and not destination.suffix)
+        unnamed = to_stdout or (writing.is_special(destination) and not destination.suffix)
         return None if unnamed else files.output_format(destination)
     fmt = files.format_named(format)
-    if not to_stdout and not files.is_special(destination) and destination.suffix:
+    if not to_stdout and not writing.is_special(destination) and destination.suffix:
         named = files.output_format(destination)
         if named != fmt:
             raise UsageError(f"{destination}: its extension says {named}, --format says {fmt}; choose one")
@@ -212,7 +212,7 @@ def check_destination(source: Path | None, destination: Path, force: bool) -> No
     (`source`; None for stdin) or any other existing file. Devices and FIFOs are written
     into, as `>` would, so they are never refused."""
     refuse_directory(destination)
-    if force or files.is_special(destination):
+    if force or writing.is_special(destination):
         return
     if source is not None and same_file(source, destination):
         raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
