@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from ..choices import DEFAULT_MAX_PIXELS
 from ..errors import ConvcliError, UsageError
+from . import allowlist, integrity
 
 LOSSY_FORMATS = ("JPEG", "WEBP")
 
@@ -29,31 +30,47 @@ def read_image(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     warn: Callable[[str], None] = lambda message: None,
     stream: BinaryIO | None = None,
+    *,
+    allow_damaged: bool = False,
 ) -> tuple[Image.Image, dict]:
     """Open and fully decode `path`, with its EXIF orientation applied; return it and the
     :func:`metadata` to write with its result (taken before turning it upright, which drops
     a TIFF's tags).
 
-    An image over `max_pixels` (None: no limit) is refused before it is decoded, and so is
-    an animation or a multi-page file: filtering only its first frame would lose the rest.
-    16-bit colour, which Pillow decodes to 8 bits, is read with a `warn`ing, and so is what
-    Pillow itself warns of (corrupt EXIF, a truncated tag), each once, naming the file. A
-    `stream` (stdin's data) is read instead of the file; `path` then only names it in messages.
+    Only the formats of :mod:`.allowlist` are opened, recognised by their content. An image
+    over `max_pixels` (None: no limit) is refused before it is decoded, and so is an animation
+    or a multi-page file: filtering only its first frame would lose the rest. Damage that a
+    decoder reports or that :mod:`.integrity` finds fails the image, unless `allow_damaged`,
+    which `warn`s of it instead. 16-bit colour, which Pillow decodes to 8 bits, is read with a
+    `warn`ing, and so is what Pillow itself warns of (corrupt EXIF, a truncated tag), each once,
+    naming the file. A `stream` (stdin's data) is read instead of the file; `path` then only
+    names it in messages.
     """
+
+    def damaged(problem: str, fmt: str | None = None) -> None:
+        what = f"damaged {fmt}" if fmt else "damaged"
+        if not allow_damaged:
+            raise ConvcliError(f"{path}: {what}: {problem} (--allow-damaged reads what can be decoded)")
+        warn(f"{path}: {what}: {problem}; read anyway, as --allow-damaged asks")
+
     with warnings.catch_warnings(record=True) as pillows:
         warnings.simplefilter("always")
-        image, info = _decoded(path, max_pixels, warn, stream)
+        image, info = _decoded(path, max_pixels, warn, damaged, stream)
     for message in dict.fromkeys(" ".join(str(caught.message).split()) for caught in pillows):
         warn(f"{path}: {message}")
     return image, info
 
 
 def _decoded(
-    path: Path, max_pixels: int | None, warn: Callable[[str], None], stream: BinaryIO | None
+    path: Path,
+    max_pixels: int | None,
+    warn: Callable[[str], None],
+    damaged: Callable[[str, str | None], None],
+    stream: BinaryIO | None,
 ) -> tuple[Image.Image, dict]:
-    with _reading(path, _undecodable_image):
-        with _pillow_limit_off(), _said_by_codecs(path, warn):
-            opened = Image.open(stream if stream is not None else path)
+    with _reading(path, _undecodable_image), _pillow_limit_off():
+        with _said_by_codecs(path, warn):
+            opened = allowlist.open_image(stream if stream is not None else str(path))
         with opened:
             width, height = opened.size
             if max_pixels is not None and width * height > max_pixels:
@@ -62,10 +79,10 @@ def _decoded(
                     f"{max_pixels:,} that guards against decompression bombs; "
                     "raise it with --max-pixels if you trust the file"
                 )
-            frames = getattr(opened, "n_frames", 1)
-            if frames > 1:
+            # is_animated looks for a second frame only: counting them all walks every page.
+            if getattr(opened, "is_animated", False):
                 raise ConvcliError(
-                    f"{path}: has {frames} frames or pages; convcli filters single images only "
+                    f"{path}: has more than one frame or page; convcli filters single images only "
                     f"(extract one first, e.g. with ImageMagick: magick '{path.name}[0]' frame.png)"
                 )
             if opened.mode in ("RGB", "RGBA") and any(";16" in str(tile.args) for tile in opened.tile):
@@ -73,13 +90,33 @@ def _decoded(
                     f"{path}: Pillow reads 16-bit colour as 8 bits per channel; the result has 8-bit "
                     "precision (16-bit grey and .npy arrays keep 16 bits)"
                 )
-            with _said_by_codecs(path, warn):
+            problem = _damage(opened.format, path, stream)
+            if problem:
+                damaged(problem, opened.format)
+            with (
+                _said_by_codecs(path, lambda line: damaged(line.removeprefix(f"{path}: "), opened.format)),
+                _truncated_allowed(allowed=problem is not None),
+            ):
                 opened.load()
             upright = ImageOps.exif_transpose(opened)
             if opened.format == "PPM" and upright.mode == "I":
                 # Pillow reads 16-bit PGM as 32-bit; its values never pass 65535.
                 upright = upright.convert("I;16")
             return upright, metadata(opened)  # after turning upright: it drops the orientation
+
+
+def _damage(fmt: str | None, path: Path, stream: BinaryIO | None) -> str | None:
+    """What :mod:`.integrity` finds wrong with the file, for the formats whose decoders pass damage."""
+    check = {"JPEG": integrity.check_jpeg, "MPO": integrity.check_jpeg}.get(fmt)
+    if check is not None:
+        return check(stream.getvalue() if stream is not None else path.read_bytes())
+    check = {"PNG": integrity.check_png, "TIFF": integrity.check_tiff}.get(fmt)
+    if check is None:
+        return None
+    if stream is not None:
+        return check(io.BytesIO(stream.getvalue()))
+    with open(path, "rb") as source:
+        return check(source)
 
 
 @contextlib.contextmanager
@@ -108,8 +145,10 @@ def _said_by_codecs(path: Path, warn: Callable[[str], None]):
 
 
 def _undecodable_image(exc: Exception) -> str:
+    if isinstance(exc, allowlist.RefusedFormat):
+        return str(exc)
     if isinstance(exc, UnidentifiedImageError):
-        return "not an image format Pillow can read, or a damaged one"
+        return f"not an image in a format convcli reads ({allowlist.READ_FORMATS_NAMED}), or a damaged one"
     return f"cannot decode image ({exc})"
 
 
@@ -212,6 +251,17 @@ def metadata(image: Image.Image) -> dict:
 
 
 @contextlib.contextmanager
+def _truncated_allowed(allowed: bool):
+    """Let Pillow decode what it can of a damaged image that --allow-damaged accepts, rather than fail."""
+    saved = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = allowed
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = saved
+
+
+@contextlib.contextmanager
 def _pillow_limit_off():
     """read_image checks the size itself, with the user's limit: Pillow's own check is a
     process-wide setting that only warns up to twice its limit."""
@@ -234,12 +284,69 @@ def is_stream(path: Path) -> bool:
     return str(path) == "-"
 
 
-def stdin_data() -> tuple[Path, io.BytesIO]:
-    """stdin's bytes, and the name that stands for them in messages."""
-    data = sys.stdin.buffer.read()
+# The most bytes a pixel takes in any format convcli reads (RGBA float64 in a .npy), and room for
+# headers and metadata beside them: stdin may bring no more than --max-pixels of these.
+_MOST_BYTES_PER_PIXEL = 32
+_HEADER_ROOM = 16 << 20
+# stdin is read in blocks this size, so that a signal is answered between two of them; its
+# header is looked at once this much has come.
+_STDIN_BLOCK = 1 << 20
+_STDIN_HEAD = 64 << 10
+
+
+def stdin_data(max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[Path, io.BytesIO]:
+    """stdin's bytes, and the name that stands for them in messages.
+
+    The stream is bounded as it comes: its header is read as soon as it has arrived, so that
+    an image over `max_pixels` (None: no limit) or data that is no image convcli reads is
+    refused at once, and no more bytes are taken than an image of `max_pixels` pixels can
+    hold. It is read a block at a time, so that Ctrl-C and SIGTERM stop it at once.
+    """
+    name = Path("stdin")
+    cap = None if max_pixels is None else max_pixels * _MOST_BYTES_PER_PIXEL + _HEADER_ROOM
+    data = bytearray()
+    looked = False
+    while True:
+        block = sys.stdin.buffer.read1(_STDIN_BLOCK)
+        if not block:
+            break
+        data += block
+        if not looked and len(data) >= _STDIN_HEAD:
+            looked = True
+            _check_head(bytes(data), name, max_pixels)
+        if cap is not None and len(data) > cap:
+            raise ConvcliError(
+                f"stdin: more than {cap:,} bytes, more than an image within --max-pixels {max_pixels:,} "
+                "can take; raise --max-pixels (0: no limit) if you trust the stream"
+            )
     if not data:
         raise UsageError("stdin: no image data (give IMAGE, or pipe an image in)")
-    return Path("stdin"), io.BytesIO(data)
+    return name, io.BytesIO(bytes(data))
+
+
+def _check_head(head: bytes, name: Path, max_pixels: int | None) -> None:
+    """Refuse stdin from its first bytes: an image over `max_pixels` or no image at all. A TIFF
+    may keep its header at the end: it is judged once all of it has come."""
+    if head.startswith(NPY_MAGIC):
+        shape, _ = _npy_header(io.BytesIO(head), name)
+        pixels = shape[0] * shape[1] if len(shape) >= 2 else math.prod(shape)
+    else:
+        try:
+            with allowlist.open_image(io.BytesIO(head)) as peek:
+                pixels = peek.size[0] * peek.size[1]
+        except allowlist.RefusedFormat as exc:
+            raise ConvcliError(f"{name}: {exc}") from None
+        except Exception:  # noqa: BLE001 - whatever a plugin raises on a header it cannot read
+            if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+                return
+            raise ConvcliError(
+                f"{name}: not an image in a format convcli reads ({allowlist.READ_FORMATS_NAMED})"
+            ) from None
+    if max_pixels is not None and pixels > max_pixels:
+        raise ConvcliError(
+            f"{name}: its header promises {pixels:,} pixels, over the limit of {max_pixels:,}; "
+            "raise it with --max-pixels if you trust the stream"
+        )
 
 
 def writer_of(suffix: str) -> str | None:
@@ -264,7 +371,7 @@ def input_format(path: Path, stream: io.BytesIO | None = None) -> str:
     if stream is None:
         return NPY if is_array_file(path) else writer_of(path.suffix) or "PNG"
     try:
-        with Image.open(io.BytesIO(stream.getvalue())) as peek:
+        with allowlist.open_image(io.BytesIO(stream.getvalue())) as peek:
             return peek.format if peek.format in Image.SAVE else "PNG"
     except Exception:  # not an image: reading it will say so, naming stdin
         return "PNG"

@@ -1,0 +1,167 @@
+"""Damage that Pillow's decoders pass in silence, found before an image is trusted.
+
+Pillow gives libjpeg no voice (its warnings, "Corrupt JPEG data: premature end of data
+segment", are dropped and the missing pixels drawn grey), skips the CRCs of a PNG's image data,
+and has libtiff stop inflating a strip before the checksum that would tell. Each check here
+reads the file's own redundancy (the decoder's warnings, checksums, sizes) and returns what is
+wrong, or None. A header that promises more pixels than its data could hold is found from the
+sizes alone, before any memory is taken for the pixels.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from typing import BinaryIO
+
+# The most pixels one byte of compressed data can stand for. zlib's deflate peaks at 1032:1;
+# a Huffman-coded JPEG spends at least one bit on each 8x8 block of its first component.
+_DEFLATE_RATIO = 1032
+_JPEG_PIXELS_PER_BYTE = 64 * 8
+# Arithmetic-coded JPEGs (SOF9 to SOF15, less the DHT-like markers) can code a block in less than a bit.
+_ARITHMETIC_SOF = {0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+_HUFFMAN_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7}
+
+
+def check_jpeg(data: bytes) -> str | None:
+    """What is wrong with a JPEG file's `data`, as libjpeg-turbo says it, or None.
+
+    >>> check_jpeg(b"\\xff\\xd8\\xff\\xc0\\x00\\x0b\\x08\\x23\\x28\\x23\\x28\\x01\\x01\\x11\\x00\\xff\\xd9")
+    'its header promises 9000x9000 pixels, and its 17 bytes can hold at most 8,704'
+    """
+    size = _jpeg_frame(data)
+    if size is not None:
+        width, height, arithmetic = size
+        most = len(data) * _JPEG_PIXELS_PER_BYTE
+        if not arithmetic and width * height > most:
+            return f"its header promises {width}x{height} pixels, and its {len(data):,} bytes can hold at most {most:,}"
+    import simplejpeg  # libjpeg-turbo through its TurboJPEG API, which reports libjpeg's warnings
+
+    try:
+        # Grey output entropy-decodes every component but converts none: the warnings come from decoding.
+        simplejpeg.decode_jpeg(data, colorspace="GRAY", strict=True)
+    except ValueError as exc:
+        message = str(exc)
+        if "Unsupported color conversion" in message:  # a colour model TurboJPEG cannot turn grey
+            return None
+        return message.rstrip(".") or "libjpeg-turbo cannot decode it"
+    return None
+
+
+def _jpeg_frame(data: bytes) -> tuple[int, int, bool] | None:
+    """The width, height and arithmetic coding of a JPEG's first frame header, if it has one."""
+    position = 2
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            return None
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill bytes before a marker
+            position += 1
+            continue
+        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
+        if marker in _HUFFMAN_SOF or marker in _ARITHMETIC_SOF:
+            if position + 9 > len(data):
+                return None
+            height, width = struct.unpack(">HH", data[position + 5 : position + 9])
+            return width, height, marker in _ARITHMETIC_SOF
+        if marker == 0xDA:  # a scan before any frame header: nothing to go on
+            return None
+        position += 2 + length
+    return None
+
+
+def check_png(stream: BinaryIO) -> str | None:
+    """What is wrong with a PNG's chunks (each CRC, the image data's size against the header's
+    promise, the end chunk), read from `stream` a chunk at a time, or None."""
+    stream.seek(8)
+    width = height = 0
+    bits_per_pixel = 8
+    compressed = 0
+    while True:
+        header = stream.read(8)
+        if len(header) < 8:
+            return "it ends before its IEND chunk (cut short)"
+        length, kind = struct.unpack(">I4s", header)
+        name = kind.decode("latin-1")
+        crc = zlib.crc32(kind)
+        left = length
+        while left:
+            block = stream.read(min(left, 1 << 20))
+            if not block:
+                return f"it ends inside its {name!r} chunk (cut short)"
+            crc = zlib.crc32(block, crc)
+            if kind == b"IHDR" and left == length:
+                width, height, depth, colour = struct.unpack(">IIBB", block[:10])
+                bits_per_pixel = depth * {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour, 4)
+            left -= len(block)
+        stored = stream.read(4)
+        if len(stored) < 4:
+            return f"it ends inside its {name!r} chunk (cut short)"
+        if struct.unpack(">I", stored)[0] != crc:
+            return f"its {name!r} chunk fails its CRC check (the data is damaged)"
+        if kind == b"IDAT":
+            compressed += length
+        if kind == b"IEND":
+            break
+    raw = height * (1 + (width * bits_per_pixel + 7) // 8)
+    if compressed * _DEFLATE_RATIO < raw:
+        return (
+            f"its header promises {width}x{height} pixels ({raw:,} bytes), and its {compressed:,} bytes "
+            "of image data cannot hold them"
+        )
+    return None
+
+
+def check_tiff(stream: BinaryIO) -> str | None:
+    """What is wrong with the strips or tiles of a TIFF's first image, checked one at a time
+    against their codec (deflate's checksum and length, JPEG's warnings), or None."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(stream) as tiff:
+            page = tiff.pages.first
+            compression = int(page.compression)
+            if compression not in (7, 8, 32946):  # JPEG, deflate, Adobe deflate
+                return None
+            offsets, counts = page.dataoffsets, page.databytecounts
+            tables = page.jpegtables if compression == 7 else None
+            expected = _strip_bytes(page)
+            for index, (offset, count) in enumerate(zip(offsets, counts, strict=True)):
+                if count == 0:
+                    continue
+                stream.seek(offset)
+                data = stream.read(count)
+                if len(data) < count:
+                    return f"it ends inside its strip or tile {index + 1} of {len(offsets)} (cut short)"
+                problem = _tiff_jpeg(data, tables) if compression == 7 else _inflated(data, expected)
+                if problem:
+                    return f"strip or tile {index + 1} of {len(offsets)}: {problem}"
+    except (tifffile.TiffFileError, ValueError, struct.error, OSError) as exc:
+        return f"its structure is damaged ({exc})"
+    return None
+
+
+def _strip_bytes(page) -> int:
+    """The bytes one whole strip or tile of `page` inflates to."""
+    bits = page.bitspersample * (page.samplesperpixel if page.planarconfig == 1 else 1)
+    if page.is_tiled:
+        return page.tilelength * ((page.tilewidth * bits + 7) // 8)
+    return min(page.rowsperstrip, page.imagelength) * ((page.imagewidth * bits + 7) // 8)
+
+
+def _inflated(data: bytes, expected: int) -> str | None:
+    inflater = zlib.decompressobj()
+    try:
+        size = len(inflater.decompress(data, expected + 1))
+    except zlib.error as exc:
+        return f"its deflate data is damaged ({exc})"
+    if not inflater.eof and size <= expected:  # the input ran out before the stream's end and checksum
+        return "its deflate data is cut short"
+    return None
+
+
+def _tiff_jpeg(data: bytes, tables: bytes | None) -> str | None:
+    """A TIFF strip of JPEG data, made whole with the file's shared tables, checked as a JPEG."""
+    if tables and tables.startswith(b"\xff\xd8") and data.startswith(b"\xff\xd8"):
+        data = tables[:-2] + data[2:]  # the tables' SOI..EOI around this strip's frame and scan
+    return check_jpeg(data)
