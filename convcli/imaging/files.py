@@ -90,7 +90,8 @@ def _decoded(
                     f"{path}: Pillow reads 16-bit colour as 8 bits per channel; the result has 8-bit "
                     "precision (16-bit grey and .npy arrays keep 16 bits)"
                 )
-            problem = _damage(opened.format, path, stream)
+            size = len(stream.getvalue()) if stream is not None else os.stat(path).st_size
+            problem = integrity.check_promise(opened.tile, size) or _damage(opened.format, path, stream)
             if problem:
                 damaged(problem, opened.format)
             with (

@@ -23,6 +23,44 @@ _ARITHMETIC_SOF = {0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 _HUFFMAN_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7}
 
 
+# The most pixels a byte can stand for in each of Pillow's decoders: a bit a pixel uncompressed
+# (bilevel), a run of up to 128 or 255 in the RLE formats, QOI's run of 62 in one byte, GIF's
+# LZW (a 12-bit code for a string of at most 4096), deflate's 1032:1 on 1-bit pixels. JPEG has
+# its own bound in check_jpeg, which tells Huffman from arithmetic coding.
+_PIXELS_PER_BYTE = {
+    "raw": 8,
+    "bmp_rle": 255,
+    "tga_rle": 128,
+    "packbits": 128,
+    "pcx": 63 * 8,
+    "qoi": 62,
+    "gif": 4096,
+    "zip": _DEFLATE_RATIO * 8,
+}
+
+
+def check_promise(tiles: list, size: int) -> str | None:
+    """Whether Pillow's `tiles` (decoder, box, offset, ...) promise more pixels than a file of
+    `size` bytes can hold, found before any memory is taken for them.
+
+    >>> from PIL.ImageFile import _Tile
+    >>> check_promise([_Tile("raw", (0, 0, 9000, 9000), 54, "BGR")], 631)
+    'its header promises 81,000,000 pixels, and its 577 bytes of data can hold at most 4,616'
+    """
+    pixels = most = 0
+    for tile in tiles:
+        ratio = _PIXELS_PER_BYTE.get(tile[0])
+        if ratio is None:  # a decoder with no known bound (libtiff's, WebP's): nothing to say
+            return None
+        x0, y0, x1, y1 = tile[1]
+        pixels += max(0, x1 - x0) * max(0, y1 - y0)
+        most = max(most, ratio * max(0, size - tile[2]))
+    if tiles and pixels > most:
+        data = size - min(tile[2] for tile in tiles)
+        return f"its header promises {pixels:,} pixels, and its {data:,} bytes of data can hold at most {most:,}"
+    return None
+
+
 def check_jpeg(data: bytes) -> str | None:
     """What is wrong with a JPEG file's `data`, as libjpeg-turbo says it, or None.
 
