@@ -10,6 +10,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -55,7 +56,7 @@ def read_image(
 
     with warnings.catch_warnings(record=True) as pillows:
         warnings.simplefilter("always")
-        image, info = _decoded(path, max_pixels, warn, damaged, stream)
+        image, info = _decoded(path, max_pixels, warn, damaged, stream, allow_damaged)
     for message in dict.fromkeys(" ".join(str(caught.message).split()) for caught in pillows):
         warn(f"{path}: {message}")
     return image, info
@@ -67,6 +68,7 @@ def _decoded(
     warn: Callable[[str], None],
     damaged: Callable[[str, str | None], None],
     stream: BinaryIO | None,
+    allow_damaged: bool,
 ) -> tuple[Image.Image, dict]:
     with _reading(path, _undecodable_image), _pillow_limit_off():
         with _said_by_codecs(path, warn):
@@ -91,14 +93,12 @@ def _decoded(
                     "precision (16-bit grey and .npy arrays keep 16 bits)"
                 )
             size = len(stream.getvalue()) if stream is not None else os.stat(path).st_size
-            problem = integrity.check_promise(opened.tile, size) or _damage(opened.format, path, stream)
+            problem = integrity.check_promise(opened.tile, size)
+            if opened.format in ("JPEG", "MPO"):
+                problem = problem or integrity.check_jpeg_promise(_data(path, stream))
             if problem:
                 damaged(problem, opened.format)
-            with (
-                _said_by_codecs(path, lambda line: damaged(line.removeprefix(f"{path}: "), opened.format)),
-                _truncated_allowed(allowed=problem is not None),
-            ):
-                opened.load()
+            _load(opened, path, lambda: _damage(opened.format, path, stream), damaged, tolerant=allow_damaged)
             upright = ImageOps.exif_transpose(opened)
             if opened.format == "PPM" and upright.mode == "I":
                 # Pillow reads 16-bit PGM as 32-bit; its values never pass 65535.
@@ -106,11 +106,60 @@ def _decoded(
             return upright, metadata(opened)  # after turning upright: it drops the orientation
 
 
+def _load(
+    opened: Image.Image,
+    path: Path,
+    check: Callable[[], str | None],
+    damaged: Callable[[str, str | None], None],
+    tolerant: bool,
+) -> None:
+    """Decode `opened` while `check` looks, on another core, for the damage its decoder passes
+    over (zlib and libjpeg-turbo let other threads run), so that the check costs no time of its
+    own; what a codec prints while decoding is damage too. Damage fails the image through
+    `damaged`. `tolerant` (--allow-damaged) checks first instead, to have Pillow decode what it
+    can of a damaged file rather than fail."""
+
+    def said(line: str) -> None:
+        damaged(line.removeprefix(f"{path}: "), opened.format)
+
+    if tolerant:
+        problem = check()
+        if problem:
+            damaged(problem, opened.format)
+        with _said_by_codecs(path, said), _truncated_allowed(allowed=problem is not None):
+            opened.load()
+        return
+    found: list = []
+
+    def run() -> None:
+        try:
+            found.append(check())
+        except Exception as exc:  # noqa: BLE001 - raised where the image is read, below
+            found.append(exc)
+
+    worker = threading.Thread(target=run, name="convcli-check", daemon=True)
+    worker.start()
+    try:
+        with _said_by_codecs(path, said):
+            opened.load()
+    finally:
+        while worker.is_alive():  # in short waits, so that a signal is answered at once
+            worker.join(0.05)
+        problem = found[0] if found else None
+        if isinstance(problem, str):  # the check's account of the damage before the decoder's
+            damaged(problem, opened.format)
+    if isinstance(problem, Exception):
+        raise problem
+
+
+def _data(path: Path, stream: BinaryIO | None) -> bytes:
+    return stream.getvalue() if stream is not None else path.read_bytes()
+
+
 def _damage(fmt: str | None, path: Path, stream: BinaryIO | None) -> str | None:
     """What :mod:`.integrity` finds wrong with the file, for the formats whose decoders pass damage."""
-    check = {"JPEG": integrity.check_jpeg, "MPO": integrity.check_jpeg}.get(fmt)
-    if check is not None:
-        return check(stream.getvalue() if stream is not None else path.read_bytes())
+    if fmt in ("JPEG", "MPO"):
+        return integrity.check_jpeg(_data(path, stream))
     check = {"PNG": integrity.check_png, "TIFF": integrity.check_tiff}.get(fmt)
     if check is None:
         return None

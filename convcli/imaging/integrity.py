@@ -67,12 +67,9 @@ def check_jpeg(data: bytes) -> str | None:
     >>> check_jpeg(b"\\xff\\xd8\\xff\\xc0\\x00\\x0b\\x08\\x23\\x28\\x23\\x28\\x01\\x01\\x11\\x00\\xff\\xd9")
     'its header promises 9000x9000 pixels, and its 17 bytes can hold at most 8,704'
     """
-    size = _jpeg_frame(data)
-    if size is not None:
-        width, height, arithmetic = size
-        most = len(data) * _JPEG_PIXELS_PER_BYTE
-        if not arithmetic and width * height > most:
-            return f"its header promises {width}x{height} pixels, and its {len(data):,} bytes can hold at most {most:,}"
+    promise = check_jpeg_promise(data)
+    if promise:
+        return promise
     import simplejpeg  # libjpeg-turbo through its TurboJPEG API, which reports libjpeg's warnings
 
     try:
@@ -83,6 +80,18 @@ def check_jpeg(data: bytes) -> str | None:
         if "Unsupported color conversion" in message:  # a colour model TurboJPEG cannot turn grey
             return None
         return message.rstrip(".") or "libjpeg-turbo cannot decode it"
+    return None
+
+
+def check_jpeg_promise(data: bytes) -> str | None:
+    """Whether a JPEG's frame header promises more pixels than its Huffman-coded `data` can hold."""
+    size = _jpeg_frame(data)
+    if size is None:
+        return None
+    width, height, arithmetic = size
+    most = len(data) * _JPEG_PIXELS_PER_BYTE
+    if not arithmetic and width * height > most:
+        return f"its header promises {width}x{height} pixels, and its {len(data):,} bytes can hold at most {most:,}"
     return None
 
 
