@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .strips import Cancelled, cancellation
+
 
 def correlate_valid(padded: np.ndarray, kernel: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Correlate `padded` (H, W[, C]) with `kernel` (kh, kw) where the kernel fits wholly
@@ -25,7 +27,12 @@ def correlate_valid(padded: np.ndarray, kernel: np.ndarray, out: np.ndarray) -> 
     np.multiply(padded[rows[0] : rows[0] + oh, cols[0] : cols[0] + ow], taps[rows[0], cols[0]], out=out)
     if rows.size > 1:
         product = np.empty_like(out)
+        # A large kernel makes thousands of passes over the strip: an interrupt is answered
+        # between two of them, not after the last.
+        cancelled = cancellation()
         for i, j in zip(rows[1:], cols[1:], strict=True):
+            if cancelled.is_set():
+                raise Cancelled
             np.multiply(padded[i : i + oh, j : j + ow], taps[i, j], out=product)
             np.add(out, product, out=out)
     return out

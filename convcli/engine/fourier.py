@@ -9,6 +9,8 @@ from functools import cache, lru_cache
 
 import numpy as np
 
+from .strips import Cancelled, cancellation
+
 # Tiles stay at or under this many cells a side unless the kernel itself is larger: beyond
 # it the saving in overlap is tiny and the per-thread buffers grow with the square.
 _LARGEST_TILE = 1024
@@ -124,7 +126,10 @@ def correlate_valid(
     target = out.reshape(oh, ow, channels)
     block = np.zeros((channels, ty, tx), dtype=out.dtype)
     spectra = np.empty((channels, ty, tx // 2 + 1), dtype=spectrum.dtype)
+    cancelled = cancellation()  # a wide image is many tiles: an interrupt is answered between two
     for x0 in range(0, ow, step):
+        if cancelled.is_set():
+            raise Cancelled
         piece = planes[:, :, x0 : x0 + tx]
         width = piece.shape[2]
         block[:, :height, :width] = piece

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import separable
+from .strips import Cancelled, cancellation
 
 
 def svd_factors(kernel: np.ndarray, rtol: float = 1e-6) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -29,7 +30,10 @@ def correlate_valid(padded: np.ndarray, factors: list[tuple[np.ndarray, np.ndarr
     separable.correlate_valid(padded, *factors[0], out)
     if len(factors) > 1:
         term = np.empty_like(out)
+        cancelled = cancellation()  # each term is passes of its own: an interrupt is answered between two
         for column, row in factors[1:]:
+            if cancelled.is_set():
+                raise Cancelled
             separable.correlate_valid(padded, column, row, term)
             np.add(out, term, out=out)
     return out
