@@ -4,7 +4,7 @@ moment, while the command line's modules are still loading, with one line and th
 import signal
 import sys
 
-from .errors import raise_terminated
+from .errors import Terminated, raise_interrupted, raise_terminated
 
 _STOPPED = {signal.SIGINT: (130, "interrupted"), signal.SIGTERM: (143, "terminated")}
 
@@ -18,12 +18,27 @@ def main() -> int:
     from .cli import main as run
 
     if noted:
-        code, what = _STOPPED[noted[0]]
-        sys.stderr.write(f"error: {what}\n")
-        return code
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, raise_terminated)
-    return run()
+        return _stopped(noted[0])
+    try:
+        # From here on each is an exception, raised once: a second is ignored while the first is answered.
+        signal.signal(signal.SIGINT, raise_interrupted)
+        signal.signal(signal.SIGTERM, raise_terminated)
+        return run()
+    except KeyboardInterrupt:  # where run() answers none: its own error line being printed, say
+        return _stopped(signal.SIGINT)
+    except Terminated:
+        return _stopped(signal.SIGTERM)
+    finally:
+        # Done or abandoned: a signal while the interpreter exits would only print a traceback.
+        for number in _STOPPED:
+            signal.signal(number, signal.SIG_IGN)
+
+
+def _stopped(number: int) -> int:
+    """One line for the signal `number`, and its exit code."""
+    code, what = _STOPPED[number]
+    sys.stderr.write(f"error: {what}\n")
+    return code
 
 
 if __name__ == "__main__":
