@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,10 +37,10 @@ def test_a_signal_leaves_no_partial_output(name, code, message, moment, noise, t
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 30
-    if moment == "writing":  # wait until the temporary output exists, then interrupt its writing
-        while not any(n.endswith(".tmp") for n in files_in(tmp_path)) and time.monotonic() < deadline:
+    if moment == "writing":  # wait until the temporary output is open, then interrupt its writing
+        while not writing_a_temporary(process.pid, tmp_path) and time.monotonic() < deadline:
             time.sleep(0.005)
-        assert any(n.endswith(".tmp") for n in files_in(tmp_path)), "the write never started"
+        assert writing_a_temporary(process.pid, tmp_path), "the write never started"
     else:
         time.sleep(0.6)  # past start-up: reading or filtering
     process.send_signal(getattr(signal, name))
@@ -45,6 +48,17 @@ def test_a_signal_leaves_no_partial_output(name, code, message, moment, noise, t
     assert process.returncode == code, err.decode()
     assert out == b"" and err.decode().strip() == f"error: {message}"
     assert files_in(tmp_path) == set()  # neither the output nor a temporary file
+
+
+def writing_a_temporary(pid: int, folder: Path) -> bool:
+    """Whether the process has its temporary output open in `folder`: an unnamed (O_TMPFILE)
+    file, which /proc shows as `FOLDER/#INODE (deleted)`, or a named one, `.NAME.*.tmp`."""
+    try:
+        links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+    except OSError:  # it left, or closed a file meanwhile
+        return False
+    pattern = re.escape(os.path.realpath(folder)) + r"/(#[0-9]+ \(deleted\)|[^/]*\.tmp)"
+    return any(re.fullmatch(pattern, link) for link in links)
 
 
 def handles_sigterm(pid: int) -> bool:

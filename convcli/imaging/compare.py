@@ -90,5 +90,7 @@ def compare_file(
     ]
     gap = np.full((planes.colour.shape[0], GAP) + planes.colour.shape[2:], _GAP_VALUE, np.uint8)
     strip = np.concatenate([part for panel in panels for part in (panel, gap)][:-1], axis=1)
-    writing.write_image_atomic(channels.to_image(strip, "L" if strip.ndim == 2 else "RGB"), destination, fmt)
+    writing.write_image_atomic(
+        channels.to_image(strip, "L" if strip.ndim == 2 else "RGB"), destination, fmt, force=force
+    )
     return Comparison(destination, largest, mean, white, float(gain))

@@ -96,7 +96,7 @@ def filter_file(
             )
     pixels = channels.stack(values, opacity)
     if chosen.mode is None:
-        writing.write_array_atomic(pixels, output)
+        writing.write_array_atomic(pixels, output, force=force)
         return output
     image = channels.to_image(pixels, chosen.mode)
     if depth is None:  # a depth asked for is the one written
@@ -108,7 +108,7 @@ def filter_file(
         )
         image = image.convert(image.mode[:-1])
     _warn_of_losses(image, fmt, info, destination, warn)
-    writing.write_image_atomic(image, output, fmt, quality, info)
+    writing.write_image_atomic(image, output, fmt, quality, info, force=force)
     return output
 
 
@@ -209,8 +209,9 @@ def _read(
 
 def check_destination(source: Path | None, destination: Path, force: bool) -> None:
     """Refuse what a run must not write over: a directory, and unless `force` the input image
-    (`source`; None for stdin) or any other existing file. Devices and FIFOs are written
-    into, as `>` would, so they are never refused."""
+    (`source`; None for stdin) or any other existing file, or a symbolic link that leads to no
+    file. Devices and FIFOs are written into, as `>` would, so they are never refused. The
+    write itself refuses, unless `force`, a file that appears after this check."""
     refuse_directory(destination)
     if force or writing.is_special(destination):
         return
@@ -218,6 +219,8 @@ def check_destination(source: Path | None, destination: Path, force: bool) -> No
         raise ConvcliError(f"{destination}: is the input image; use --force to overwrite it")
     if destination.exists():
         raise ConvcliError(f"{destination}: exists; use --force to replace it")
+    if writing.through_link(destination) is None:  # replacing a loop would lose the link
+        raise ConvcliError(writing.leads_nowhere(destination))
 
 
 def refuse_directory(destination: Path) -> None:

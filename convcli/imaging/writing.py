@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import os
+import re
+import secrets
+import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,16 +30,25 @@ def check_stdout() -> None:
         raise UsageError("stdout is a terminal: give -o FILE, or redirect stdout to a file or a pipe")
 
 
-def write_array_atomic(array: np.ndarray, path: Path) -> None:
+def write_array_atomic(array: np.ndarray, path: Path, *, force: bool = False) -> None:
     """Write `array` as a .npy file, atomically as :func:`write_image_atomic` does."""
-    _write_atomic(path, "NPY", lambda stream: np.save(stream, array, allow_pickle=False))
+    _write_atomic(path, "NPY", lambda stream: np.save(stream, array, allow_pickle=False), force)
 
 
 def write_image_atomic(
-    image: Image.Image, path: Path, fmt: str, quality: int | None = None, info: dict | None = None
+    image: Image.Image,
+    path: Path,
+    fmt: str,
+    quality: int | None = None,
+    info: dict | None = None,
+    *,
+    force: bool = False,
 ) -> None:
-    """Write `image` to a temporary file beside `path`, then rename it into place, so an
-    existing file is either untouched or wholly replaced. `quality` (1-100) applies to the
+    """Write `image` to a temporary file beside `path`, then put it in place in one step: a
+    file at `path` by then, even one that appeared while the image was made, is kept and the
+    write fails (:class:`Appeared`) unless `force`, which replaces it wholly or not at all. A
+    killed run leaves no temporary file where Linux's unnamed ones can be used; elsewhere its
+    named one is removed by a later write into the folder. `quality` (1-100) applies to the
     lossy formats, JPEG and WebP; JPEG's default is 92. `info` is :func:`metadata`'s, written
     where the format has room for it (Pillow's writers pass over what they cannot hold)."""
     if quality is None and fmt == "JPEG":
@@ -45,7 +58,7 @@ def write_image_atomic(
         params["quality"] = quality
     if fmt == "JPEG" and quality >= 90:
         params["subsampling"] = 0  # full-resolution colour at high quality, as ImageMagick does
-    _write_atomic(path, fmt, lambda stream: image.save(stream, format=fmt, **params))
+    _write_atomic(path, fmt, lambda stream: image.save(stream, format=fmt, **params), force)
 
 
 def _save_params(info: dict, fmt: str, mode: str) -> dict:
@@ -74,50 +87,284 @@ def is_special(path: Path) -> bool:
     return path.exists() and not path.is_file() and not path.is_dir()
 
 
-def _write_atomic(path: Path, fmt: str, write) -> None:
-    if is_stream(path) or is_special(path):  # encoded whole first, so a failed encoding writes nothing
-        name = "stdout" if is_stream(path) else str(path)
-        buffer = io.BytesIO()
-        try:
-            write(buffer)
-        except (OSError, ValueError, KeyError) as exc:
-            raise ConvcliError(f"{name}: cannot write {fmt}: {exc}") from None
-        try:
-            if is_stream(path):
-                _write_all(sys.stdout.buffer, buffer.getbuffer())
-            else:
-                with open(path, "wb") as stream:
-                    _write_all(stream, buffer.getbuffer())
-        except BrokenPipeError:
-            # The reader left: say so once, and keep Python from complaining again at exit.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise ConvcliError(f"{name}: the reader closed the pipe before the image was written") from None
-        except OSError as exc:
-            raise ConvcliError(f"{name}: cannot write: {exc.strerror or exc}") from None
+class Appeared(ConvcliError):
+    """The destination did not exist when the run began and does now: it is kept."""
+
+
+def _write_atomic(path: Path, fmt: str, write, force: bool) -> None:
+    if is_stream(path):
+        _write_into(path, fmt, write, None)
         return
-    # Write through a symbolic link, as `>` would, rather than replace the link itself.
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
-    directory = target.parent
+    stream = _open_special(path) if is_special(path) else None
+    if stream is not None:
+        _write_into(path, fmt, write, stream)
+        return
+    _write_file(path, _target(path, force), fmt, write, force)
+
+
+def _open_special(path: Path) -> BinaryIO | None:
+    """`path` opened for writing into, as `>` opens a device or a FIFO, but neither created nor
+    truncated: None if it has become a regular file meanwhile, which is then written as a file
+    is, never over."""
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except FileNotFoundError as exc:
-        if not directory.is_dir():
-            raise ConvcliError(f"{path}: cannot write: directory {str(directory)!r} does not exist") from None
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:  # gone meanwhile: a new file, written as one
+        return None
+    except OSError as exc:
         raise ConvcliError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return os.fdopen(fd, "wb")
+
+
+def _write_into(path: Path, fmt: str, write, stream: BinaryIO | None) -> None:
+    """Encode the image whole, so that a failed encoding writes nothing, then write it to stdout
+    (`stream` None) or into the device or FIFO `stream`."""
+    name = "stdout" if stream is None else str(path)
+    buffer = io.BytesIO()
+    try:
+        write(buffer)
+    except (OSError, ValueError, KeyError) as exc:
+        if stream is not None:
+            stream.close()
+        raise ConvcliError(f"{name}: cannot write {fmt}: {exc}") from None
+    try:
+        if stream is None:
+            _write_all(sys.stdout.buffer, buffer.getbuffer())
+        else:
+            with stream:
+                _write_all(stream, buffer.getbuffer())
+    except BrokenPipeError:
+        # The reader left: say so once, and keep Python from complaining again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise ConvcliError(f"{name}: the reader closed the pipe before the image was written") from None
+    except OSError as exc:
+        raise ConvcliError(f"{name}: cannot write: {exc.strerror or exc}") from None
+
+
+def through_link(path: Path) -> Path | None:
+    """The file that writing to `path` writes: through a symbolic link, the file it points to,
+    as `>` would, rather than the link itself (a dangling link: the file it names, created);
+    None for a link that leads to no file (a loop, or a folder on the way that refuses entry)."""
+    if not path.is_symlink():
+        return path
+    try:
+        return Path(os.path.realpath(path, strict=True))
+    except FileNotFoundError:
+        return Path(os.path.realpath(path))
+    except OSError:
+        return None
+
+
+def _target(path: Path, force: bool) -> Path:
+    """:func:`through_link`'s file; a link that leads to no file is itself replaced, with `force` only."""
+    target = through_link(path)
+    if target is None and not force:
+        raise ConvcliError(leads_nowhere(path))
+    return path if target is None else target
+
+
+def leads_nowhere(path: Path) -> str:
+    """The refusal of a symbolic link that leads to no file."""
+    return f"{path}: is a symbolic link that leads to no file (a loop?); use --force to replace it"
+
+
+def _write_file(path: Path, target: Path, fmt: str, write, force: bool) -> None:
+    """Write a regular file: into a temporary file in `target`'s folder, then into place in one
+    step that, without `force`, fails if anything is at `target` by then, and with it replaces
+    that atomically. Errors name `path`, never the temporary file."""
+    directory = target.parent
+    _remove_stale_temporaries(directory)
+    temporary = _open_temporary(path, directory, target.name)
+    try:
+        with os.fdopen(temporary.fd, "wb", closefd=False) as stream:
+            write(stream)
+        os.fchmod(temporary.fd, _file_mode(target))
+        try:
+            temporary.publish(target.name, force)
+        except FileExistsError:
+            raise Appeared(f"{path}: appeared while convcli was working; use --force to replace it") from None
+    except (OSError, ValueError, KeyError) as exc:
+        # strerror alone: the full OSError text would name the temporary file.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConvcliError(f"{path}: cannot write {fmt}: {reason}") from None
+    finally:
+        temporary.close()
+
+
+# convcli's own named temporaries: .NAME.convcli-PID.RANDOM.tmp, with the writer's process id.
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.convcli-(?P<pid>[0-9]+)\.[0-9a-f]{8}\.tmp", re.DOTALL)
+# Filesystems that refuse O_TMPFILE: it is not implemented there, or the kernel predates it.
+_NO_TMPFILE = {errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)}
+
+
+# What link(2) answers on a filesystem without hard links (FAT, some network filesystems).
+_NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP), errno.ENOSYS}
+
+
+def _rename_exclusive(folder: int, source: str, destination: str) -> None:
+    """Rename `source` to `destination` in `folder` unless something is there (Linux's
+    renameat2 with RENAME_NOREPLACE): for filesystems that cannot link."""
+    import ctypes  # noqa: PLC0415 - only where hard links are missing
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if not hasattr(libc, "renameat2"):
+        raise OSError(errno.ENOSYS, "this system can neither link nor rename without replacing")
+    if libc.renameat2(folder, os.fsencode(source), folder, os.fsencode(destination), 1) != 0:  # 1: RENAME_NOREPLACE
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+
+
+def _temporary_name(name: str) -> str:
+    return f".{name}.convcli-{os.getpid()}.{secrets.token_hex(4)}.tmp"
+
+
+class _Temporary:
+    """The file an image is written into before it takes its place: on Linux an unnamed one
+    (O_TMPFILE), which vanishes with its descriptor if the run is killed; elsewhere, or where the
+    filesystem refuses that, a named one beside the destination (see :func:`stale_temporaries`).
+    Names are relative to `folder`, a descriptor of the destination's folder, so that the file
+    lands in the folder it was written in even if a folder on the way is renamed meanwhile."""
+
+    def __init__(self, folder: int, fd: int, name: str | None):
+        self.folder, self.fd, self.name = folder, fd, name
+
+    def publish(self, destination: str, force: bool) -> None:
+        """Give the file its place as `destination`: without `force` by a hard link, which fails
+        with FileExistsError if anything is there, even a dangling symbolic link; with it by a
+        rename, which replaces what is there atomically."""
+        if self.name is None:  # unnamed: it is linked in through /proc, following the magic link
+            if not force:
+                self._link(f"/proc/self/fd/{self.fd}", destination, follow=True)
+                return
+            self.name = self._link_named(f"/proc/self/fd/{self.fd}", destination)
+        if force:
+            os.replace(self.name, destination, src_dir_fd=self.folder, dst_dir_fd=self.folder)
+        else:
+            try:
+                self._link(self.name, destination, follow=False)
+                return  # the temporary name goes when the file is closed
+            except OSError as exc:
+                if exc.errno not in _NO_LINKS:
+                    raise
+            _rename_exclusive(self.folder, self.name, destination)
+        self.name = None
+
+    def _link(self, source: str, destination: str, follow: bool) -> None:
+        # A dst_dir_fd makes CPython call linkat(2); os.link without one calls link(2), which
+        # would link the /proc magic link itself rather than the file it stands for.
+        flag = {"follow_symlinks": True} if follow else {"src_dir_fd": self.folder}
+        os.link(source, destination, dst_dir_fd=self.folder, **flag)
+
+    def _link_named(self, source: str, destination: str) -> str:
+        """Link the unnamed file under a fresh temporary name, so that it can be renamed into place."""
+        while True:
+            name = _temporary_name(destination)
+            try:
+                os.link(source, name, dst_dir_fd=self.folder, follow_symlinks=True)
+                return name
+            except FileExistsError:  # another writer drew the same name: draw again
+                continue
+
+    def close(self) -> None:
+        """Close the file, and remove its name if it still has one of its own."""
+        os.close(self.fd)
+        if self.name is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.name, dir_fd=self.folder)
+        os.close(self.folder)
+
+
+def _open_temporary(path: Path, directory: Path, name: str) -> _Temporary:
+    """A temporary file in `directory` for the image that becomes `name` there; errors name `path`."""
+    try:
+        folder = os.open(directory, _FOLDER_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
+        raise ConvcliError(f"{path}: cannot write: directory {str(directory)!r} does not exist") from None
     except OSError as exc:
         raise ConvcliError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, "wb") as stream:
-            write(stream)
-        os.chmod(temp, _file_mode(target))
-        os.replace(temp, target)
+        return _Temporary(folder, *_create(folder, name))
     except BaseException as exc:
-        os.unlink(temp)
-        if isinstance(exc, (OSError, ValueError, KeyError)):
-            # strerror alone: the full OSError text would name the temporary file.
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise ConvcliError(f"{path}: cannot write {fmt}: {reason}") from None
+        os.close(folder)
+        if isinstance(exc, OSError):
+            raise ConvcliError(f"{path}: cannot write: {exc.strerror or exc}") from None
         raise
+
+
+_FOLDER_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | getattr(os, "O_DIRECTORY", 0)
+
+
+def _create(folder: int, name: str) -> tuple[int, str | None]:
+    """An unnamed file in `folder` where the system makes one and /proc can link it into place,
+    else a new named temporary; the descriptor and the name (None for an unnamed file). Both are
+    0600 until written: the image's mode is set at the end."""
+    if _unnamed_files():
+        try:
+            return os.open(".", os.O_TMPFILE | os.O_WRONLY, 0o600, dir_fd=folder), None
+        except OSError as exc:
+            if exc.errno not in _NO_TMPFILE:
+                raise
+    while True:
+        temporary = _temporary_name(name)
+        try:
+            return os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600, dir_fd=folder), temporary
+        except FileExistsError:
+            continue
+
+
+def _unnamed_files() -> bool:
+    """Whether unnamed temporary files can be made (O_TMPFILE) and then linked in (/proc)."""
+    return hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd")
+
+
+def stale_temporaries(directory: Path, name: str | None = None) -> list[Path]:
+    """convcli's own temporary files in `directory` (for the destination `name` only, if given)
+    whose writer is no longer running on this machine: what a run killed before it could clean
+    up leaves where unnamed temporary files are not available. Nothing else is ever listed: the
+    name must be convcli's pattern, the file a regular one, its process gone."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return []
+    stale = []
+    for entry in entries:
+        match = _TEMPORARY.fullmatch(entry.name)
+        if match is None or (name is not None and match["name"] != name):
+            continue
+        if entry.is_file(follow_symlinks=False) and not _running(int(match["pid"])):
+            stale.append(Path(directory, entry.name))
+    return stale
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` runs on this machine (this one included, whatever it writes)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except OverflowError:  # beyond any process id: not a process
+        return False
+    return True
+
+
+_cleaned: set[str] = set()
+
+
+def _remove_stale_temporaries(directory: Path) -> None:
+    """Remove the stale temporaries of :func:`stale_temporaries`, once per folder and process."""
+    key = os.path.abspath(directory)
+    if key in _cleaned:
+        return
+    _cleaned.add(key)
+    for path in stale_temporaries(directory):
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _write_all(stream: BinaryIO, data: memoryview) -> None:
