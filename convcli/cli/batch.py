@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import glob
+import itertools
 import os
 import sys
 from dataclasses import dataclass, replace
@@ -20,7 +20,7 @@ from ..imaging import filter_file
 from ..imaging.files import STREAM, is_stream
 from ..imaging.naming import check_template, destination_for
 from ..imaging.process import format_for, refuse_directory, same_file
-from ..imaging.writing import is_special
+from ..imaging.writing import is_special, stale_temporaries, through_link
 from .app import error, note, os_error, stderr, warn
 from .inputs import Inputs
 from .options import OutputOptions, PixelOptions, ValueMapping
@@ -66,13 +66,16 @@ def run(job: Job, inputs: Inputs) -> None:
         _dry_run(tasks, outputs)
         return
     to_do = [task for task in tasks if not _skipped(task, outputs)]
-    _make_directories(to_do, outputs)
-    if inputs.batch:
-        _run_batch(job, to_do, total=len(tasks))
-    elif to_do:  # one image: its failure is the run's, with the error's own exit code
-        ((source, destination),) = to_do
-        written = _filter_one(job, source, destination, _silent if outputs.quiet else warn, note)
-        _written(written, stdout_chosen=by_default, quiet=outputs.quiet)
+    made = _make_directories(to_do, outputs)
+    try:
+        if inputs.batch:
+            _run_batch(job, to_do, total=len(tasks))
+        elif to_do:  # one image: its failure is the run's, with the error's own exit code
+            ((source, destination),) = to_do
+            written = _filter_one(job, source, destination, _silent if outputs.quiet else warn, note)
+            _written(written, stdout_chosen=by_default, quiet=outputs.quiet)
+    finally:  # a folder made for images that all failed, or were never done, is not left behind
+        _remove_empty(made)
 
 
 def _destinations(tag: str, inputs: Inputs, outputs: OutputOptions, to_stdout: bool) -> list[tuple[Path, Path]]:
@@ -210,6 +213,8 @@ def _foreseen(source: Path, destination: Path, outputs: OutputOptions) -> tuple[
         return f"directory {str(destination.parent)!r} does not exist", ""
     if destination.parent.is_dir() and not os.access(destination.parent, os.W_OK):
         return f"directory {str(destination.parent)!r} is not writable", ""
+    if through_link(destination) is None and not outputs.force:
+        return "is a symbolic link that leads to no file: would be refused without --force", ""
     if not destination.exists() or is_special(destination):
         return "", ""
     if outputs.skip_existing:
@@ -277,15 +282,29 @@ def _progress_bar():
     )
 
 
-def _make_directories(tasks: list[tuple[Path, Path]], outputs: OutputOptions) -> None:
-    """--out-dir, and the folders a --name template puts in it, are made as they are needed."""
+def _make_directories(tasks: list[tuple[Path, Path]], outputs: OutputOptions) -> list[Path]:
+    """--out-dir, and the folders a --name template puts in it, are made as they are needed.
+    Returns the folders made, parents included, for :func:`_remove_empty`."""
+    made: list[Path] = []
     if outputs.out_dir is None and outputs.name is None:
-        return
+        return made
     for folder in sorted({destination.parent for _, destination in tasks}):
+        missing = list(itertools.takewhile(lambda path: not path.exists(), (folder, *folder.parents)))
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
+            _remove_empty(made + missing)
             raise ConvcliError(f"{folder}: cannot make the output directory: {exc.strerror or exc}") from None
+        made.extend(missing)
+    return made
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove those of `folders` (made by this run) that hold nothing, the deepest first; rmdir
+    refuses a folder with anything in it, so nothing written there, by this run or another, goes."""
+    for folder in sorted(set(folders), key=lambda path: len(path.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _outcomes(job: Job, tasks: list[tuple[Path, Path]], jobs: int):
@@ -324,8 +343,10 @@ def _died(task: tuple[Path, Path], how: str) -> Outcome:
 
 
 def _temporary(task: tuple[Path, Path]) -> list[Path]:
-    destination = task[1]
-    return list(destination.parent.glob(f".{glob.escape(destination.name)}.*.tmp"))
+    """What a killed worker leaves of its task's output: nothing where its temporary file was an
+    unnamed one; else its named temporary, recognised by convcli's pattern and a dead writer."""
+    target = through_link(task[1]) or task[1]
+    return stale_temporaries(target.parent, target.name)
 
 
 def _report(task: tuple[Path, Path], outcome: Outcome, quiet: bool, listed: bool) -> None:
