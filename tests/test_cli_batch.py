@@ -55,7 +55,7 @@ def test_a_batch_writes_every_good_image_and_reports_each_bad_one(folder, tmp_pa
     errors = [line for line in stderr_lines(result) if line.startswith("error: ")]
     assert len(errors) == 3
     for name, problem in (
-        ("cut.png", "cannot decode"),
+        ("cut.png", "damaged PNG"),
         ("empty.png", "is empty (0 bytes)"),
         ("notes.png", "not an image"),
     ):

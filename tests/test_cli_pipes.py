@@ -50,7 +50,7 @@ def test_dash_reads_stdin_and_writes_stdout_in_the_inputs_format_or_the_one_aske
 
 def test_stdin_problems_are_clear_errors(tmp_path):
     failed(convcli("blur", cwd=tmp_path, stdin=b""), 2, "stdin: no image data")
-    failed(convcli("blur", cwd=tmp_path, stdin=b"not an image"), 1, "stdin: not an image format")
+    failed(convcli("blur", cwd=tmp_path, stdin=b"not an image"), 1, "stdin: not an image in a format convcli reads")
     failed(
         convcli("blur", "-o", "-", "--format", "xyz", cwd=tmp_path, stdin=(SAMPLES / "camera.png").read_bytes()),
         2,

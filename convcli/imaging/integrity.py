@@ -10,6 +10,8 @@ sizes alone, before any memory is taken for the pixels.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import struct
 import zlib
 from typing import BinaryIO
@@ -165,7 +167,7 @@ def check_tiff(stream: BinaryIO) -> str | None:
     import tifffile
 
     try:
-        with tifffile.TiffFile(stream) as tiff:
+        with _quiet("tifffile"), tifffile.TiffFile(stream) as tiff:
             page = tiff.pages.first
             compression = int(page.compression)
             if compression not in (7, 8, 32946):  # JPEG, deflate, Adobe deflate
@@ -183,9 +185,22 @@ def check_tiff(stream: BinaryIO) -> str | None:
                 problem = _tiff_jpeg(data, tables) if compression == 7 else _inflated(data, expected)
                 if problem:
                     return f"strip or tile {index + 1} of {len(offsets)}: {problem}"
-    except (tifffile.TiffFileError, ValueError, struct.error, OSError) as exc:
-        return f"its structure is damaged ({exc})"
+    except (tifffile.TiffFileError, ValueError, struct.error, OSError, KeyError, IndexError):
+        return None  # a structure tifffile cannot follow: libtiff, decoding it, is the judge
     return None
+
+
+@contextlib.contextmanager
+def _quiet(name: str):
+    """Keep a library's log (tifffile's "TiffTag.fromfile raised ...") off stderr: what matters
+    of it is returned as the damage."""
+    logger = logging.getLogger(name)
+    saved = logger.disabled
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = saved
 
 
 def _strip_bytes(page) -> int:
