@@ -165,6 +165,7 @@ def _filter_one(job: Job, source: Path, destination: Path, warn, note) -> Path:
         force=job.outputs.force,
         warn=warn,
         max_pixels=pixels.max_pixels or None,
+        allow_damaged=pixels.allow_damaged,
         quality=pixels.quality,
         alpha=pixels.alpha.value if pixels.alpha else job.default_alpha,
         linear=pixels.linear,

@@ -188,6 +188,15 @@ MaxPixelsOpt = Annotated[
         rich_help_panel=_IMAGE,
     ),
 ]
+AllowDamagedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-damaged",
+        help="Filter what a damaged image (a JPEG cut short, a failed checksum) still decodes to, with a "
+        "warning; without it, damage fails the image.",
+        rich_help_panel=_IMAGE,
+    ),
+]
 QualityOpt = Annotated[
     int | None,
     typer.Option(
@@ -350,6 +359,7 @@ class PixelOptions:
     depth: DepthOpt = None  # None: the input's
     quality: QualityOpt = None
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS  # 0: no limit
+    allow_damaged: AllowDamagedOpt = False
 
 
 @dataclass(frozen=True)

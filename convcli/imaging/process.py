@@ -37,6 +37,7 @@ def filter_file(
     linear: bool = False,
     depth: str | None = None,
     format: str | None = None,
+    allow_damaged: bool = False,
 ) -> Path:
     """Filter the colour channels of `source` with `transform` and write the result.
 
@@ -48,7 +49,8 @@ def filter_file(
     unchanged); `linear` filters in linear light, decoding sRGB first and encoding after.
     `depth` (8, 16 or float) is the output's; by default the input's where the format holds
     it (float for .npy). The input file is never replaced unless `force` is set. Images over
-    `max_pixels` are refused (None: no limit); `quality` is for JPEG and WebP output. An
+    `max_pixels` are refused (None: no limit), and damaged ones unless `allow_damaged`;
+    `quality` is for JPEG and WebP output. An
     existing output, the input included, is replaced only with `force`.
     A `source` of "-" is stdin, whose result goes to stdout unless `output` says otherwise;
     an `output` of "-" is stdout, in `format` (a name such as png or jpg), by default the
@@ -56,7 +58,7 @@ def filter_file(
     stdout).
     """
     output = destination_for(source, output, tag, format)
-    source, stream = files.stdin_data() if files.is_stream(source) else (source, None)
+    source, stream = files.stdin_data(max_pixels) if files.is_stream(source) else (source, None)
     if source.is_dir():
         raise ConvcliError(f"{source}: is a directory, not an image")
     to_stdout = files.is_stream(output)
@@ -70,7 +72,7 @@ def filter_file(
         check_destination(source if stream is None else None, destination, force)
     if quality is not None and fmt not in files.LOSSY_FORMATS:
         warn(f"{destination}: --quality applies to JPEG and WebP only; {fmt} is written as usual")
-    planes, info = _read(source, fmt, destination, max_pixels, warn, stream)
+    planes, info = _read(source, fmt, destination, max_pixels, warn, stream, allow_damaged)
     if linear and planes.bands == "CMYK":
         raise UsageError(f"{source}: --linear decodes sRGB, and CMYK ink values are not sRGB")
     chosen = target.choose(planes, fmt, depth, destination, warn)
@@ -180,7 +182,7 @@ def load_planes(
 ) -> channels.Planes:
     """The planes of an image or .npy file ("-": stdin), as filter_file reads them; CMYK stays
     CMYK unless `cmyk_as_rgb`."""
-    source, stream = files.stdin_data() if files.is_stream(source) else (source, None)
+    source, stream = files.stdin_data(max_pixels) if files.is_stream(source) else (source, None)
     if _is_array(source, stream):
         return channels.from_array(files.read_array(source, max_pixels, stream), str(source))
     image = files.read_image(source, max_pixels, stream=stream)[0]
@@ -194,12 +196,12 @@ def _is_array(source: Path, stream) -> bool:
 
 
 def _read(
-    source: Path, fmt: str, destination: Path, max_pixels: int | None, warn, stream=None
+    source: Path, fmt: str, destination: Path, max_pixels: int | None, warn, stream=None, allow_damaged=False
 ) -> tuple[channels.Planes, dict]:
     """The planes of `source` (or of `stream`, stdin's data) and the metadata to carry into the output."""
     if _is_array(source, stream):
         return channels.from_array(files.read_array(source, max_pixels, stream), str(source)), {}
-    image, info = files.read_image(source, max_pixels, warn, stream)
+    image, info = files.read_image(source, max_pixels, warn, stream, allow_damaged=allow_damaged)
     if image.mode == "CMYK" and not files.holds(fmt, "CMYK"):
         warn(f"{destination}: {fmt} has no CMYK; converted to RGB by Pillow's simple formula (no colour management)")
         image = image.convert("RGB")
