@@ -260,12 +260,17 @@ def test_16_bit_to_tiff_keeps_16_bit_without_a_warning(tmp_path):
     assert pixels(tmp_path / "out.tif").tolist() == image.tolist()
 
 
-def test_input_in_a_format_pillow_cannot_write_gets_a_png_beside_it(tmp_path):
+def test_input_whose_extension_names_no_writable_format_gets_a_png_beside_it(tmp_path):
+    save(np.array([[0, 255, 0]], np.uint8), tmp_path / "scan.png").rename(tmp_path / "scan.v2")  # a PNG, by content
+    ok(convcli("apply", "scan.v2", "-k", "identity", cwd=tmp_path, terminal=True))
+    assert np.asarray(Image.open(tmp_path / "scan.v2.identity.png").convert("L")).tolist() == [[0, 255, 0]]
+
+
+def test_a_format_pillow_reads_outside_the_allowlist_is_refused(tmp_path):
     (tmp_path / "icon.xpm").write_text(
         '/* XPM */\nstatic char *icon[] = {\n"3 1 2 1",\n"a c #000000",\n"b c #FFFFFF",\n"aba"};\n'
     )
-    ok(convcli("apply", "icon.xpm", "-k", "identity", cwd=tmp_path, terminal=True))
-    assert np.asarray(Image.open(tmp_path / "icon.xpm.identity.png").convert("L")).tolist() == [[0, 255, 0]]
+    failed(convcli("apply", "icon.xpm", "-k", "identity", cwd=tmp_path), 1, "icon.xpm: is an XPM image", "PNG, JPEG")
 
 
 def test_sobel_axis_is_part_of_the_default_name(step, tmp_path):

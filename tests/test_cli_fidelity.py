@@ -17,7 +17,9 @@ def test_animations_and_multi_page_files_are_refused_not_cut_to_one_frame(tmp_pa
     frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=100)
     frames[0].save(tmp_path / "pages.tif", save_all=True, append_images=frames[1:])
     for name in ("anim.gif", "pages.tif"):
-        failed(convcli("blur", name, cwd=tmp_path), 1, name, "more than one frame or page", "single images", f"'{name}[0]'")
+        failed(
+            convcli("blur", name, cwd=tmp_path), 1, name, "more than one frame or page", "single images", f"'{name}[0]'"
+        )
     assert files_in(tmp_path) == {"anim.gif", "pages.tif"}
 
 
