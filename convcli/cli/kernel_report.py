@@ -14,6 +14,8 @@ from ..errors import UsageError
 from ..kernels import KERNELS, Kernel
 from ..kernels.properties import properties
 from ..kernels.spec import canonical_name
+from ..kernels.text import echoed
+from .app import printable
 from .options import prepared_kernel
 from .output import number, stdout
 
@@ -32,7 +34,8 @@ def print_kernel(kernel: str, params: list[str], rotate: int, anchor: str | None
     options say: its matrix, sum, rank, and whether the flip matters, with the flipped matrix."""
     if params:
         if canonical_name(kernel.partition(":")[0]) not in KERNELS:
-            raise UsageError(f"parameters ({' '.join(params)}) are for named kernels only, not {kernel!r}")
+            words = echoed(" ".join(params))
+            raise UsageError(f"parameters ({words}) are for named kernels only, not {echoed(kernel)}")
         kernel = f"{kernel}{',' if ':' in kernel else ':'}{','.join(params)}"
     resolved = prepared_kernel(kernel, rotate, anchor, normalize)
     facts = properties(resolved.matrix, resolved.centre)
@@ -45,9 +48,11 @@ def print_kernel(kernel: str, params: list[str], rotate: int, anchor: str | None
         if resolved.anchor is None and odd
         else (" (the default: height // 2, width // 2)" if resolved.anchor is None else "")
     )
-    out.print(
-        f"{resolved.label}: {height} rows x {width} columns, {resolved.kind}; anchor at row "
-        f"{resolved.centre[0]}, column {resolved.centre[1]}{where}",
+    out.print(  # the label is a file's name, and the kind may quote its first line
+        printable(
+            f"{resolved.label}: {height} rows x {width} columns, {resolved.kind}; anchor at row "
+            f"{resolved.centre[0]}, column {resolved.centre[1]}{where}"
+        ),
         soft_wrap=True,
         markup=False,
     )

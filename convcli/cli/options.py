@@ -19,7 +19,7 @@ from ..choices import (
     METHODS,
     normalize_border,
 )
-from ..errors import UsageError
+from ..errors import ConvcliError, UsageError
 
 if TYPE_CHECKING:
     from ..kernels import Kernel
@@ -330,6 +330,10 @@ class EngineOptions:
     verbose: VerboseOpt = False
 
     def __post_init__(self):
+        if len(self.border) > 40:  # no mode is this long; the message must not echo it whole
+            from ..kernels.text import echoed
+
+            raise UsageError(f"--border: unknown border mode {echoed(self.border)}")
         try:
             normalize_border(self.border)
         except ValueError as exc:
@@ -474,5 +478,7 @@ def prepared_kernel(spec: str, rotate: int = 0, anchor: str | None = None, norma
             try:
                 kernel = change(kernel)
             except ValueError as exc:
+                if option == "--normalize" and kernel.source:  # the file's weights are at fault, not the option
+                    raise ConvcliError(f"{kernel.source}: {option}: {exc}") from None
                 raise UsageError(f"{option}: {exc}") from None
     return kernel

@@ -8,6 +8,7 @@ divisor (1/scale) and offset do.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -16,11 +17,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .text import KernelSyntaxError, number, parse_kernel_text
+from .text import MAX_NUMBER, KernelSyntaxError, echoed, number, parse_kernel_text
 
 # Wider or taller kernels than this are refused before any memory is taken for them: a
 # header's dimensions must not be trusted (the Gaussian's largest radius, 2000, gives 4001).
 MAX_SIDE = 4001
+# A JSON kernel is at most an object holding rows holding numbers; deeper nesting is refused
+# before json.loads, whose recursion a few thousand brackets would exhaust.
+MAX_JSON_DEPTH = 3
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)  # an unterminated one runs to the end
+_JSON_BRACKETS = re.compile(r"[^\[\]{}]+")
 
 _IMAGEMAGICK = re.compile(r"^\s*(\d+)(?:x(\d+))?(?:([+-]\d+)([+-]\d+))?\s*:(.*)$", re.DOTALL)
 
@@ -52,8 +58,8 @@ def parse_imagemagick(text: str, where: str) -> Parsed:
     match = _IMAGEMAGICK.match(text)
     if match is None:
         raise KernelSyntaxError(f"{at(where)}not an ImageMagick kernel (WxH[+X+Y]: values)")
-    width = int(match.group(1))
-    height = int(match.group(2) or width)
+    width = _whole(match.group(1), "width", where)
+    height = _whole(match.group(2), "height", where) if match.group(2) else width
     check_size(width, height, where)
     body = match.group(5)
     if ";" in body:
@@ -68,11 +74,18 @@ def parse_imagemagick(text: str, where: str) -> Parsed:
     values = [0.0 if t.lower() in ("nan", "-") else number(t, where or "ImageMagick kernel") for t in tokens]
     anchor = None
     if match.group(3) is not None:
-        x, y = int(match.group(3)), int(match.group(4))
+        x, y = (_whole(match.group(g), "origin", where) for g in (3, 4))
         if not (0 <= x < width and 0 <= y < height):
             raise KernelSyntaxError(f"{at(where)}origin +{x}+{y} lies outside the {width}x{height} kernel")
         anchor = (y, x)
     return Parsed(np.array(values, np.float64).reshape(height, width), anchor)
+
+
+def _whole(digits: str, what: str, where: str) -> int:
+    """A side or origin of an ImageMagick kernel; beyond 9 digits it is refused, not converted."""
+    if len(digits.lstrip("+-")) > 9:
+        raise KernelSyntaxError(f"{at(where)}{what} {echoed(digits)} is too large (sides are 1 to {MAX_SIDE})")
+    return int(digits)
 
 
 def vips_header(text: str) -> tuple[int, int, float, float] | None:
@@ -80,8 +93,8 @@ def vips_header(text: str) -> tuple[int, int, float, float] | None:
     one followed by exactly `height` rows of `width` numbers; None otherwise."""
     rows = [line.split("#", 1)[0].split() for line in text.splitlines()]
     rows = [row for row in rows if row]
-    if not rows or not 2 <= len(rows[0]) <= 4:
-        return None
+    if not rows or not 2 <= len(rows[0]) <= 4 or any(len(v) > MAX_NUMBER for v in rows[0]):
+        return None  # not a header; read as rows of numbers, a too long number is said so there
     try:
         width, height = (int(v) for v in rows[0][:2])
         extra = [float(v) for v in rows[0][2:]]
@@ -103,6 +116,11 @@ def parse_vips(text: str, where: str) -> Parsed:
     rows = [row for row in rows if row]
     if not rows or not 2 <= len(rows[0]) <= 4:
         raise KernelSyntaxError(f"{at(where)}a libvips matrix starts with 'width height [scale [offset]]'")
+    long = next((v for v in rows[0] if len(v) > MAX_NUMBER), None)
+    if long is not None:
+        raise KernelSyntaxError(
+            f"{at(where)}line 1: {echoed(long)} is too long for a number (over {MAX_NUMBER} characters)"
+        )
     try:
         width, height = (int(v) for v in rows[0][:2])
     except ValueError:
@@ -131,8 +149,10 @@ def parse_json(text: str, where: str) -> Parsed:
     >>> parse_json('{"kernel": [[1, 2, 1]], "divisor": 4}', "k.json").scale
     0.25
     """
+    check_json_depth(text, where)
+    number_of = functools.partial(_json_token, where=where)
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=number_of, parse_float=number_of)
     except json.JSONDecodeError as exc:
         raise KernelSyntaxError(f"{at(where)}not valid JSON ({exc.msg} at line {exc.lineno})") from None
     if isinstance(data, list):
@@ -141,7 +161,7 @@ def parse_json(text: str, where: str) -> Parsed:
         raise KernelSyntaxError(f"{at(where)}JSON must be a list of rows or an object with a 'kernel' key")
     unknown = sorted(set(data) - set(_JSON_KEYS))
     if unknown:
-        raise KernelSyntaxError(f"{at(where)}unknown key {unknown[0]!r} (keys: {', '.join(_JSON_KEYS)})")
+        raise KernelSyntaxError(f"{at(where)}unknown key {echoed(unknown[0])} (keys: {', '.join(_JSON_KEYS)})")
     matrix = _json_rows(data["kernel"], where)
     scale = _json_number(data.get("scale", 1.0), "scale", where)
     divisor = _json_number(data.get("divisor", 1.0), "divisor", where)
@@ -153,6 +173,27 @@ def parse_json(text: str, where: str) -> Parsed:
             raise KernelSyntaxError(f"{at(where)}anchor must be [row, column], two whole numbers")
         anchor = (anchor[0], anchor[1])
     return Parsed(matrix, anchor, scale / divisor, _json_number(data.get("offset", 0.0), "offset", where))
+
+
+def check_json_depth(text: str, where: str) -> None:
+    """Refuse JSON nested deeper than a kernel can be (an object > rows > row), counting the
+    brackets outside strings, before the parser recurses into them."""
+    brackets = _JSON_BRACKETS.sub("", _JSON_STRING.sub("", text))
+    if not brackets:
+        return
+    codes = np.frombuffer(brackets.encode("ascii"), np.uint8)
+    depth = int(np.cumsum(np.where((codes == ord("[")) | (codes == ord("{")), 1, -1)).max())
+    if depth > MAX_JSON_DEPTH:
+        raise KernelSyntaxError(
+            f"{at(where)}JSON nested {depth} levels deep; a kernel needs {MAX_JSON_DEPTH} at most (object > rows > row)"
+        )
+
+
+def _json_token(token: str, where: str) -> int | float:
+    """A JSON number, its length bounded before it is converted (int() refuses 4,300 digits)."""
+    if len(token) > MAX_NUMBER:
+        raise KernelSyntaxError(f"{at(where)}{echoed(token)} is too long for a number (over {MAX_NUMBER} characters)")
+    return float(token) if any(c in token for c in ".eE") else int(token)
 
 
 def _json_rows(rows, where: str) -> np.ndarray:
@@ -171,8 +212,15 @@ def _json_rows(rows, where: str) -> np.ndarray:
 
 def _json_number(value, what: str, where: str) -> float:
     if type(value) not in (int, float) or not math.isfinite(value):
-        raise KernelSyntaxError(f"{at(where)}{what}: {json.dumps(value)} is not a finite number")
+        raise KernelSyntaxError(f"{at(where)}{what}: {_dumped(value)} is not a finite number")
     return float(value)
+
+
+def _dumped(value) -> str:
+    """A JSON value as a message shows it, cut as :func:`echoed` cuts a token (JSON escapes
+    control characters itself)."""
+    text = json.dumps(value)
+    return text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
 
 
 def parse_csv(text: str, where: str) -> Parsed:
@@ -182,7 +230,7 @@ def parse_csv(text: str, where: str) -> Parsed:
     (2, 3)
     """
     rows = []
-    for line_no, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
+    for line_no, cells in enumerate(_csv_lines(text, where), start=1):
         if not cells or (len(cells) == 1 and not cells[0].strip()) or cells[0].lstrip().startswith("#"):
             continue
         values = [number(cell.strip(), f"{at(where)}line {line_no}") if cell.strip() else None for cell in cells]
@@ -197,6 +245,15 @@ def parse_csv(text: str, where: str) -> Parsed:
         raise KernelSyntaxError(f"{at(where)}the kernel is empty (no numbers found)")
     check_size(len(rows[0]), len(rows), where)
     return Parsed(np.array(rows, np.float64))
+
+
+def _csv_lines(text: str, where: str):
+    """The cells of each line; a cell over csv's own limit (128 KiB) is a syntax error, not csv.Error."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise KernelSyntaxError(f"{at(where)}line {reader.line_num}: not CSV ({exc})") from None
 
 
 def load_npy(data: bytes, where: str) -> Parsed:

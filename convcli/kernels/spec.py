@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import ConvcliError, UsageError
 from . import formats
 from .named import KERNELS
-from .text import KernelSyntaxError, parse_kernel_text
+from .text import MAX_NUMBER, KernelSyntaxError, echoed, parse_kernel_text
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*")
 _MAX_FILE_BYTES = 1 << 20
@@ -25,7 +25,8 @@ _MAX_FILE_BYTES = 1 << 20
 class Kernel:
     """A resolved kernel, a short label for file names and messages, and what its source
     may say beside the matrix: the anchor (row, column; None: the centre), and the scale
-    and offset for the result."""
+    and offset for the result. `source` names the file (or stdin) it was read from; "" for a
+    named or inline kernel."""
 
     matrix: np.ndarray
     label: str
@@ -33,6 +34,7 @@ class Kernel:
     scale: float = 1.0
     offset: float = 0.0
     kind: str = "a named kernel"
+    source: str = ""
 
     def normalized(self) -> Kernel:
         """The kernel divided by its sum, so that it keeps a flat image's level; a file's scale
@@ -41,8 +43,13 @@ class Kernel:
         >>> named_kernel("box:2").normalized().matrix.sum()
         np.float64(1.0)
         """
-        total = self.matrix.sum()
-        if abs(total) < 1e-12 * max(1.0, abs(self.matrix).sum()):
+        with np.errstate(over="ignore", invalid="ignore"):
+            total, size = self.matrix.sum(), np.abs(self.matrix).sum()
+        if not np.isfinite(total):
+            # Dividing by an infinite sum would leave every weight 0: an all-black result.
+            raise ValueError(f"the kernel's sum overflows ({total}), so it cannot be normalised")
+        # 0 up to rounding, relative to the weights' size: 1e-40 + 1e-40 is no zero sum.
+        if abs(total) <= 1e-12 * size:
             raise ValueError("the kernel sums to 0, so it cannot be normalised")
         return replace(self, matrix=self.matrix / total, scale=1.0)
 
@@ -53,8 +60,8 @@ class Kernel:
         (0, 1)
         """
         parts = text.replace(" ", "").split(",")
-        if len(parts) != 2 or not all(re.fullmatch(r"-?\d+", part) for part in parts):
-            raise ValueError(f"anchor must be 'row,column', two whole numbers, not {text!r}")
+        if len(parts) != 2 or not all(re.fullmatch(r"-?\d{1,9}", part) for part in parts):
+            raise ValueError(f"anchor must be 'row,column', two whole numbers, not {echoed(text)}")
         row, column = int(parts[0]), int(parts[1])
         height, width = self.matrix.shape
         if not (0 <= row < height and 0 <= column < width):
@@ -106,7 +113,7 @@ def named_kernel(spec: str) -> Kernel:
     name, _, args = spec.partition(":")
     key = canonical_name(name)
     if key not in KERNELS:
-        raise UsageError(f"unknown kernel {name!r}{_suggestion(key)}")
+        raise UsageError(f"unknown kernel {echoed(name)}{_suggestion(key)}")
     make = KERNELS[key].make
     params = inspect.signature(make).parameters
     kwargs: dict[str, float] = {}
@@ -119,13 +126,15 @@ def named_kernel(spec: str) -> Kernel:
             pname, text = positional[index], arg
         pname = pname.strip().lower().replace("-", "_")  # as kernel names, parameter names ignore case
         if pname not in params:
-            raise UsageError(f"kernel {key!r} has no parameter {pname!r}; it takes {_describe(params)}")
+            raise UsageError(f"kernel {key!r} has no parameter {echoed(pname)}; it takes {_describe(params)}")
         if pname in kwargs:
             raise UsageError(f"kernel {key!r}: {pname} is given twice")
         try:
+            if len(text.strip()) > MAX_NUMBER:
+                raise ValueError
             kwargs[pname] = float(text)
         except ValueError:
-            raise UsageError(f"kernel {key!r}: {pname}={text.strip()!r} is not a number") from None
+            raise UsageError(f"kernel {key!r}: {pname}={echoed(text.strip())} is not a number") from None
     try:
         return Kernel(make(**kwargs), key)
     except ValueError as exc:
@@ -146,6 +155,8 @@ def resolve_kernel(spec: str) -> Kernel:
             return _from_text(_text(sys.stdin.buffer.read(_MAX_FILE_BYTES + 1), "stdin"), "stdin", "stdin")
         except KernelSyntaxError as exc:
             raise ConvcliError(str(exc)) from None
+    if len(spec) > _MAX_FILE_BYTES:  # only a caller of the library can pass one: argv holds 128 KiB
+        raise UsageError(f"--kernel {echoed(spec)}: too long for an inline kernel (over 1 MiB characters)")
     if os.path.exists(spec):
         return read_kernel_file(Path(spec))
     if _looks_like_path(spec):
@@ -156,12 +167,11 @@ def resolve_kernel(spec: str) -> Kernel:
         if canonical_name(head) in KERNELS:
             return named_kernel(spec)
         hint = _suggestion(canonical_name(head))
-        raise UsageError(f"unknown kernel {spec!r}: no such file or kernel name{hint}")
+        raise UsageError(f"unknown kernel {echoed(spec)}: no such file or kernel name{hint}")
     try:
         return _from_text(spec, "kernel", None)
     except KernelSyntaxError as exc:
-        shown = spec if len(spec) <= 60 else f"{spec[:57]}..."  # a 4002-number row needs no echo
-        raise UsageError(f"--kernel {shown!r}: {exc}") from None
+        raise UsageError(f"--kernel {echoed(spec)}: {exc}") from None  # a 4002-number row needs no echo
 
 
 def read_kernel_file(path: Path) -> Kernel:
@@ -221,7 +231,7 @@ def _from_text(text: str, label: str, source: str | None) -> Kernel:
         return _kernel(formats.parse_vips(text, where), label, kind, where)
     matrix = parse_kernel_text(text, source)
     formats.check_size(matrix.shape[1], matrix.shape[0], where)
-    return Kernel(matrix, label, kind="rows of numbers")
+    return Kernel(matrix, label, kind="rows of numbers", source=where)
 
 
 def _kernel(parsed: formats.Parsed, label: str, kind: str, where: str) -> Kernel:
@@ -232,7 +242,7 @@ def _kernel(parsed: formats.Parsed, label: str, kind: str, where: str) -> Kernel
         raise KernelSyntaxError(
             f"{formats.at(where)}anchor {parsed.anchor[0]},{parsed.anchor[1]} lies outside the {height}x{width} kernel"
         )
-    return Kernel(parsed.matrix, label, parsed.anchor, parsed.scale, parsed.offset, kind)
+    return Kernel(parsed.matrix, label, parsed.anchor, parsed.scale, parsed.offset, kind, where)
 
 
 def _looks_like_path(spec: str) -> bool:

@@ -57,19 +57,42 @@ def _numbers(n: int) -> str:
     return f"{n} number" if n == 1 else f"{n} numbers"
 
 
+# No real weight needs more characters than this (a float64 in full is 24); a longer token is
+# refused before it is converted, and Python's int() would refuse one of 4,300 digits anyway.
+MAX_NUMBER = 100
+# Echoed tokens are cut to this many characters: a rejected 100,000-digit number is one short line.
+_ECHOED = 40
+
+
+def echoed(token: str) -> str:
+    """A user's token as a message quotes it: in quotes, its control characters escaped,
+    and cut to 40 characters with its length said where it is longer.
+
+    >>> echoed("1x"), echoed("9" * 100_000)
+    ("'1x'", "'9999999999999999999999999999999999999999'... (100000 characters)")
+    """
+    if len(token) <= _ECHOED:
+        return repr(token)
+    return f"{token[:_ECHOED]!r}... ({len(token)} characters)"
+
+
 def number(token: str, where: str) -> float:
+    """The value of one number token (``0.25``, ``-1e3``, ``1/16``), or KernelSyntaxError
+    naming `where` and the token, which must be short and finite."""
+    if len(token) > MAX_NUMBER:
+        raise KernelSyntaxError(f"{where}: {echoed(token)} is too long for a number (over {MAX_NUMBER} characters)")
     numerator, slash, denominator = token.partition("/")
     try:
         value = float(numerator)
         if slash:
             divisor = float(denominator)
             if divisor == 0:
-                raise KernelSyntaxError(f"{where}: {token!r} divides by zero")
+                raise KernelSyntaxError(f"{where}: {echoed(token)} divides by zero")
             value /= divisor
     except ValueError as exc:
         if isinstance(exc, KernelSyntaxError):
             raise
-        raise KernelSyntaxError(f"{where}: {token!r} is not a number") from None
+        raise KernelSyntaxError(f"{where}: {echoed(token)} is not a number") from None
     if not math.isfinite(value):
-        raise KernelSyntaxError(f"{where}: {token!r} is not a finite number")
+        raise KernelSyntaxError(f"{where}: {echoed(token)} is not a finite number")
     return value
