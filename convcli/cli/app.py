@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import signal
 import sys
 import warnings
@@ -48,16 +49,37 @@ def os_error(exc: OSError) -> str:
     return f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
 
 
+# What a terminal would act on rather than show: C0 controls (newline, ESC), DEL, C1 controls,
+# the line and paragraph separators, and the bidirectional overrides that reorder what is read.
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` safe to print in one line: each control character as its Python escape (a
+    newline as a backslash and n, ESC as a backslash and x1b), so that a file name cannot
+    forge a line of its own or drive the terminal.
+
+    >>> print(printable("a.png\\nerror: b\\x1b[2J"))
+    a.png\\nerror: b\\x1b[2J
+    """
+    return _UNSHOWABLE.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+def shown(text: str) -> str:
+    """`text` as :func:`printable` makes it, its rich markup escaped too: for stderr.print."""
+    return escape(printable(text))
+
+
 def note(message: str) -> None:
-    stderr.print(escape(message), style="dim")
+    stderr.print(shown(message), style="dim")
 
 
 def warn(message: str) -> None:
-    stderr.print(f"[yellow]warning:[/] {escape(message)}")
+    stderr.print(f"[yellow]warning:[/] {shown(message)}")
 
 
 def error(message: str) -> None:
-    stderr.print(f"[bold red]error:[/] [red]{escape(message)}[/]")
+    stderr.print(f"[bold red]error:[/] [red]{shown(message)}[/]")
 
 
 def _one_line(message, category, filename, lineno, file=None, line=None) -> None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from ..engine import available_cores
 from ..errors import ConvcliError, UsageError
@@ -21,7 +20,7 @@ from ..imaging.files import STREAM, is_stream
 from ..imaging.naming import check_template, destination_for
 from ..imaging.process import format_for, refuse_directory, same_file
 from ..imaging.writing import is_special, stale_temporaries, through_link
-from .app import error, note, os_error, stderr, warn
+from .app import error, note, os_error, printable, shown, stderr, warn
 from .inputs import Inputs
 from .options import OutputOptions, PixelOptions, ValueMapping
 from .output import stdout_takes_images
@@ -142,7 +141,7 @@ def _skipped(task: tuple[Path, Path], outputs: OutputOptions) -> bool:
     if not outputs.skip_existing or not destination.exists() or is_special(destination):
         return False
     if not outputs.quiet:
-        stderr.print(f"skipped {escape(str(source))}: {escape(str(destination))} exists", style="dim")
+        stderr.print(f"skipped {shown(str(source))}: {shown(str(destination))} exists", style="dim")
     return True
 
 
@@ -182,7 +181,7 @@ def _written(path: Path, stdout_chosen: bool = False, quiet: bool = False) -> No
     if is_stream(path):
         stderr.print("wrote the result to stdout (no -o given, and stdout is a pipe or a file)", style="dim")
     else:
-        stderr.print(f"wrote {escape(str(path))}", style="dim")
+        stderr.print(f"wrote {shown(str(path))}", style="dim")
 
 
 def _dry_run(tasks: list[tuple[Path, Path]], outputs: OutputOptions) -> None:
@@ -198,7 +197,7 @@ def _dry_run(tasks: list[tuple[Path, Path]], outputs: OutputOptions) -> None:
             f"{'stdin' if is_stream(source) else source} -> {'stdout' if to_stdout else destination}"
             f"{f' ({problem})' if problem else note}"
         )
-        (sys.stderr if to_stdout else sys.stdout).write(line + "\n")
+        (sys.stderr if to_stdout else sys.stdout).write(printable(line) + "\n")
     if failing:
         raise typer.Exit(1)
 
@@ -241,7 +240,7 @@ def _run_batch(job: Job, to_do: list[tuple[Path, Path]], total: int) -> None:
     done = 0
     try:
         with progress if progress is not None else contextlib.nullcontext():
-            bar = progress.add_task(job.tag, total=len(to_do)) if progress is not None else None
+            bar = progress.add_task(shown(job.tag), total=len(to_do)) if progress is not None else None
             for task, outcome in _outcomes(job, to_do, jobs):
                 if task is not None:
                     done += 1
