@@ -11,6 +11,59 @@ from . import depth as depths
 from .channels import Planes, pillow_mode
 from .files import NPY, holds, writes
 
+# The largest (width, height) each format's writer holds, as Pillow 13 writes it: beyond it the
+# writer fails with an OverflowError deep inside (16-bit header fields) or, for ICO, shrinks
+# the image to fit without a word. Checked before filtering, so that nothing is resized.
+SIDE_LIMITS = {
+    "GIF": (65535, 65535),  # 16-bit sizes in the header
+    "TGA": (65535, 65535),
+    "SGI": (65535, 65535),
+    "MSP": (65535, 65535),
+    "PCX": (65534, 65535),  # and the bytes of a row, padded to even, are 16-bit too
+    "PALM": (65534, 65535),
+    "JPEG": (65500, 65500),  # libjpeg's largest
+    "MPO": (65500, 65500),
+    "AVIF": (32768, 32768),  # libavif writes larger ones, but reads none back
+    "WEBP": (16383, 16383),  # libwebp's largest
+    "ICO": (256, 256),  # Pillow shrinks a larger image to 256x256
+}
+# And within 256x256, Pillow's ICO writer keeps an image as it is only if its smaller side is
+# under 16; any other it scales down to the largest of these squares that fits in it.
+_ICO_SQUARES = (16, 24, 32, 48, 64, 128, 256)
+# Pillow writes an ICNS's every icon size, 16 to 1024, by resizing the image: only one of
+# 1024x1024 is written as it is.
+_ICNS_SIDE = 1024
+
+
+def check_size(fmt: str, width: int, height: int, destination: Path) -> None:
+    """Refuse an image of `width` x `height` that `fmt` cannot hold as it is: an error naming
+    the file, the limit and the size, before any filtering (exit 1).
+
+    >>> check_size("GIF", 65535, 10, Path("a.gif"))
+    >>> check_size("ICO", 8000, 8000, Path("a.ico"))
+    Traceback (most recent call last):
+    convcli.errors.ConvcliError: a.ico: ICO holds images of at most 256x256 pixels, and this one is 8000x8000; ...
+    """
+    size = f"this one is {width}x{height}"
+    if fmt == "ICNS" and (width, height) != (_ICNS_SIDE, _ICNS_SIDE):
+        raise ConvcliError(
+            f"{destination}: ICNS icons are made by resizing the image to every size from 16 to 1024 "
+            f"pixels, so only a 1024x1024 image is kept as it is, and {size}; write .png or .tif"
+        )
+    if fmt == "ICO" and width <= 256 and height <= 256 and min(width, height) >= 16:
+        if not (width == height and width in _ICO_SQUARES):
+            raise ConvcliError(
+                f"{destination}: ICO keeps an image as it is only if it is a square of 16, 24, 32, 48, 64, "
+                f"128 or 256 pixels, or under 16 pixels on a side (Pillow scales any other down), and {size}; "
+                "write .png or .tif"
+            )
+    most_wide, most_high = SIDE_LIMITS.get(fmt, (width, height))
+    if width > most_wide or height > most_high:
+        raise ConvcliError(
+            f"{destination}: {fmt} holds images of at most {most_wide}x{most_high} pixels, and {size}; "
+            "nothing is resized: write .png or .tif, which hold it"
+        )
+
 
 @dataclass(frozen=True)
 class Target:
@@ -25,7 +78,9 @@ def choose(planes: Planes, fmt: str, requested: str | None, destination: Path, w
     """The output for `planes` written as `fmt`: the input's depth (float for .npy), or the
     `requested` one (8, 16 or float). A depth the format cannot hold is an error when requested;
     otherwise convcli steps down to one it can (32-bit to 16, then 8) and warns. Warnings come
-    only once the choice stands, not before an error."""
+    only once the choice stands, not before an error. An image larger than the format holds is
+    an error (see SIDE_LIMITS)."""
+    check_size(fmt, planes.colour.shape[1], planes.colour.shape[0], destination)
     notes = []
     alpha = planes.alpha is not None
     if alpha and not holds(fmt, "LA" if planes.bands == "L" else "RGBA"):
