@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from .. import __version__
 from ..errors import ConvcliError, Terminated, raise_terminated
+from .arguments import check_arguments
 
 stderr = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             app(args=["--help"], prog_name="convcli", standalone_mode=False)
         return 2
     try:
-        result = app(args=args, prog_name="convcli", standalone_mode=False)
+        result = app(args=check_arguments(args), prog_name="convcli", standalone_mode=False)
         if result == 130:  # Typer turns KeyboardInterrupt into this exit code, silently
             error("interrupted")
     except ConvcliError as exc:
