@@ -352,3 +352,37 @@ def test_max_pixels_alone_governs_every_format_and_pillow_says_nothing(tmp_path,
             assert "warning" not in err and "bomb" not in err.lower(), err
     code, err = run(["blur", tmp_path / "big.tif", "--max-pixels", "100", "-o", tmp_path / "no.png"], capsys)
     one_error(code, err, 1, "big.tif", "over the limit of 100")
+
+
+# --- the other commands read as the filters do ----------------------------------------------
+
+
+def test_compare_and_explain_refuse_what_the_filters_refuse(tmp_path, capsys):
+    (tmp_path / "innocent.png").write_bytes(POSTSCRIPT + b"showpage\n")
+    (tmp_path / "cut.jpg").write_bytes(cut_jpeg_scan())
+    for name, what in (("innocent.png", "PostScript"), ("cut.jpg", "damaged JPEG")):
+        code, err = run(["compare", tmp_path / name, "-k", "emboss", "-o", tmp_path / "panel.png"], capsys)
+        one_error(code, err, 1, name, what)
+        code, err = run(["explain", tmp_path / name, "--at", "1,1", "-k", "emboss"], capsys)
+        one_error(code, err, 1, name, what)
+
+
+def test_compare_refuses_a_panel_its_format_cannot_hold_before_filtering(tmp_path, capsys):
+    Image.fromarray(np.zeros((2, 20000), np.uint8)).save(tmp_path / "wide.png")
+    code, err = run(["compare", tmp_path / "wide.png", "-k", "emboss", "-o", tmp_path / "panel.gif"], capsys)
+    one_error(code, err, 1, "panel.gif", "at most 65535x65535", "80012x2")
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_kernel_file_that_never_ends_is_refused_at_its_bound(tmp_path, capsys, device):
+    Image.fromarray(photo()).save(tmp_path / "p.png")
+    code, err = run(["apply", tmp_path / "p.png", "-k", device, "-o", tmp_path / "o.png"], capsys)
+    one_error(code, err, 1, device, "too large for a kernel file")
+
+
+def test_explain_shows_a_file_name_without_its_control_characters(tmp_path, capsys):
+    name = tmp_path / "a\x1b[2Jb.png"
+    Image.fromarray(photo()).save(name, format="PNG")
+    assert main(["explain", str(name), "--at", "1,1", "-k", "box:3"]) == 0
+    out = capsys.readouterr().out
+    assert "a\\x1b[2Jb.png, pixel x=1, y=1" in out and "\x1b" not in out

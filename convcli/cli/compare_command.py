@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from ..choices import DEFAULT_MAX_PIXELS
-from .app import app, note, stderr
+from .app import app, note, shown, stderr
 from .groups import with_option_groups
 from .inputs import one_image
 from .options import (
@@ -87,11 +86,11 @@ def compare(
             f"difference (|convolved - correlated| of the filter's values, before they are mapped to "
             f"pixels, x {result.gain:.3g}: white is a difference of {result.white_difference:.4g} or more)"
         )
-    where = "the panel to stdout" if is_stream(result.path) else escape(str(result.path))
+    where = "the panel to stdout" if is_stream(result.path) else shown(str(result.path))
     stderr.print(f"wrote {where}: original | convolved | correlated | {legend}", soft_wrap=True)
     if result.max_difference == 0 and facts.same_both_ways:
         stderr.print(
-            f"The difference is exactly 0: every weight of {escape(resolved.label)} equals the one opposite "
+            f"The difference is exactly 0: every weight of {shown(resolved.label)} equals the one opposite "
             "it across the anchor, so flipping the kernel changes nothing.",
             soft_wrap=True,
         )

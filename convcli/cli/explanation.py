@@ -17,6 +17,7 @@ from ..imaging.mapping import to_range
 from ..kernels import Kernel, parse_kernel_text
 from ..kernels.text import KernelSyntaxError
 from ..steps import pixel_sums, signal_sums
+from .app import printable
 from .options import EngineOptions, ValueMapping
 from .output import number as cell
 from .output import stdout
@@ -158,7 +159,7 @@ def explain_pixel(
         if correlate
         else "convolution: the kernel is laid on the image rotated 180 degrees"
     )
-    name = "stdin" if is_stream(path) else path
+    name = "stdin" if is_stream(path) else printable(str(path))
     out.print(
         f"{name}, pixel x={at[1]}, y={at[0]}: {how}, border {options.border}. The neighbourhood starts at "
         f"x={left}, y={top}; [brackets] mark the cell over the pixel, (parentheses) values from the "

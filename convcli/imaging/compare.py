@@ -13,6 +13,7 @@ from . import channels, files, mapping, writing
 from .depth import EIGHT, convert
 from .naming import destination_for
 from .process import Mapping, Transform, check_destination, format_for, load_planes
+from .target import check_size
 
 GAP = 4  # pixels of mid-grey between the panels
 _GAP_VALUE = 128
@@ -64,6 +65,8 @@ def compare_file(
     else:
         check_destination(None if files.is_stream(source) else source, destination, force)
     planes = load_planes(source, max_pixels, cmyk_as_rgb=True)
+    height, width = planes.colour.shape[:2]
+    check_size(fmt, 4 * width + 3 * GAP, height, destination)  # the panel's, before any filtering
     try:
         convolved, correlated = convolve(planes.colour, cval), correlate(planes.colour, cval)
     except ValueError as exc:  # what the engine refuses for this image's values (NaN for the FFT)

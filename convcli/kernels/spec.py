@@ -179,9 +179,11 @@ def read_kernel_file(path: Path) -> Kernel:
     any of these kinds: rows of numbers, an ImageMagick string, a libvips matrix, JSON.
     Every problem becomes a ConvcliError naming the file."""
     try:
-        if path.stat().st_size > _MAX_FILE_BYTES:
+        # Read to the bound, not to the end: a device or a pipe (-k /dev/zero, -k <(yes)) has no size to check first.
+        with open(path, "rb") as source:
+            data = source.read(_MAX_FILE_BYTES + 1)
+        if len(data) > _MAX_FILE_BYTES:
             raise ConvcliError(f"{path}: too large for a kernel file (over 1 MiB)")
-        data = path.read_bytes()
     except IsADirectoryError:
         raise ConvcliError(f"{path}: is a directory, not a kernel file") from None
     except OSError as exc:
