@@ -386,3 +386,9 @@ def test_explain_shows_a_file_name_without_its_control_characters(tmp_path, caps
     assert main(["explain", str(name), "--at", "1,1", "-k", "box:3"]) == 0
     out = capsys.readouterr().out
     assert "a\\x1b[2Jb.png, pixel x=1, y=1" in out and "\x1b" not in out
+
+
+def test_a_long_format_name_is_cut_in_its_message(capsys):
+    code, err = run(["blur", "x.png", "--format", "q" * 100_000], capsys)
+    one_error(code, err, 2, "--format 'qqqq", "(100000 characters)")
+    assert len(err) < 300

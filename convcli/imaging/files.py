@@ -21,6 +21,7 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from ..choices import DEFAULT_MAX_PIXELS
 from ..errors import ConvcliError, UsageError
+from ..kernels.text import echoed
 from . import allowlist, integrity
 
 LOSSY_FORMATS = ("JPEG", "WEBP")
@@ -449,7 +450,9 @@ def format_named(name: str) -> str:
         return NPY
     fmt = writer_of(f".{key}") or (key.upper() if key.upper() in Image.SAVE else None)
     if fmt is None:
-        raise UsageError(f"--format {name!r}: not a format convcli can write (png, jpeg, tiff, webp, bmp, npy, ...)")
+        raise UsageError(
+            f"--format {echoed(name)}: not a format convcli can write (png, jpeg, tiff, webp, bmp, npy, ...)"
+        )
     return fmt
 
 
