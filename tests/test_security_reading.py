@@ -82,6 +82,20 @@ def test_a_postscript_file_named_png_is_refused_and_runs_no_program(tmp_path):
     assert files_in(work) == {"innocent.png", "loop.eps"}
 
 
+def test_writing_postscript_or_pdf_runs_no_program(tmp_path):
+    # What a format holds is found by writing a sample and reading it back: read back as EPS,
+    # Pillow would start Ghostscript.
+    environment, marker = fake_ghostscript(tmp_path)
+    Image.fromarray(photo()).save(tmp_path / "p.png")
+    for output in ("o.eps", "o.ps", "o.pdf"):
+        convcli("blur", "p.png", "-o", output, cwd=tmp_path, env=environment)
+    probe = (
+        "from convcli.imaging import files; print([files.holds(f, m) for f in ('EPS', 'PDF') for m in ('L', 'RGB')])"
+    )
+    subprocess.run([sys.executable, "-c", probe], env=environment, check=True, capture_output=True, timeout=60)
+    assert not marker.exists(), "Ghostscript was started"
+
+
 @pytest.mark.parametrize(
     "head, what",
     [
