@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,14 @@ def shows(result: subprocess.CompletedProcess) -> str:
     assert result.returncode == 0, result.stderr.decode()
     assert result.stderr == b"", result.stderr.decode()
     return result.stdout.decode()
+
+
+def writing_a_temporary(pid: int, folder: Path) -> bool:
+    """Whether the process has its temporary output open in `folder`: an unnamed (O_TMPFILE)
+    file, which /proc shows as `FOLDER/#INODE (deleted)`, or a named one, `.NAME.*.tmp`."""
+    try:
+        links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+    except OSError:  # it left, or closed a file meanwhile
+        return False
+    pattern = re.escape(os.path.realpath(folder)) + r"/(#[0-9]+ \(deleted\)|[^/]*\.tmp)"
+    return any(re.fullmatch(pattern, link) for link in links)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import re
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from processes import files_in
+from processes import files_in, writing_a_temporary
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +45,6 @@ def test_a_signal_leaves_no_partial_output(name, code, message, moment, noise, t
     assert process.returncode == code, err.decode()
     assert out == b"" and err.decode().strip() == f"error: {message}"
     assert files_in(tmp_path) == set()  # neither the output nor a temporary file
-
-
-def writing_a_temporary(pid: int, folder: Path) -> bool:
-    """Whether the process has its temporary output open in `folder`: an unnamed (O_TMPFILE)
-    file, which /proc shows as `FOLDER/#INODE (deleted)`, or a named one, `.NAME.*.tmp`."""
-    try:
-        links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
-    except OSError:  # it left, or closed a file meanwhile
-        return False
-    pattern = re.escape(os.path.realpath(folder)) + r"/(#[0-9]+ \(deleted\)|[^/]*\.tmp)"
-    return any(re.fullmatch(pattern, link) for link in links)
 
 
 def handles_sigterm(pid: int) -> bool:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import scipy.ndimage
 from PIL import Image
+from processes import writing_a_temporary
 
 import convcli
 from convcli.engine import direct, plan_for, strips
@@ -196,3 +197,18 @@ def test_the_cancellation_flag_is_never_set_outside_a_run():
     thread.start()
     thread.join()
     assert seen == [False]
+
+
+def test_a_signal_stops_a_run_while_one_long_encoder_call_writes_its_webp(tmp_path):
+    # Pillow encodes a WebP in one C call of seconds: the run must not wait for it to return.
+    noise = np.random.default_rng(4).integers(0, 256, (3500, 3500, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(tmp_path / "noise.png", compress_level=0)
+    out = tmp_path / "out"
+    out.mkdir()
+    process = start("apply", str(tmp_path / "noise.png"), "-k", "identity", "-o", "out/o.webp", cwd=tmp_path)
+    wait_until(lambda: writing_a_temporary(process.pid, out))
+    time.sleep(0.3)  # well inside the encoder's call
+    returncode, err, seconds = stopped(process, signal.SIGINT)
+    assert returncode == 130 and err.strip() == "error: interrupted", err
+    assert seconds < STOPS_WITHIN
+    assert os.listdir(out) == []

@@ -10,6 +10,8 @@ import re
 import secrets
 import stat
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -118,13 +120,35 @@ def _open_special(path: Path) -> BinaryIO | None:
     return os.fdopen(fd, "wb")
 
 
+def _in_the_background(encode: Callable[[], None]) -> None:
+    """Run `encode` on a daemon thread and wait for it in short slices, raising what it raised.
+    An encoder may hold its thread for many seconds in one call (Pillow's WebP encodes the whole
+    image at once), and a signal is answered only between two of the main thread's steps: this
+    way Ctrl-C and SIGTERM stop the run at once. An interrupted encoder is left to finish into
+    what it writes to, its own: nothing of it reaches the destination."""
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            encode()
+        except BaseException as exc:  # noqa: BLE001 - raised in the waiting thread, below
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, name="convcli-encoder", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.05)
+    if failure:
+        raise failure[0]
+
+
 def _write_into(path: Path, fmt: str, write, stream: BinaryIO | None) -> None:
     """Encode the image whole, so that a failed encoding writes nothing, then write it to stdout
     (`stream` None) or into the device or FIFO `stream`."""
     name = "stdout" if stream is None else str(path)
     buffer = io.BytesIO()
     try:
-        write(buffer)
+        _in_the_background(lambda: write(buffer))
     except (OSError, ValueError, KeyError) as exc:
         if stream is not None:
             stream.close()
@@ -178,8 +202,13 @@ def _write_file(path: Path, target: Path, fmt: str, write, force: bool) -> None:
     _remove_stale_temporaries(directory)
     temporary = _open_temporary(path, directory, target.name)
     try:
-        with os.fdopen(temporary.fd, "wb", closefd=False) as stream:
-            write(stream)
+        own = os.dup(temporary.fd)  # the encoder's to close: it may outlive an interrupted run
+
+        def encode() -> None:
+            with os.fdopen(own, "wb") as stream:
+                write(stream)
+
+        _in_the_background(encode)
         os.fchmod(temporary.fd, _file_mode(target))
         try:
             temporary.publish(target.name, force)
