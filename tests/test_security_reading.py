@@ -283,11 +283,34 @@ def test_stdin_over_the_pixel_limit_is_refused_from_its_header(monkeypatch):
 
 def test_stdin_is_capped_in_bytes_as_it_streams(tmp_path, capsys, monkeypatch):
     # A TIFF may keep its header at its end: only the byte cap stops an endless one.
-    endless = _Endless(b"II*\x00" + bytes(60))
+    endless = _Endless(FAR_TIFF)
     monkeypatch.setattr(sys, "stdin", endless)
     with pytest.raises(Exception, match=r"stdin: more than [\d,]+ bytes, more than an image within --max-pixels 10"):
         files.stdin_data(10)
     assert endless.given < 20 << 20
+
+
+# A TIFF whose first directory is said to lie 2 GB on: nothing can be judged before it comes.
+FAR_TIFF = b"II*\x00" + struct.pack("<I", 2 << 30)
+
+
+def test_stdin_is_capped_at_what_its_header_promises(monkeypatch):
+    one_pixel = io.BytesIO()
+    Image.new("L", (1, 1)).save(one_pixel, format="PNG")
+    # The signature and header of a 1x1 PNG, then image data said to be 2 GB long: zeros.
+    endless = _Endless(one_pixel.getvalue()[:33] + struct.pack(">I", (2 << 30) - 1) + b"IDAT")
+    monkeypatch.setattr(sys, "stdin", endless)
+    with pytest.raises(Exception, match="stdin: more than [\\d,]+ bytes, more than the 1 pixels its header promises"):
+        files.stdin_data(None)
+    assert endless.given < 20 << 20
+
+
+def test_stdin_tiff_whose_directory_lies_in_its_zeros_is_refused_at_once(monkeypatch):
+    endless = _Endless(b"II*\x00" + bytes(60))
+    monkeypatch.setattr(sys, "stdin", endless)
+    with pytest.raises(Exception, match="stdin: not an image in a format convcli reads"):
+        files.stdin_data(None)
+    assert endless.given < 2 << 20
 
 
 class _Endless:
@@ -312,7 +335,7 @@ class _Endless:
 def test_sigterm_stops_the_reading_of_an_endless_stdin(monkeypatch):
     # /dev/zero never blocks, so a read of it all never returns to Python to run a handler;
     # a read in blocks answers between two of them.
-    endless = _Endless(b"II*\x00", signal_after=5 << 20)
+    endless = _Endless(FAR_TIFF, signal_after=5 << 20)
     monkeypatch.setattr(sys, "stdin", endless)
     handler = signal.signal(signal.SIGTERM, raise_terminated)
     try:

@@ -8,6 +8,7 @@ import io
 import math
 import os
 import re
+import struct
 import sys
 import tempfile
 import threading
@@ -354,7 +355,8 @@ def stdin_data(max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[Path, io.By
     hold. It is read a block at a time, so that Ctrl-C and SIGTERM stop it at once.
     """
     name = Path("stdin")
-    cap = None if max_pixels is None else max_pixels * _MOST_BYTES_PER_PIXEL + _HEADER_ROOM
+    cap = None if max_pixels is None else _bytes_for(max_pixels)
+    why = f"more than an image within --max-pixels {max_pixels or 0:,} can take; raise --max-pixels (0: no limit)"
     data = bytearray()
     looked = False
     while True:
@@ -364,32 +366,44 @@ def stdin_data(max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[Path, io.By
         data += block
         if not looked and len(data) >= _STDIN_HEAD:
             looked = True
-            _check_head(bytes(data), name, max_pixels)
+            promised = _check_head(bytes(data), name, max_pixels)
+            if promised is not None and (cap is None or _bytes_for(promised) < cap):
+                cap = _bytes_for(promised)
+                why = f"more than the {promised:,} pixels its header promises can take"
         if cap is not None and len(data) > cap:
-            raise ConvcliError(
-                f"stdin: more than {cap:,} bytes, more than an image within --max-pixels {max_pixels:,} "
-                "can take; raise --max-pixels (0: no limit) if you trust the stream"
-            )
+            raise ConvcliError(f"stdin: more than {cap:,} bytes, {why}")
     if not data:
         raise UsageError("stdin: no image data (give IMAGE, or pipe an image in)")
     return name, io.BytesIO(bytes(data))
 
 
-def _check_head(head: bytes, name: Path, max_pixels: int | None) -> None:
-    """Refuse stdin from its first bytes: an image over `max_pixels` or no image at all. A TIFF
-    may keep its header at the end: it is judged once all of it has come."""
+def _bytes_for(pixels: int) -> int:
+    """The most bytes an image of `pixels` pixels can take, with its metadata, in any format."""
+    return pixels * _MOST_BYTES_PER_PIXEL + _HEADER_ROOM
+
+
+_TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+
+
+def _check_head(head: bytes, name: Path, max_pixels: int | None) -> int | None:
+    """Refuse stdin from its first bytes: an image over `max_pixels` or no image at all; else
+    the pixels its header promises. A TIFF whose first directory lies beyond `head` is judged
+    once all of it has come (None)."""
     if head.startswith(NPY_MAGIC):
         shape, _ = _npy_header(io.BytesIO(head), name)
         pixels = shape[0] * shape[1] if len(shape) >= 2 else math.prod(shape)
     else:
         try:
-            with allowlist.open_image(io.BytesIO(head)) as peek:
-                pixels = peek.size[0] * peek.size[1]
+            # What Pillow warns of in a part of the file is said, if it holds, when all of it is read.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with allowlist.open_image(io.BytesIO(head)) as peek:
+                    pixels = peek.size[0] * peek.size[1]
         except allowlist.RefusedFormat as exc:
             raise ConvcliError(f"{name}: {exc}") from None
         except Exception:  # noqa: BLE001 - whatever a plugin raises on a header it cannot read
-            if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-                return
+            if head[:4] in _TIFF_SIGNATURES and _tiff_directory(head) >= len(head):
+                return None
             raise ConvcliError(
                 f"{name}: not an image in a format convcli reads ({allowlist.READ_FORMATS_NAMED})"
             ) from None
@@ -398,6 +412,15 @@ def _check_head(head: bytes, name: Path, max_pixels: int | None) -> None:
             f"{name}: its header promises {pixels:,} pixels, over the limit of {max_pixels:,}; "
             "raise it with --max-pixels if you trust the stream"
         )
+    return pixels
+
+
+def _tiff_directory(head: bytes) -> int:
+    """Where a TIFF's (or BigTIFF's) first image directory starts, by its header; 0 if nowhere."""
+    order = "<" if head[:2] == b"II" else ">"
+    if head[2:4] in (b"+\x00", b"\x00+"):
+        return struct.unpack(order + "Q", head[8:16])[0]
+    return struct.unpack(order + "I", head[4:8])[0]
 
 
 def writer_of(suffix: str) -> str | None:
