@@ -278,3 +278,12 @@ def test_main_refuses_a_name_read_as_a_short_option(photo, capsys):
     code, _, err = run(["blur", "-dash.png"], capsys)
     assert code == 2 and one_error(err, "-dash.png: read as -d ash.png", "put -- before it")
     assert not Path("ash.png").exists()
+
+
+def test_a_laplacian_of_gaussian_with_a_huge_sigma_is_built_or_refused_not_overflowed():
+    from convcli.kernels import named
+
+    try:
+        named.laplacian_of_gaussian(1.3407807929942597e154, 1e-300)  # sigma**2 overflows Python's float
+    except ValueError:
+        pass

@@ -346,6 +346,26 @@ def test_sigterm_stops_the_reading_of_an_endless_stdin(monkeypatch):
     assert endless.given < 8 << 20
 
 
+def test_a_pipe_or_fifo_as_image_is_read_once_and_bounded(tmp_path):
+    Image.fromarray(photo()).save(tmp_path / "p.png")
+    result = subprocess.run(
+        ["bash", "-c", f"{sys.executable} -m convcli blur <(cat p.png) -o o.png"],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert np.asarray(Image.open(tmp_path / "o.png")).shape == photo().shape
+    failed(convcli("blur", "/dev/zero", "-o", "z.png", cwd=tmp_path), 1, "/dev/zero", "not an image")
+    os.mkfifo(tmp_path / "fifo.png")
+    writer = subprocess.Popen(["bash", "-c", "cat p.png > fifo.png"], cwd=tmp_path)
+    try:
+        result = convcli("blur", "fifo.png", "-o", "f.png", cwd=tmp_path)
+    finally:
+        writer.wait(timeout=60)
+    assert result.returncode == 0, result.stderr.decode()
+
+
 # --- one limit -------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ import io
 import math
 import os
 import re
+import stat
 import struct
 import sys
 import tempfile
@@ -346,21 +347,52 @@ _STDIN_BLOCK = 1 << 20
 _STDIN_HEAD = 64 << 10
 
 
+def input_data(source: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[Path, io.BytesIO | None]:
+    """The input's name, and its bytes where it can be read only once and has no size to check
+    first: stdin ("-"), a pipe, a FIFO, a device (``<(cat photo.png)``, ``/dev/zero``), read
+    whole as :func:`stdin_data` reads stdin, bounded. A regular file (or one that cannot be
+    looked at, whose reading will say why) is left to be opened: None."""
+    if is_stream(source):
+        return stdin_data(max_pixels)
+    try:
+        mode = os.stat(source).st_mode
+    except OSError:
+        return source, None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return source, None
+    try:
+        with open(source, "rb") as stream:
+            data = _bounded(stream, source, max_pixels)
+    except OSError as exc:
+        raise ConvcliError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    if not data.getbuffer().nbytes:
+        raise ConvcliError(f"{source}: is empty (0 bytes)")
+    return source, data
+
+
 def stdin_data(max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[Path, io.BytesIO]:
-    """stdin's bytes, and the name that stands for them in messages.
+    """stdin's bytes, bounded as :func:`_bounded` says, and the name that stands for them in messages."""
+    name = Path("stdin")
+    data = _bounded(sys.stdin.buffer, name, max_pixels)
+    if not data.getbuffer().nbytes:
+        raise UsageError("stdin: no image data (give IMAGE, or pipe an image in)")
+    return name, data
+
+
+def _bounded(source: BinaryIO, name: Path, max_pixels: int | None) -> io.BytesIO:
+    """All of `source`, a stream that can be read once only, named `name` in messages.
 
     The stream is bounded as it comes: its header is read as soon as it has arrived, so that
     an image over `max_pixels` (None: no limit) or data that is no image convcli reads is
     refused at once, and no more bytes are taken than an image of `max_pixels` pixels can
     hold. It is read a block at a time, so that Ctrl-C and SIGTERM stop it at once.
     """
-    name = Path("stdin")
     cap = None if max_pixels is None else _bytes_for(max_pixels)
     why = f"more than an image within --max-pixels {max_pixels or 0:,} can take; raise --max-pixels (0: no limit)"
     data = bytearray()
     looked = False
     while True:
-        block = sys.stdin.buffer.read1(_STDIN_BLOCK)
+        block = source.read1(_STDIN_BLOCK)
         if not block:
             break
         data += block
@@ -371,10 +403,8 @@ def stdin_data(max_pixels: int | None = DEFAULT_MAX_PIXELS) -> tuple[Path, io.By
                 cap = _bytes_for(promised)
                 why = f"more than the {promised:,} pixels its header promises can take"
         if cap is not None and len(data) > cap:
-            raise ConvcliError(f"stdin: more than {cap:,} bytes, {why}")
-    if not data:
-        raise UsageError("stdin: no image data (give IMAGE, or pipe an image in)")
-    return name, io.BytesIO(bytes(data))
+            raise ConvcliError(f"{name}: more than {cap:,} bytes, {why}")
+    return io.BytesIO(bytes(data))
 
 
 def _bytes_for(pixels: int) -> int:

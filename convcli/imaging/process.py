@@ -58,7 +58,7 @@ def filter_file(
     stdout).
     """
     output = destination_for(source, output, tag, format)
-    source, stream = files.stdin_data(max_pixels) if files.is_stream(source) else (source, None)
+    source, stream = files.input_data(source, max_pixels)
     if source.is_dir():
         raise ConvcliError(f"{source}: is a directory, not an image")
     to_stdout = files.is_stream(output)
@@ -182,7 +182,7 @@ def load_planes(
 ) -> channels.Planes:
     """The planes of an image or .npy file ("-": stdin), as filter_file reads them; CMYK stays
     CMYK unless `cmyk_as_rgb`."""
-    source, stream = files.stdin_data(max_pixels) if files.is_stream(source) else (source, None)
+    source, stream = files.input_data(source, max_pixels)
     if _is_array(source, stream):
         return channels.from_array(files.read_array(source, max_pixels, stream), str(source))
     image = files.read_image(source, max_pixels, stream=stream)[0]

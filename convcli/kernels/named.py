@@ -81,7 +81,8 @@ def laplacian_of_gaussian(sigma: float = 1.4, truncate: float = 4.0) -> np.ndarr
     g = gaussian_1d(sigma, truncate)
     x = np.arange(g.size) - g.size // 2
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # checked below
-        second = g * ((x / sigma) ** 2 - 1) / sigma**2  # scipy's order-2 Gaussian derivative
+        # scipy's order-2 Gaussian derivative; / sigma twice, as a huge sigma**2 raises OverflowError
+        second = g * ((x / sigma) ** 2 - 1) / sigma / sigma
         return _finite_weights(np.outer(second, g) + np.outer(g, second), "sigma", sigma)
 
 
