@@ -246,6 +246,50 @@ def test_a_bmp_header_promising_more_pixels_than_its_bytes_hold_is_refused(tmp_p
     one_error(code, err, 1, "bomb.bmp", "promises 81,000,000 pixels", "can hold at most")
 
 
+def resized_tiff_header(data: bytes, width: int, height: int) -> bytes:
+    """`data`, a little-endian TIFF, with its first image's width and height tags changed."""
+    out = bytearray(data)
+    (ifd,) = struct.unpack("<I", data[4:8])
+    (count,) = struct.unpack("<H", data[ifd : ifd + 2])
+    for entry in range(ifd + 2, ifd + 2 + 12 * count, 12):
+        tag, kind = struct.unpack("<HH", data[entry : entry + 4])
+        if tag in (256, 257, 278):
+            value = {256: width, 257: height, 278: height}[tag]
+            out[entry + 8 : entry + 12] = struct.pack(
+                "<HH" if kind == 3 else "<I", *((value, 0) if kind == 3 else (value,))
+            )
+    return bytes(out)
+
+
+@pytest.mark.parametrize("compression", ["tiff_adobe_deflate", "tiff_lzw", "packbits"])
+def test_a_compressed_tiff_promising_more_pixels_than_its_strips_hold_is_refused_before_decoding(
+    tmp_path, capsys, compression
+):
+    small = io.BytesIO()
+    Image.new("L", (8, 8)).save(small, format="TIFF", compression=compression)
+    (tmp_path / "bomb.tif").write_bytes(resized_tiff_header(small.getvalue(), 9000, 9000))
+    decoded = []
+    original = Image.Image.load
+    Image.Image.load = lambda self: decoded.append(self) or original(self)
+    try:
+        code, err = run(["blur", tmp_path / "bomb.tif", "-o", tmp_path / "o.png"], capsys)
+    finally:
+        Image.Image.load = original
+    one_error(code, err, 1, "bomb.tif", "promises 81,000,000 pixels")
+    assert decoded == []
+
+
+def test_a_damaged_png_inside_an_ico_fails_as_the_png_alone_does(tmp_path, capsys):
+    icon = bytearray()
+    Image.fromarray(photo()[:64, :64]).save(buffer := io.BytesIO(), format="ICO", sizes=[(64, 64)])
+    icon = bytearray(buffer.getvalue())
+    png = icon.index(b"IDAT")
+    icon[png + 30] ^= 0x10
+    (tmp_path / "bad.ico").write_bytes(bytes(icon))
+    code, err = run(["blur", tmp_path / "bad.ico", "-o", tmp_path / "o.png"], capsys)
+    one_error(code, err, 1, "bad.ico", "damaged ICO", "a PNG", "CRC")
+
+
 def test_a_png_header_promising_more_pixels_than_its_data_holds_is_refused():
     good = encoded(format="PNG")
     bomb = bytearray(good)

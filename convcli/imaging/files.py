@@ -74,6 +74,9 @@ def _decoded(
     allow_damaged: bool,
 ) -> tuple[Image.Image, dict]:
     with _reading(path, _undecodable_image), _pillow_limit_off():
+        problem = _on_the_file(_ico_damage, path, stream)  # Pillow decodes an ICO as it opens it
+        if problem:
+            damaged(problem, "ICO")
         with _said_by_codecs(path, warn):
             opened = allowlist.open_image(stream if stream is not None else str(path))
         with opened:
@@ -99,6 +102,8 @@ def _decoded(
             problem = integrity.check_promise(opened.tile, size)
             if opened.format in ("JPEG", "MPO"):
                 problem = problem or integrity.check_jpeg_promise(_data(path, stream))
+            if opened.format == "TIFF":
+                problem = problem or _on_the_file(integrity.check_tiff_promise, path, stream)
             if problem:
                 damaged(problem, opened.format)
             _load(opened, path, lambda: _damage(opened.format, path, stream), damaged, tolerant=allow_damaged)
@@ -164,10 +169,21 @@ def _damage(fmt: str | None, path: Path, stream: BinaryIO | None) -> str | None:
     if fmt in ("JPEG", "MPO"):
         return integrity.check_jpeg(_data(path, stream))
     check = {"PNG": integrity.check_png, "TIFF": integrity.check_tiff}.get(fmt)
-    if check is None:
+    return None if check is None else _on_the_file(check, path, stream)
+
+
+def _ico_damage(source: BinaryIO) -> str | None:
+    """:func:`.integrity.check_ico` of an ICO file (by its signature); None for any other file."""
+    if source.read(4) != b"\x00\x00\x01\x00":
         return None
+    source.seek(0)
+    return integrity.check_ico(source)
+
+
+def _on_the_file(check: Callable[[BinaryIO], str | None], path: Path, stream: BinaryIO | None) -> str | None:
+    """`check` of the file read a part at a time, through a stream of its own."""
     if stream is not None:
-        return check(io.BytesIO(stream.getvalue()))
+        return check(io.BytesIO(stream.getbuffer()))
     with open(path, "rb") as source:
         return check(source)
 

@@ -11,6 +11,7 @@ sizes alone, before any memory is taken for the pixels.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import struct
 import zlib
@@ -158,6 +159,50 @@ def check_png(stream: BinaryIO) -> str | None:
             f"its header promises {width}x{height} pixels ({raw:,} bytes), and its {compressed:,} bytes "
             "of image data cannot hold them"
         )
+    return None
+
+
+# Pixels one byte can stand for in a TIFF strip, by its compression: LZW's 12-bit code for a
+# string of at most 4096 bytes, deflate's 1032:1, PackBits' run of 128 from 2 bytes; each byte
+# holding 8 bilevel pixels at most.
+_TIFF_PIXELS_PER_BYTE = {5: 4096 * 8, 8: _DEFLATE_RATIO * 8, 32946: _DEFLATE_RATIO * 8, 32773: 64 * 8}
+
+
+def check_tiff_promise(stream: BinaryIO) -> str | None:
+    """Whether a compressed TIFF's first image promises more pixels than its strips or tiles can
+    hold, found from its tags before anything is decoded."""
+    import tifffile
+
+    try:
+        with _quiet("tifffile"), tifffile.TiffFile(stream) as tiff:
+            page = tiff.pages.first
+            ratio = _TIFF_PIXELS_PER_BYTE.get(int(page.compression))
+            pixels = page.imagewidth * page.imagelength
+            data = sum(page.databytecounts)
+    except (tifffile.TiffFileError, ValueError, struct.error, OSError, KeyError, IndexError, TypeError):
+        return None  # a structure tifffile cannot follow: libtiff, decoding it, is the judge
+    if ratio is not None and pixels > data * ratio:
+        return (
+            f"its header promises {pixels:,} pixels, and its {data:,} bytes of compressed data can hold "
+            f"at most {data * ratio:,}"
+        )
+    return None
+
+
+def check_ico(stream: BinaryIO) -> str | None:
+    """What is wrong with the PNG images an ICO holds (:func:`check_png` of each), or None."""
+    header = stream.read(6)
+    if len(header) < 6:
+        return None
+    (count,) = struct.unpack("<H", header[4:6])
+    entries = [struct.unpack("<II", stream.read(16)[8:16] or bytes(8)) for _ in range(count)]
+    for index, (size, offset) in enumerate(entries):
+        stream.seek(offset)
+        data = stream.read(size)
+        if data.startswith(b"\x89PNG\r\n\x1a\n"):
+            problem = check_png(io.BytesIO(data))
+            if problem:
+                return f"its image {index + 1} of {count}, a PNG: {problem}"
     return None
 
 
