@@ -493,3 +493,10 @@ def test_a_long_format_name_is_cut_in_its_message(capsys):
     code, err = run(["blur", "x.png", "--format", "q" * 100_000], capsys)
     one_error(code, err, 2, "--format 'qqqq", "(100000 characters)")
     assert len(err) < 300
+
+
+def test_a_decoder_failure_is_worded_for_the_user_not_in_pillows_words(tmp_path, capsys):
+    (tmp_path / "cut.gif").write_bytes(encoded(format="GIF")[:2000])
+    code, err = run(["blur", tmp_path / "cut.gif", "-o", tmp_path / "o.png"], capsys)
+    said = one_error(code, err, 1, "cut.gif", "damaged").split("cut.gif: ", 1)[1]
+    assert said == "damaged: it is cut short"

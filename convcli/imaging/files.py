@@ -218,7 +218,21 @@ def _undecodable_image(exc: Exception) -> str:
         return str(exc)
     if isinstance(exc, UnidentifiedImageError):
         return f"not an image in a format convcli reads ({allowlist.READ_FORMATS_NAMED}), or a damaged one"
-    return f"cannot decode image ({exc})"
+    said = str(exc)
+    for pillows, ours in _PILLOW_SAYS:
+        if said.startswith(pillows):
+            return f"damaged: {ours}"
+    return f"cannot decode image ({said})"
+
+
+# Pillow's words for a decoder's failure, and what they mean to the user.
+_PILLOW_SAYS = (
+    ("image file is truncated", "it is cut short"),
+    ("broken data stream", "its compressed data is broken"),
+    ("decoder error", "its compressed data is broken"),
+    ("could not create decoder object", "its data cannot be decoded (cut short?)"),
+    ("unrecognized data stream contents", "its compressed data is broken"),
+)
 
 
 @contextlib.contextmanager
