@@ -99,3 +99,21 @@ def writing_a_temporary(pid: int, folder: Path) -> bool:
         return False
     pattern = re.escape(os.path.realpath(folder)) + r"/(#[0-9]+ \(deleted\)|[^/]*\.tmp)"
     return any(re.fullmatch(pattern, link) for link in links)
+
+
+def run_main(*args, cwd: Path | None = None) -> int:
+    """convcli's main() in this process, as the console script calls it (in `cwd`), for the tests
+    where a real process is not the point; the signal handler main() installs is put back."""
+    import signal
+
+    from convcli.cli import main
+
+    handler = signal.getsignal(signal.SIGTERM)
+    before = os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        return main([str(arg) for arg in args])
+    finally:
+        os.chdir(before)
+        signal.signal(signal.SIGTERM, handler)

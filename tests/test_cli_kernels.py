@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from processes import convcli, failed, files_in, ok, pixels, save, shows
+from processes import convcli, failed, files_in, ok, pixels, run_main, save, shows
 from scipy import ndimage
 
 from convcli.kernels import named_kernel
@@ -19,7 +19,7 @@ def test_apply_takes_every_kernel_format(dot, tmp_path):
     (tmp_path / "k.csv").write_text("0,0,0\n0,1,0\n0,0,0\n")
     np.save(tmp_path / "k.npy", np.eye(3)[1:2].T @ np.eye(3)[1:2])
     for spec in ("k.mat", "k.json", "k.csv", "k.npy", "3x3: 0,0,0 0,1,0 0,0,0", "[[1]]"):
-        ok(convcli("apply", dot, "-k", spec, "-o", "out.png", "--force", cwd=tmp_path))
+        assert run_main("apply", dot, "-k", spec, "-o", "out.png", "--force", cwd=tmp_path) == 0, spec
         np.testing.assert_array_equal(pixels(tmp_path / "out.png"), want, err_msg=spec)
 
 
@@ -96,7 +96,7 @@ def test_bad_kernel_files_in_each_format_fail_naming_the_file(name, content, fra
 def test_new_named_kernels_run_on_an_image(tmp_path):
     source = save(np.random.default_rng(9).integers(0, 256, (12, 14), dtype=np.uint8), tmp_path / "noise.png")
     for spec in ("scharr-x", "prewitt-y", "kirsch:135", "outline", "log:1.2", "dog:1,1.6", "box:radius=2"):
-        ok(convcli("apply", source, "-k", spec, "-o", "out.npy", "--force", cwd=tmp_path))
+        assert run_main("apply", source, "-k", spec, "-o", "out.npy", "--force", cwd=tmp_path) == 0, spec
         want = ndimage.convolve(pixels(source).astype(float), named_kernel(spec).matrix, mode="reflect")
         np.testing.assert_allclose(np.load(tmp_path / "out.npy"), want, atol=1e-3, err_msg=spec)
 
