@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from processes import SAMPLES, convcli, failed, ok, pixels, save, shows
+from processes import SAMPLES, convcli, failed, ok, pixels, run_main, save, shows
 
 WORKED = ("explain", "--signal", "1 0.5 1 1", "--kernel", "1 0.5 0.25")
 
@@ -37,15 +37,17 @@ def test_same_and_valid_sizes(size, want, tmp_path):
 
 @pytest.mark.parametrize("kernel", ["emboss", "sobel-x", "1 2; 3 4", "gaussian:0.7"])
 @pytest.mark.parametrize("correlate", [False, True])
-def test_a_pixel_explained_matches_the_filtered_image(kernel, correlate, tmp_path):
+def test_a_pixel_explained_matches_the_filtered_image(kernel, correlate, tmp_path, capsys):
     flag = ["--correlate"] if correlate else []
-    ok(
-        convcli(
-            "apply", SAMPLES / "chelsea.png", "-k", kernel, *flag, "--alpha", "ignore", "-o", "out.png", cwd=tmp_path
-        )
+    code = run_main(
+        "apply", SAMPLES / "chelsea.png", "-k", kernel, *flag, "--alpha", "ignore", "-o", tmp_path / "out.png"
     )
+    assert code == 0, capsys.readouterr().err
+    capsys.readouterr()
     for x, y in ((0, 0), (17, 9), (450, 299)):  # corners use the border mode
-        text = shows(convcli("explain", SAMPLES / "chelsea.png", "--at", f"{x},{y}", "-k", kernel, *flag, cwd=tmp_path))
+        assert run_main("explain", SAMPLES / "chelsea.png", "--at", f"{x},{y}", "-k", kernel, *flag) == 0
+        text, err = capsys.readouterr()
+        assert not err, err
         values = [int(line.split("pixel value ")[1].split()[0]) for line in text.splitlines() if "pixel value" in line]
         assert values == pixels(tmp_path / "out.png")[y, x].tolist(), (kernel, x, y)
 
