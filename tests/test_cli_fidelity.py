@@ -273,7 +273,7 @@ def test_depth_8_scales_16_bit_values_down(tmp_path):
     "image, output, fragments",
     [
         ("grey", "out.png", ("PNG cannot hold float grey", "--depth float", ".npy", ".tif")),
-        ("colour", "out.png", ("PNG cannot hold 16-bit RGB", ".npy")),
+        ("colour", "out.gif", ("GIF cannot hold 16-bit RGB", ".npy", ".png or .tif")),
         ("colour", "out.tif", ("TIFF cannot hold float RGB", ".npy")),
         ("grey", "out.jpg", ("JPEG cannot hold 16-bit grey",)),
     ],
@@ -409,9 +409,12 @@ def _png_48_bit(pixels: np.ndarray, path) -> None:
 
 
 def test_16_bit_colour_read_as_8_bits_is_said_not_hidden(tmp_path):
+    # PNG keeps its 16 bits (tests/test_sixteen_bit_colour.py); Pillow still narrows a 48-bit PPM.
     _png_48_bit(np.full((3, 4, 3), 1000, np.uint16), tmp_path / "scan.png")
-    err = ok(convcli("blur", "scan.png", cwd=tmp_path, terminal=True))
-    assert "scan.png: Pillow reads 16-bit colour as 8 bits per channel" in err
+    assert "8 bits" not in ok(convcli("blur", "scan.png", cwd=tmp_path, terminal=True))
+    (tmp_path / "scan.ppm").write_bytes(b"P6 4 3 65535\n" + np.full((3, 4, 3), 1000, ">u2").tobytes())
+    err = ok(convcli("blur", "scan.ppm", "-o", "ppm.png", cwd=tmp_path))
+    assert "scan.ppm: this 16-bit colour PPM is read by Pillow at 8 bits per channel" in err
     assert "8 bits" not in ok(convcli("blur", SAMPLES / "chelsea.png", "-o", "c.png", cwd=tmp_path))
 
 

@@ -214,8 +214,10 @@ def test_output_depth_follows_the_input_and_steps_down_with_a_warning(tmp_path):
     assert choose(planes(EIGHT, "RGB", alpha=True), "PNG", "8") == target.Target(EIGHT, True, "RGBA")
     with pytest.raises(UsageError, match="out: PNG cannot hold float grey .--depth float.; write .npy"):
         choose(planes(EIGHT), "PNG", "float")
-    with pytest.raises(UsageError, match="out: PNG cannot hold 16-bit RGB .--depth 16.; write .npy, which"):
-        choose(planes(EIGHT, "RGB"), "PNG", "16")
+    assert choose(planes(EIGHT, "RGB"), "PNG", "16") == target.Target(SIXTEEN, False, "RGB;16")
+    assert choose(planes(EIGHT, "L", alpha=True), "TIFF", "16") == target.Target(SIXTEEN, True, "LA;16")
+    with pytest.raises(UsageError, match="out: JPEG cannot hold 16-bit RGB .--depth 16.; write .npy, .* .png or .tif"):
+        choose(planes(EIGHT, "RGB"), "JPEG", "16")
 
 
 def test_output_format_from_extension():

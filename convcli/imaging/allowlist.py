@@ -4,7 +4,9 @@ Pillow tries every plugin it has on a file, whatever its name, and some of them 
 to another program: EPS and PostScript go to Ghostscript, an interpreter that can write files
 and read them. As ImageMagick's security policy disables its PS, EPS and PDF coders, convcli
 opens only the raster formats named here, each decoded inside the process by Pillow's own
-plugins; any other file is refused, and named for what its first bytes say it is.
+plugins; any other file is refused, and named for what its first bytes say it is. PNG and TIFF
+images of 16-bit colour, which Pillow has no mode for, are recognised by the signatures below
+and decoded by libpng and tifffile instead (see :mod:`.sixteen`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ _PLUGINS = (
     TgaImagePlugin,
 )
 READ_FORMATS = tuple(plugin.__name__.rsplit(".", 1)[-1].removesuffix("ImagePlugin").upper() for plugin in _PLUGINS)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF, either byte order
 # How the README names them, with the extensions they usually carry.
 READ_FORMATS_NAMED = "PNG, JPEG, TIFF, WebP, GIF, BMP, PNM (PBM, PGM, PPM, PFM), QOI, PCX, ICO, TGA and NumPy .npy"
 

@@ -10,6 +10,7 @@ from PIL import Image
 
 from ..errors import ConvcliError
 from .depth import EIGHT, INT32, SIXTEEN, Depth, floating, of_dtype
+from .sixteen import MODES
 
 # Modes read as another: a palette or bilevel image is filtered in the colours it shows, and
 # colour spaces convcli has no filters for are converted to RGB.
@@ -61,9 +62,11 @@ def from_image(image: Image.Image, source: str) -> Planes:
     return _split_alpha(pixels, image.mode.endswith("A"), _BANDS[image.mode], EIGHT, mode)
 
 
-def from_array(array: np.ndarray, source: str) -> Planes:
+def from_array(array: np.ndarray, source: str, mode: str = "array") -> Planes:
     """Planes of a NumPy array: (H, W) grey, or (H, W, C) with C = 1 grey, 2 grey and alpha,
-    3 RGB, 4 RGBA, alpha last. uint8, uint16, signed integers up to 32 bits and floats."""
+    3 RGB, 4 RGBA, alpha last. uint8, uint16, signed integers up to 32 bits and floats.
+    `mode` names where it came from: a .npy file ("array"), or a 16-bit colour image that
+    :mod:`.sixteen` read (its mode, "RGB;16")."""
     array = array.astype(array.dtype.newbyteorder("="), copy=False)  # FITS and astropy write big-endian
     depth = of_dtype(array.dtype)
     if depth is None:
@@ -77,14 +80,14 @@ def from_array(array: np.ndarray, source: str) -> Planes:
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise ConvcliError(f"{source}: an array of shape {array.shape} has no pixels")
     if array.ndim == 2:
-        return Planes(array.astype(depth.compute), None, "L", depth, "array")
+        return Planes(array.astype(depth.compute), None, "L", depth, mode)
     channels = array.shape[2]
     if channels in (2, 4) and depth is INT32:
         raise ConvcliError(
             f"{source}: signed integers have no agreed opaque value for an alpha channel; "
             "give alpha as uint8, uint16 or float (0..1)"
         )
-    return _split_alpha(array, channels in (2, 4), "L" if channels == 2 else "RGB", depth, "array")
+    return _split_alpha(array, channels in (2, 4), "L" if channels == 2 else "RGB", depth, mode)
 
 
 def _split_alpha(pixels: np.ndarray, has_alpha: bool, bands: str, depth: Depth, mode: str) -> Planes:
@@ -94,6 +97,20 @@ def _split_alpha(pixels: np.ndarray, has_alpha: bool, bands: str, depth: Depth, 
     if bands == "L" and pixels.ndim == 3:
         pixels = pixels[..., 0]
     return Planes(pixels.astype(depth.compute), alpha, bands, depth, mode)
+
+
+def file_mode(bands: str, has_alpha: bool, depth: Depth) -> str | None:
+    """The mode these planes are written in: Pillow's (see :func:`pillow_mode`), else for 16-bit
+    colour and 16-bit grey with alpha, which Pillow has no mode for, :mod:`.sixteen`'s; None
+    where neither holds them.
+
+    >>> file_mode("RGB", False, SIXTEEN), file_mode("L", True, SIXTEEN), file_mode("L", False, SIXTEEN)
+    ('RGB;16', 'LA;16', 'I;16')
+    """
+    mode = pillow_mode(bands, has_alpha, depth)
+    if mode is None and depth is SIXTEEN and bands in ("L", "RGB"):
+        return MODES[(1 if bands == "L" else 3) + has_alpha]
+    return mode
 
 
 def pillow_mode(bands: str, has_alpha: bool, depth: Depth) -> str | None:

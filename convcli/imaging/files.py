@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, TiffImagePlugin, UnidentifiedImageError
 
 from ..choices import DEFAULT_MAX_PIXELS
 from ..errors import ConvcliError, UsageError
 from ..kernels.text import echoed
-from . import allowlist, integrity
+from . import allowlist, integrity, sixteen
 
 LOSSY_FORMATS = ("JPEG", "WEBP")
 
@@ -36,19 +36,21 @@ def read_image(
     stream: BinaryIO | None = None,
     *,
     allow_damaged: bool = False,
-) -> tuple[Image.Image, dict]:
+) -> tuple[Image.Image | np.ndarray, dict]:
     """Open and fully decode `path`, with its EXIF orientation applied; return it and the
     :func:`metadata` to write with its result (taken before turning it upright, which drops
-    a TIFF's tags).
+    a TIFF's tags). A PNG or TIFF of 16-bit colour or 16-bit grey with alpha, which Pillow
+    has no mode for, is returned as an (H, W, C) uint16 array read by :mod:`.sixteen`; any
+    other image as a Pillow image.
 
     Only the formats of :mod:`.allowlist` are opened, recognised by their content. An image
     over `max_pixels` (None: no limit) is refused before it is decoded, and so is an animation
     or a multi-page file: filtering only its first frame would lose the rest. Damage that a
     decoder reports or that :mod:`.integrity` finds fails the image, unless `allow_damaged`,
-    which `warn`s of it instead. 16-bit colour, which Pillow decodes to 8 bits, is read with a
-    `warn`ing, and so is what Pillow itself warns of (corrupt EXIF, a truncated tag), each once,
-    naming the file. A `stream` (stdin's data) is read instead of the file; `path` then only
-    names it in messages.
+    which `warn`s of it instead. 16-bit colour that Pillow decodes to 8 bits (PPM, a TIFF
+    compressed by a codec :mod:`.sixteen` does not take) is read with a `warn`ing, and so is
+    what Pillow itself warns of (corrupt EXIF, a truncated tag), each once, naming the file.
+    A `stream` (stdin's data) is read instead of the file; `path` then only names it in messages.
     """
 
     def damaged(problem: str, fmt: str | None = None) -> None:
@@ -72,31 +74,26 @@ def _decoded(
     damaged: Callable[[str, str | None], None],
     stream: BinaryIO | None,
     allow_damaged: bool,
-) -> tuple[Image.Image, dict]:
+) -> tuple[Image.Image | np.ndarray, dict]:
     with _reading(path, _undecodable_image), _pillow_limit_off():
         problem = _on_the_file(_ico_damage, path, stream)  # Pillow decodes an ICO as it opens it
         if problem:
             damaged(problem, "ICO")
+        wide = _on_the_file(sixteen.header, path, stream)
+        if wide is not None:
+            return _decoded_sixteen(wide, path, max_pixels, warn, damaged, stream, allow_damaged)
         with _said_by_codecs(path, warn):
             opened = allowlist.open_image(stream if stream is not None else str(path))
         with opened:
-            width, height = opened.size
-            if max_pixels is not None and width * height > max_pixels:
-                raise ConvcliError(
-                    f"{path}: {width}x{height} is {width * height:,} pixels, over the limit of "
-                    f"{max_pixels:,} that guards against decompression bombs; "
-                    "raise it with --max-pixels if you trust the file"
-                )
+            _check_size(path, *opened.size, max_pixels)
             # is_animated looks for a second frame only: counting them all walks every page.
             if getattr(opened, "is_animated", False):
-                raise ConvcliError(
-                    f"{path}: has more than one frame or page; convcli filters single images only "
-                    f"(extract one first, e.g. with ImageMagick: magick '{path.name}[0]' frame.png)"
-                )
-            if opened.mode in ("RGB", "RGBA") and any(";16" in str(tile.args) for tile in opened.tile):
+                _refuse_frames(path)
+            if _narrowed(opened):
                 warn(
-                    f"{path}: Pillow reads 16-bit colour as 8 bits per channel; the result has 8-bit "
-                    "precision (16-bit grey and .npy arrays keep 16 bits)"
+                    f"{path}: this 16-bit colour {opened.format} is read by Pillow at 8 bits per channel, and "
+                    "the result has 8-bit precision (PNG, and TIFF uncompressed or with LZW, deflate or "
+                    "PackBits, keep 16 bits)"
                 )
             size = len(stream.getvalue()) if stream is not None else os.stat(path).st_size
             problem = integrity.check_promise(opened.tile, size)
@@ -106,7 +103,15 @@ def _decoded(
                 problem = problem or _on_the_file(integrity.check_tiff_promise, path, stream)
             if problem:
                 damaged(problem, opened.format)
-            _load(opened, path, lambda: _damage(opened.format, path, stream), damaged, tolerant=allow_damaged)
+            _load(
+                opened.load,
+                opened.format,
+                path,
+                lambda: _damage(opened.format, path, stream),
+                damaged,
+                lambda line: damaged(line.removeprefix(f"{path}: "), opened.format),  # a codec's words: damage
+                tolerant=allow_damaged,
+            )
             upright = ImageOps.exif_transpose(opened)
             if opened.format == "PPM" and upright.mode == "I":
                 # Pillow reads 16-bit PGM as 32-bit; its values never pass 65535.
@@ -114,29 +119,109 @@ def _decoded(
             return upright, metadata(opened)  # after turning upright: it drops the orientation
 
 
+def _narrowed(opened: Image.Image) -> bool:
+    """Whether Pillow narrows the opened image's 16-bit colour to 8 bits: a 16-bit raw mode
+    ("RGB;16B"), or a PPM whose maximum value is over 255."""
+    if opened.mode not in ("RGB", "RGBA", "CMYK"):
+        return False
+    for tile in opened.tile:
+        if ";16" in str(tile.args):
+            return True
+        if tile.codec_name == "ppm" and isinstance(tile.args, tuple) and tile.args[-1] > 255:
+            return True
+    return False
+
+
+def _decoded_sixteen(
+    wide: sixteen.Header,
+    path: Path,
+    max_pixels: int | None,
+    warn: Callable[[str], None],
+    damaged: Callable[[str, str | None], None],
+    stream: BinaryIO | None,
+    allow_damaged: bool,
+) -> tuple[np.ndarray, dict]:
+    """A 16-bit colour PNG or TIFF, decoded by :mod:`.sixteen` under the checks that the other
+    images get from Pillow's header: the size, the frames, the header's promise, the damage."""
+    _check_size(path, wide.width, wide.height, max_pixels)
+    if wide.frames:
+        _refuse_frames(path)
+    if wide.format == "PNG":
+        size = len(stream.getvalue()) if stream is not None else os.stat(path).st_size
+        problem = integrity.check_png_promise(wide.width, wide.height, 2 * wide.channels, size - wide.data_offset)
+    else:
+        problem = _on_the_file(integrity.check_tiff_promise, path, stream)
+    if problem:
+        damaged(problem, wide.format)
+
+    def said(line: str) -> None:  # libpng's warnings are about its chunks: check_png judges the damage
+        if line.removeprefix(f"{path}: ") not in sixteen.HARMLESS:
+            warn(line)
+
+    def decode(source: BinaryIO) -> np.ndarray:
+        try:
+            return sixteen.decode(wide, source)
+        except Exception as exc:  # noqa: BLE001 - a codec fails in its own way: ValueError, ImcdError, ...
+            # tifffile and libpng stop at the first broken strip or row: nothing is left to filter.
+            raise ConvcliError(f"{path}: damaged {wide.format}: its image data cannot be decoded ({exc})") from None
+
+    pixels = _load(
+        lambda: _on_the_file(decode, path, stream),
+        wide.format,
+        path,
+        lambda: _damage(wide.format, path, stream),
+        damaged,
+        said,
+        tolerant=allow_damaged,
+    )
+    if wide.format == "PNG":
+        info = _on_the_file(sixteen.png_metadata, path, stream)
+        exif = Image.Exif()
+        if info.get("exif"):
+            exif.load(info["exif"])
+        orientation = _orientation(exif, info.get("xmp"))
+        kept = _kept(info, info.pop("text"), exif, wide.mode)
+    else:
+        kept, orientation = _on_the_file(_sixteen_tiff_metadata, path, stream)
+    return sixteen.upright(pixels, orientation), kept
+
+
+def _check_size(path: Path, width: int, height: int, max_pixels: int | None) -> None:
+    if max_pixels is not None and width * height > max_pixels:
+        raise ConvcliError(
+            f"{path}: {width}x{height} is {width * height:,} pixels, over the limit of "
+            f"{max_pixels:,} that guards against decompression bombs; "
+            "raise it with --max-pixels if you trust the file"
+        )
+
+
+def _refuse_frames(path: Path) -> None:
+    raise ConvcliError(
+        f"{path}: has more than one frame or page; convcli filters single images only "
+        f"(extract one first, e.g. with ImageMagick: magick '{path.name}[0]' frame.png)"
+    )
+
+
 def _load(
-    opened: Image.Image,
+    decode: Callable[[], object],
+    fmt: str | None,
     path: Path,
     check: Callable[[], str | None],
     damaged: Callable[[str, str | None], None],
+    said: Callable[[str], None],
     tolerant: bool,
-) -> None:
-    """Decode `opened` while `check` looks, on another core, for the damage its decoder passes
-    over (zlib and libjpeg-turbo let other threads run), so that the check costs no time of its
-    own; what a codec prints while decoding is damage too. Damage fails the image through
-    `damaged`. `tolerant` (--allow-damaged) checks first instead, to have Pillow decode what it
-    can of a damaged file rather than fail."""
-
-    def said(line: str) -> None:
-        damaged(line.removeprefix(f"{path}: "), opened.format)
-
+):
+    """What `decode` returns, run while `check` looks, on another core, for the damage its
+    decoder passes over (zlib and libjpeg-turbo let other threads run), so that the check costs
+    no time of its own; what a codec prints while decoding goes to `said`. Damage fails the
+    image through `damaged`. `tolerant` (--allow-damaged) checks first instead, to have the
+    decoder decode what it can of a damaged file rather than fail."""
     if tolerant:
         problem = check()
         if problem:
-            damaged(problem, opened.format)
+            damaged(problem, fmt)
         with _said_by_codecs(path, said), _truncated_allowed(allowed=problem is not None):
-            opened.load()
-        return
+            return decode()
     found: list = []
 
     def run() -> None:
@@ -149,15 +234,16 @@ def _load(
     worker.start()
     try:
         with _said_by_codecs(path, said):
-            opened.load()
+            decoded = decode()
     finally:
         while worker.is_alive():  # in short waits, so that a signal is answered at once
             worker.join(0.05)
         problem = found[0] if found else None
         if isinstance(problem, str):  # the check's account of the damage before the decoder's
-            damaged(problem, opened.format)
+            damaged(problem, fmt)
     if isinstance(problem, Exception):
         raise problem
+    return decoded
 
 
 def _data(path: Path, stream: BinaryIO | None) -> bytes:
@@ -260,40 +346,40 @@ def _reading(path: Path, undecodable: Callable[[Exception], str]):
 _OTHER_COLOUR_SPACES = ("LAB", "YCbCr", "HSV")
 
 
-# Tags that describe how a TIFF stores its pixels (size, samples, strips, tiles, palette).
-# A TIFF's tags reach getexif(); these would misdescribe any other file's pixels.
-_TIFF_LAYOUT_TAGS = (
-    254,
-    255,
-    256,
-    257,
-    258,
-    259,
-    262,
-    266,
-    273,
-    277,
-    278,
-    279,
-    284,
-    292,
-    293,
-    317,
-    320,
-    322,
-    323,
-    324,
-    325,
-    338,
-    339,
-    340,
-    341,
+# The tags of an EXIF, or of a TIFF's own directory, whose meaning survives filtering: who
+# made the image, with what and when, what it shows, its colorimetry, and the EXIF and GPS
+# sub-directories (exposure, lens, place). Every other tag describes how the source stored its
+# pixels (size, samples, strips, tiles, palette, compression, page number and name) or is used up
+# on load (the orientation), and would misdescribe the result. The resolution travels on its
+# own (see _resolution); a TIFF's XMP, IPTC and ICC profile too (in a JPEG's EXIF a large
+# profile would not fit).
+_DESCRIPTIVE_TAGS = frozenset(
+    {
+        269,  # DocumentName
+        270,  # ImageDescription
+        271,  # Make
+        272,  # Model
+        305,  # Software
+        306,  # DateTime
+        315,  # Artist
+        316,  # HostComputer
+        318,  # WhitePoint
+        319,  # PrimaryChromaticities
+        18246,  # Rating
+        18249,  # RatingPercent
+        33432,  # Copyright
+        34665,  # the EXIF sub-directory
+        34853,  # the GPS sub-directory
+        40091,  # XPTitle
+        40092,  # XPComment
+        40093,  # XPAuthor
+        40094,  # XPKeywords
+        40095,  # XPSubject
+    }
 )
-# Blocks a TIFF keeps in tags that travel apart from the EXIF, or not at all: XMP, IPTC,
-# Photoshop's, the ICC profile (in EXIF, a large one makes a JPEG unwritable).
-_TIFF_BLOCK_TAGS = (700, 33723, 34377, 34675, 37724)
 # The orientation an XMP packet may repeat; Pillow's getexif() falls back to it.
 _XMP_ORIENTATION = re.compile(rb'\s*tiff:Orientation="\d"|<tiff:Orientation>\d</tiff:Orientation>')
+_XMP_ORIENTATION_VALUE = re.compile(rb'tiff:Orientation(?:="|>)([1-8])')
 
 
 # A TIFF's compression is kept when it loses nothing and suits every mode.
@@ -302,35 +388,121 @@ _LOSSLESS_TIFF_COMPRESSIONS = ("tiff_lzw", "tiff_adobe_deflate", "tiff_deflate",
 
 def metadata(image: Image.Image) -> dict:
     """The ICC profile, resolution, EXIF, XMP, comment and lossless TIFF compression of a
-    loaded image, as keyword arguments of
-    Pillow's save(). The EXIF's orientation is dropped: the pixels were turned upright on load.
-    A TIFF's descriptive tags (Make, Software, Artist, Copyright, ...) travel in the EXIF;
-    its layout tags do not.
+    loaded image, as keyword arguments of Pillow's save(). Only descriptive EXIF tags travel
+    (a TIFF's own Make, Software, Artist, Copyright, ... among them, in the EXIF): not the
+    orientation, as the pixels were turned upright on load, nor any tag of the source's layout.
+    A resolution is kept only where the file states one (see :func:`tiff_metadata` for TIFF's).
 
     >>> metadata(Image.new("RGB", (1, 1)))
     {}
     """
+    if image.format == "TIFF":
+        return tiff_metadata(image.getexif(), keeps_profile=image.mode not in _OTHER_COLOUR_SPACES)
+    return _kept(image.info, getattr(image, "text", {}), image.getexif(), image.mode, image.format)
+
+
+def _kept(info: dict, text: dict, exif: Image.Exif, mode: str, fmt: str | None = "PNG") -> dict:
+    """:func:`metadata` of an image other than a TIFF, from its `info`, its PNG `text` chunks and its EXIF."""
     kept = {}
-    if image.info.get("icc_profile") and image.mode not in _OTHER_COLOUR_SPACES:
-        kept["icc_profile"] = image.info["icc_profile"]
-    if image.info.get("dpi"):
-        kept["dpi"] = image.info["dpi"]
-    xmp = image.info.get("xmp") or (image.getexif().get(700) if image.format == "TIFF" else None)
-    if xmp:
-        kept["xmp"] = _XMP_ORIENTATION.sub(b"", xmp if isinstance(xmp, bytes) else str(xmp).encode())
-    if image.info.get("comment"):  # JPEG and GIF comments
-        kept["comment"] = image.info["comment"]
-    text = {k: v for k, v in getattr(image, "text", {}).items() if k not in ("XML:com.adobe.xmp", "exif")}
+    if info.get("icc_profile") and mode not in _OTHER_COLOUR_SPACES:
+        kept["icc_profile"] = info["icc_profile"]
+    if fmt in ("JPEG", "MPO"):
+        # JFIF's density counts only with a unit (0: a pixel shape); else the EXIF's, if any.
+        # Pillow would say 72 dpi for a JPEG whose EXIF has none.
+        dpi = info.get("dpi") if info.get("jfif_unit") in (1, 2) else _resolution(exif).get("dpi")
+    else:
+        dpi = info.get("dpi")
+    if dpi:
+        kept["dpi"] = dpi
+    if info.get("xmp"):
+        kept["xmp"] = _without_orientation(info["xmp"])
+    if info.get("comment"):  # JPEG and GIF comments
+        kept["comment"] = info["comment"]
+    text = {k: v for k, v in text.items() if k not in ("XML:com.adobe.xmp", "exif")}
     if text:  # PNG text chunks: Title, Author, Copyright, ...
         kept["text"] = text
-    if image.info.get("compression") in _LOSSLESS_TIFF_COMPRESSIONS:
-        kept["compression"] = image.info["compression"]
-    exif = image.getexif()
-    for tag in (0x0112, *_TIFF_LAYOUT_TAGS, *_TIFF_BLOCK_TAGS):  # 0x0112: Orientation
-        exif.pop(tag, None)
-    if exif:
+    if _descriptive(exif):
         kept["exif"] = exif.tobytes()
     return kept
+
+
+def tiff_metadata(tags: Image.Exif, keeps_profile: bool = True) -> dict:
+    """:func:`metadata` of a TIFF from the `tags` of its first directory (Pillow's getexif() of
+    a TIFF): its ICC profile unless not `keeps_profile`, its resolution, XMP, IPTC, lossless
+    compression, and its descriptive tags as an EXIF."""
+    kept = {}
+    if keeps_profile and tags.get(34675):
+        kept["icc_profile"] = bytes(tags[34675])
+    kept.update(_resolution(tags))
+    if tags.get(700):
+        kept["xmp"] = _without_orientation(tags[700])
+    iptc = tags.get(33723)
+    if isinstance(iptc, tuple) and all(isinstance(item, int) for item in iptc):  # Photoshop types it LONG
+        iptc = struct.pack(f"{tags.endian or '<'}{len(iptc)}I", *iptc)
+    if isinstance(iptc, bytes) and iptc:
+        kept["iptc"] = iptc
+    compression = TiffImagePlugin.COMPRESSION_INFO.get(tags.get(259, 1))
+    if compression in _LOSSLESS_TIFF_COMPRESSIONS:
+        kept["compression"] = compression
+    if _descriptive(tags):
+        kept["exif"] = tags.tobytes()
+    return kept
+
+
+def _resolution(tags: Image.Exif) -> dict:
+    """The resolution that TIFF or EXIF `tags` state, if they state one: "resolution" as they
+    have it, (x, y, unit) with unit 1 none (a pixel shape), 2 inch (when none is given, as both
+    standards say) or 3 centimetre, for a TIFF to keep as it is; and "dpi", per inch, for
+    formats that count in inches, where the unit is one."""
+    if 282 not in tags or 283 not in tags:
+        return {}
+    x, y, unit = tags[282], tags[283], tags.get(296, 2)
+    try:
+        per_inch = {2: 1.0, 3: 2.54}.get(unit)
+        dpi = None if per_inch is None or not float(x) > 0 or not float(y) > 0 else (x * per_inch, y * per_inch)
+    except (TypeError, ValueError, ZeroDivisionError):  # a damaged tag: no resolution stated
+        return {}
+    found = {"resolution": (x, y, unit)}
+    if dpi is not None:
+        found["dpi"] = tuple(float(value) for value in dpi)
+    return found
+
+
+def _descriptive(exif: Image.Exif) -> bool:
+    """Drop every tag but the descriptive ones from `exif`'s main directory; whether any is left."""
+    for tag in [tag for tag in exif if tag not in _DESCRIPTIVE_TAGS]:
+        del exif[tag]
+    return len(exif) > 0
+
+
+def _without_orientation(xmp) -> bytes:
+    return _XMP_ORIENTATION.sub(b"", xmp if isinstance(xmp, bytes) else str(xmp).encode())
+
+
+def _orientation(exif: Image.Exif, xmp) -> int:
+    """The orientation an image is displayed in, from its EXIF or else its XMP, as Pillow's getexif() finds it."""
+    if exif.get(0x0112):
+        return int(exif[0x0112])
+    found = _XMP_ORIENTATION_VALUE.search(xmp if isinstance(xmp, bytes) else str(xmp or "").encode())
+    return int(found[1]) if found else 1
+
+
+def _tiff_tags(source: BinaryIO) -> Image.Exif:
+    """The tags of a TIFF's first directory, read by Pillow as its getexif() of a TIFF reads them."""
+    head = source.read(16)
+    tags = Image.Exif()
+    tags.bigtiff = head[2:4] in (b"+\x00", b"\x00+")
+    tags.endian = "<" if head[:2] == b"II" else ">"
+    tags.load_from_fp(source, _tiff_directory(head))
+    return tags
+
+
+def _sixteen_tiff_metadata(source: BinaryIO) -> tuple[dict, int]:
+    """:func:`tiff_metadata` and the orientation of a TIFF, read while the file is open (its
+    EXIF sub-directory is read from it)."""
+    tags = _tiff_tags(source)
+    orientation = _orientation(tags, tags.get(700))
+    return tiff_metadata(tags), orientation
 
 
 @contextlib.contextmanager
@@ -442,9 +614,6 @@ def _bytes_for(pixels: int) -> int:
     return pixels * _MOST_BYTES_PER_PIXEL + _HEADER_ROOM
 
 
-_TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
-
-
 def _check_head(head: bytes, name: Path, max_pixels: int | None) -> int | None:
     """Refuse stdin from its first bytes: an image over `max_pixels` or no image at all; else
     the pixels its header promises. A TIFF whose first directory lies beyond `head` is judged
@@ -462,11 +631,15 @@ def _check_head(head: bytes, name: Path, max_pixels: int | None) -> int | None:
         except allowlist.RefusedFormat as exc:
             raise ConvcliError(f"{name}: {exc}") from None
         except Exception:  # noqa: BLE001 - whatever a plugin raises on a header it cannot read
-            if head[:4] in _TIFF_SIGNATURES and _tiff_directory(head) >= len(head):
+            wide = sixteen.header(io.BytesIO(head))  # 16-bit grey and alpha TIFF, which Pillow cannot open
+            if wide is not None:
+                pixels = wide.width * wide.height
+            elif head[:4] in allowlist.TIFF_SIGNATURES and _tiff_directory(head) >= len(head):
                 return None
-            raise ConvcliError(
-                f"{name}: not an image in a format convcli reads ({allowlist.READ_FORMATS_NAMED})"
-            ) from None
+            else:
+                raise ConvcliError(
+                    f"{name}: not an image in a format convcli reads ({allowlist.READ_FORMATS_NAMED})"
+                ) from None
     if max_pixels is not None and pixels > max_pixels:
         raise ConvcliError(
             f"{name}: its header promises {pixels:,} pixels, over the limit of {max_pixels:,}; "
@@ -504,6 +677,9 @@ def input_format(path: Path, stream: io.BytesIO | None = None) -> str:
     """The input's own format where convcli writes it, else PNG: what stdout gets unasked."""
     if stream is None:
         return NPY if is_array_file(path) else writer_of(path.suffix) or "PNG"
+    wide = sixteen.header(io.BytesIO(stream.getvalue()))
+    if wide is not None:
+        return wide.format
     try:
         with allowlist.open_image(io.BytesIO(stream.getvalue())) as peek:
             return peek.format if peek.format in Image.SAVE else "PNG"
@@ -610,13 +786,20 @@ def holds(fmt: str, mode: str) -> bool:
     (True, False, True, False)
     >>> holds("GIF", "P+key"), holds("GIF", "P+transparency"), holds("JPEG", "L"), holds("WEBP", "L")
     (True, False, True, False)
+    >>> holds("PNG", "RGB;16"), holds("TIFF", "LA;16"), holds("JPEG", "RGB;16")
+    (True, True, False)
     """
+    if mode in sixteen.MODES.values():
+        return fmt in sixteen.FORMATS
     return fmt == NPY or _round_trips(fmt, mode)
 
 
 def writes(fmt: str, mode: str) -> bool:
-    """Whether Pillow writes `mode` as `fmt` at all (some formats have a stub writer, others
-    refuse modes), so that a run can fail before it filters rather than after."""
+    """Whether `mode` is written as `fmt` at all (some of Pillow's formats have a stub writer,
+    others refuse modes), so that a run can fail before it filters rather than after; the
+    16-bit colour modes of :mod:`.sixteen` are written as PNG and TIFF only."""
+    if mode in sixteen.MODES.values():
+        return fmt in sixteen.FORMATS
     return fmt == NPY or _writes(fmt, mode)
 
 

@@ -162,6 +162,22 @@ def check_png(stream: BinaryIO) -> str | None:
     return None
 
 
+def check_png_promise(width: int, height: int, bytes_per_pixel: int, data: int) -> str | None:
+    """Whether a PNG header's `width` x `height` pixels of `bytes_per_pixel` could come from the
+    `data` bytes that follow its header, at deflate's best, found before decoding.
+
+    >>> check_png_promise(9000, 9000, 6, 1000)
+    'its header promises 81,000,000 pixels, and its 1,000 bytes of data can hold at most 172,000'
+    """
+    raw = height * (1 + width * bytes_per_pixel)
+    if raw > data * _DEFLATE_RATIO:
+        most = data * _DEFLATE_RATIO // bytes_per_pixel
+        return (
+            f"its header promises {width * height:,} pixels, and its {data:,} bytes of data can hold at most {most:,}"
+        )
+    return None
+
+
 # Pixels one byte can stand for in a TIFF strip, by its compression: LZW's 12-bit code for a
 # string of at most 4096 bytes, deflate's 1032:1, PackBits' run of 128 from 2 bytes; each byte
 # holding 8 bilevel pixels at most.
@@ -174,7 +190,7 @@ def check_tiff_promise(stream: BinaryIO) -> str | None:
     import tifffile
 
     try:
-        with _quiet("tifffile"), tifffile.TiffFile(stream) as tiff:
+        with quiet("tifffile"), tifffile.TiffFile(stream) as tiff:
             page = tiff.pages.first
             ratio = _TIFF_PIXELS_PER_BYTE.get(int(page.compression))
             pixels = page.imagewidth * page.imagelength
@@ -207,17 +223,22 @@ def check_ico(stream: BinaryIO) -> str | None:
 
 
 def check_tiff(stream: BinaryIO) -> str | None:
-    """What is wrong with the strips or tiles of a TIFF's first image, checked one at a time
-    against their codec (deflate's checksum and length, JPEG's warnings), or None."""
+    """What is wrong with the strips or tiles of a TIFF's first image: one that runs past the
+    end of the file, or one that fails its codec (deflate's checksum and length, JPEG's
+    warnings), checked one at a time; or None."""
     import tifffile
 
     try:
-        with _quiet("tifffile"), tifffile.TiffFile(stream) as tiff:
+        with quiet("tifffile"), tifffile.TiffFile(stream) as tiff:
             page = tiff.pages.first
+            offsets, counts = page.dataoffsets, page.databytecounts
+            size = stream.seek(0, io.SEEK_END)
+            for index, (offset, count) in enumerate(zip(offsets, counts, strict=True)):
+                if count and offset + count > size:
+                    return f"it ends inside its strip or tile {index + 1} of {len(offsets)} (cut short)"
             compression = int(page.compression)
             if compression not in (7, 8, 32946):  # JPEG, deflate, Adobe deflate
                 return None
-            offsets, counts = page.dataoffsets, page.databytecounts
             tables = page.jpegtables if compression == 7 else None
             expected = _strip_bytes(page)
             for index, (offset, count) in enumerate(zip(offsets, counts, strict=True)):
@@ -236,7 +257,7 @@ def check_tiff(stream: BinaryIO) -> str | None:
 
 
 @contextlib.contextmanager
-def _quiet(name: str):
+def quiet(name: str):
     """Keep a library's log (tifffile's "TiffTag.fromfile raised ...") off stderr: what matters
     of it is returned as the damage."""
     logger = logging.getLogger(name)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConvcliError, UsageError
-from . import channels, files, light, mapping, target, writing
+from . import channels, files, light, mapping, sixteen, target, writing
 from .alpha import filter_with_alpha
 from .depth import Depth, convert, convert_alpha
 from .naming import destination_for
@@ -100,6 +100,9 @@ def filter_file(
     if chosen.mode is None:
         writing.write_array_atomic(pixels, output, force=force)
         return output
+    if chosen.mode in sixteen.MODES.values():
+        writing.write_sixteen_atomic(pixels, output, fmt, info, force=force)
+        return output
     image = channels.to_image(pixels, chosen.mode)
     if depth is None:  # a depth asked for is the one written
         image = channels.recode(image, planes.source_mode, lambda mode: files.holds(fmt, mode))
@@ -186,6 +189,8 @@ def load_planes(
     if _is_array(source, stream):
         return channels.from_array(files.read_array(source, max_pixels, stream), str(source))
     image = files.read_image(source, max_pixels, stream=stream)[0]
+    if isinstance(image, np.ndarray):
+        return channels.from_array(image, str(source), sixteen.MODES[image.shape[-1]])
     if cmyk_as_rgb and image.mode == "CMYK":
         image = image.convert("RGB")
     return channels.from_image(image, str(source))
@@ -202,6 +207,8 @@ def _read(
     if _is_array(source, stream):
         return channels.from_array(files.read_array(source, max_pixels, stream), str(source)), {}
     image, info = files.read_image(source, max_pixels, warn, stream, allow_damaged=allow_damaged)
+    if isinstance(image, np.ndarray):  # 16-bit colour
+        return channels.from_array(image, str(source), sixteen.MODES[image.shape[-1]]), info
     if image.mode == "CMYK" and not files.holds(fmt, "CMYK"):
         warn(f"{destination}: {fmt} has no CMYK; converted to RGB by Pillow's simple formula (no colour management)")
         image = image.convert("RGB")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import ConvcliError, UsageError
 from . import depth as depths
-from .channels import Planes, pillow_mode
+from .channels import Planes, file_mode
 from .files import NPY, holds, writes
 
 # The largest (width, height) each format's writer holds, as Pillow 13 writes it: beyond it the
@@ -67,7 +67,8 @@ def check_size(fmt: str, width: int, height: int, destination: Path) -> None:
 
 @dataclass(frozen=True)
 class Target:
-    """The depth values are written at, whether alpha is kept, and the Pillow mode (None for .npy)."""
+    """The depth values are written at, whether alpha is kept, and the mode: Pillow's, or for
+    16-bit colour and 16-bit grey with alpha :mod:`.sixteen`'s (RGB;16, RGBA;16, LA;16); None for .npy."""
 
     depth: depths.Depth
     alpha: bool
@@ -99,18 +100,19 @@ def choose(planes: Planes, fmt: str, requested: str | None, destination: Path, w
                 "convcli takes 4 channels for RGBA"
             )
         return _warned(Target(wanted, alpha, None), notes, warn)
-    mode = pillow_mode(planes.bands, alpha, wanted)
+    mode = file_mode(planes.bands, alpha, wanted)
     if wanted is depths.EIGHT or (mode is not None and holds(fmt, mode)):
         return _warned(_writable(Target(wanted, alpha, mode), fmt, destination), notes, warn)
     if requested is not None:
         what = {"L": "grey", "RGB": "RGB", "CMYK": "CMYK"}[planes.bands] + (" with alpha" if alpha else "")
         bits = "float" if wanted.is_float else f"{wanted.name}-bit"
+        keepers = [ext for other, ext in (("PNG", ".png"), ("TIFF", ".tif")) if mode and holds(other, mode)]
         raise UsageError(
             f"{destination}: {fmt} cannot hold {bits} {what} (--depth {requested}); "
-            "write .npy, which holds any depth" + (", or .tif" if what == "grey" else "")
+            "write .npy, which holds any depth" + (f", or {' or '.join(keepers)}" if keepers else "")
         )
     for lower in (depths.SIXTEEN, depths.EIGHT) if wanted is depths.INT32 else (depths.EIGHT,):
-        mode = pillow_mode(planes.bands, alpha, lower)
+        mode = file_mode(planes.bands, alpha, lower)
         if mode is not None and holds(fmt, mode):
             break
     notes.append(f"{destination}: {_step_down(fmt, planes, wanted, lower)}")

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from ..errors import ConvcliError, UsageError
+from . import sixteen
 from .files import LOSSY_FORMATS, is_stream
 
 JPEG_QUALITY = 92  # ImageMagick's default; Pillow's 75 visibly blurs filtered detail.
@@ -63,10 +64,22 @@ def write_image_atomic(
     _write_atomic(path, fmt, lambda stream: image.save(stream, format=fmt, **params), force)
 
 
+def write_sixteen_atomic(
+    pixels: np.ndarray, path: Path, fmt: str, info: dict | None = None, *, force: bool = False
+) -> None:
+    """Write (H, W, C) uint16 `pixels` (grey and alpha, RGB or RGBA) as a 16-bit PNG or TIFF,
+    which Pillow cannot write, through :mod:`.sixteen`, atomically as :func:`write_image_atomic`
+    does, with `info`'s metadata as Pillow's writers would place it."""
+    params = _save_params(info or {}, fmt, sixteen.MODES[pixels.shape[-1]])
+    _write_atomic(path, fmt, lambda stream: sixteen.write(pixels, stream, fmt, params), force)
+
+
 def _save_params(info: dict, fmt: str, mode: str) -> dict:
     """:func:`metadata`'s entries as `fmt`'s writer takes them: PNG holds text, comments and
-    XMP as text chunks, TIFF its XMP as a tag; fax compression is for bilevel images only."""
-    params = {key: value for key, value in info.items() if key != "text"}
+    XMP as text chunks; TIFF holds the EXIF's tags, the XMP and the IPTC in its own directory,
+    and a TIFF's resolution as it was (other formats get it per inch); fax compression is for
+    bilevel images only."""
+    params = {key: value for key, value in info.items() if key not in ("text", "resolution", "iptc")}
     if params.get("compression") in ("group3", "group4") and mode != "1":
         del params["compression"]
     if fmt == "PNG":
@@ -78,8 +91,20 @@ def _save_params(info: dict, fmt: str, mode: str) -> dict:
         if "xmp" in info:
             chunks.add_itxt("XML:com.adobe.xmp", info["xmp"].decode("utf-8", "replace"), zip=False)
         params["pnginfo"] = chunks
-    elif fmt == "TIFF" and "xmp" in info:
-        params["tiffinfo"] = {700: info["xmp"]}
+    elif fmt == "TIFF":
+        # One directory holds it all: Pillow's writer takes the EXIF or tiffinfo, not both.
+        tags = Image.Exif()
+        if "exif" in params:
+            tags.load(params.pop("exif"))
+        for code, key in ((700, "xmp"), (33723, "iptc")):
+            if key in info:
+                tags[code] = info[key]
+        params.pop("xmp", None)
+        if tags:
+            params["tiffinfo"] = tags
+        if "resolution" in info:
+            params.pop("dpi", None)
+            params["x_resolution"], params["y_resolution"], params["resolution_unit"] = info["resolution"]
     return params
 
 
