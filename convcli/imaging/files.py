@@ -92,8 +92,8 @@ def _decoded(
             if _narrowed(opened):
                 warn(
                     f"{path}: this 16-bit colour {opened.format} is read by Pillow at 8 bits per channel, and "
-                    "the result has 8-bit precision (PNG, and TIFF uncompressed or with LZW, deflate or "
-                    "PackBits, keep 16 bits)"
+                    "the result has 8-bit precision (convcli keeps 16 bits of grey or RGB, with or without alpha, "
+                    "in PNG and in TIFF uncompressed or with LZW, deflate or PackBits)"
                 )
             size = len(stream.getvalue()) if stream is not None else os.stat(path).st_size
             problem = integrity.check_promise(opened.tile, size)
