@@ -469,9 +469,14 @@ def _resolution(tags: Image.Exif) -> dict:
 
 
 def _descriptive(exif: Image.Exif) -> bool:
-    """Drop every tag but the descriptive ones from `exif`'s main directory; whether any is left."""
-    for tag in [tag for tag in exif if tag not in _DESCRIPTIVE_TAGS]:
-        del exif[tag]
+    """Drop every tag but the descriptive ones from `exif`'s main directory; whether any is left.
+    Text is kept as the bytes it was: Pillow reads it as Latin-1, and would write it back as
+    ASCII, with "?" for every other byte (UTF-8 names among them)."""
+    for tag in list(exif):
+        if tag not in _DESCRIPTIVE_TAGS:
+            del exif[tag]
+        elif isinstance(exif[tag], str):
+            exif[tag] = exif[tag].encode("latin-1", "replace")
     return len(exif) > 0
 
 

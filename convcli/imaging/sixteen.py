@@ -335,8 +335,8 @@ def _extratags(tags) -> list[tuple]:
         value = tags[code]
         if code in (34665, 34853) or isinstance(value, dict):
             continue
-        if isinstance(value, str):
-            kept.append((code, 2, 0, value, True))
+        if isinstance(value, str):  # Pillow reads ASCII tags as Latin-1: its bytes, as they were
+            kept.append((code, 2, 0, value.encode("latin-1", "replace"), True))
             continue
         if isinstance(value, bytes):
             kept.append((code, TiffTags.lookup(code).type or 7, len(value), value, True))

@@ -96,6 +96,9 @@ def _save_params(info: dict, fmt: str, mode: str) -> dict:
         tags = Image.Exif()
         if "exif" in params:
             tags.load(params.pop("exif"))
+        for code, value in tags.items():  # Pillow reads ASCII tags as Latin-1, and writes them as ASCII
+            if isinstance(value, str):
+                tags[code] = value.encode("latin-1", "replace")
         for code, key in ((700, "xmp"), (33723, "iptc")):
             if key in info:
                 tags[code] = info[key]
