@@ -103,7 +103,7 @@ def _png_header(source: BinaryIO) -> Header | None:
         if kind == b"IDAT":
             break
         data = source.read(min(length, 8))
-        if kind == b"tRNS":  # a transparent colour: libpng decodes it to alpha
+        if kind == b"tRNS" and colour in (0, 2):  # a transparent colour: libpng decodes it to alpha
             channels += 1
         elif kind == b"acTL" and len(data) >= 4:
             frames = struct.unpack(">I", data[:4])[0] > 1
@@ -125,7 +125,7 @@ def _tiff_header(source: BinaryIO) -> Header | None:
             if channels is None:
                 return None
             return Header("TIFF", page.imagewidth, page.imagelength, channels, _second_page(tiff))
-    except (tifffile.TiffFileError, KeyError, IndexError, TypeError):
+    except Exception:  # noqa: BLE001 - a structure tifffile cannot follow: Pillow, opening it, judges it
         return None
 
 
