@@ -18,7 +18,7 @@ SOBEL_ROWS = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
 def test_imagemagick_strings_inline_and_in_files(tmp_path):
     kernel = resolve_kernel("3x3: -1,0,1 -2,0,2 -1,0,1")
     np.testing.assert_array_equal(kernel.matrix, SOBEL_ROWS)
-    assert kernel.anchor is None
+    assert kernel.anchor == (1, 1)  # ImageMagick's origin, the centre of an odd kernel
     assert resolve_kernel("3x3+0+2: -1,0,1 -2,0,2 -1,0,1").anchor == (2, 0)  # +X+Y: column, row
     np.testing.assert_array_equal(resolve_kernel("2: 1 2 3 4").matrix, [[1, 2], [3, 4]])  # N: is NxN
     np.testing.assert_array_equal(resolve_kernel("3x1: 1,nan,-").matrix, [[1, 0, 0]])  # outside: weighs 0

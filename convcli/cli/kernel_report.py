@@ -42,12 +42,12 @@ def print_kernel(kernel: str, params: list[str], rotate: int, anchor: str | None
     height, width = resolved.matrix.shape
     shown, note = _window(resolved.matrix, resolved.centre)
     out = stdout(sum(max(len(number(v)) for v in column) + 5 for column in shown.T) + 10)
-    odd = height % 2 and width % 2
-    where = (
-        " (the centre)"
-        if resolved.anchor is None and odd
-        else (" (the default: height // 2, width // 2)" if resolved.anchor is None else "")
-    )
+    if resolved.anchor_note:  # the source's own rule: an ImageMagick string's origin
+        where = f" ({resolved.anchor_note})"
+    elif resolved.anchor is None:
+        where = " (the centre)" if height % 2 and width % 2 else " (the default: height // 2, width // 2)"
+    else:
+        where = ""
     out.print(  # the label is a file's name, and the kind may quote its first line
         printable(
             f"{resolved.label}: {height} rows x {width} columns, {resolved.kind}; anchor at row "

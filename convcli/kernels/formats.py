@@ -33,13 +33,15 @@ _IMAGEMAGICK = re.compile(r"^\s*(\d+)(?:x(\d+))?(?:([+-]\d+)([+-]\d+))?\s*:(.*)$
 
 @dataclass(frozen=True)
 class Parsed:
-    """A kernel matrix with what its format may say beside it: the anchor (row, column),
-    and the scale and offset for the result."""
+    """A kernel matrix with what its format may say beside it: the anchor (row, column) and,
+    where the format's own rule placed it, a few words saying which (`anchor_note`), and the
+    scale and offset for the result."""
 
     matrix: np.ndarray
     anchor: tuple[int, int] | None = None
     scale: float = 1.0
     offset: float = 0.0
+    anchor_note: str = ""
 
 
 def looks_like_imagemagick(text: str) -> bool:
@@ -52,8 +54,16 @@ def parse_imagemagick(text: str, where: str) -> Parsed:
     with an optional origin ``+X+Y`` (column, row). ``nan`` and ``-`` mark cells outside the
     neighbourhood, which weigh nothing.
 
+    The string means what it means to ImageMagick: without an origin, ImageMagick's is
+    ``((width - 1) // 2, (height - 1) // 2)``, which for an even side is one cell before
+    convcli's own default (``height // 2, width // 2``). ImageMagick's ``-morphology Convolve``
+    is then convcli's convolution at that anchor, and ``-morphology Correlate`` its
+    correlation (``-convolve`` correlates too, the kernel normalised first).
+
     >>> parse_imagemagick("2x1+0+0: 1, -1", "k").anchor
     (0, 0)
+    >>> parse_imagemagick("4x2: 1 2 3 4 5 6 7 8", "k").anchor
+    (0, 1)
     """
     match = _IMAGEMAGICK.match(text)
     if match is None:
@@ -72,13 +82,21 @@ def parse_imagemagick(text: str, where: str) -> Parsed:
     if all(t.lower() in ("nan", "-") for t in tokens):
         raise KernelSyntaxError(f"{at(where)}every cell is nan or -: the kernel is empty")
     values = [0.0 if t.lower() in ("nan", "-") else number(t, where or "ImageMagick kernel") for t in tokens]
-    anchor = None
-    if match.group(3) is not None:
-        x, y = (_whole(match.group(g), "origin", where) for g in (3, 4))
-        if not (0 <= x < width and 0 <= y < height):
-            raise KernelSyntaxError(f"{at(where)}origin +{x}+{y} lies outside the {width}x{height} kernel")
-        anchor = (y, x)
-    return Parsed(np.array(values, np.float64).reshape(height, width), anchor)
+    matrix = np.array(values, np.float64).reshape(height, width)
+    if match.group(3) is None:
+        x, y = (width - 1) // 2, (height - 1) // 2
+        return Parsed(matrix, (y, x), anchor_note=_default_origin(x, y, width, height))
+    x, y = (_whole(match.group(g), "origin", where) for g in (3, 4))
+    if not (0 <= x < width and 0 <= y < height):
+        raise KernelSyntaxError(f"{at(where)}origin +{x}+{y} lies outside the {width}x{height} kernel")
+    return Parsed(matrix, (y, x), anchor_note=f"the string's origin +{x}+{y}: column {x}, row {y}")
+
+
+def _default_origin(x: int, y: int, width: int, height: int) -> str:
+    """ImageMagick's default origin in words: the centre of an odd kernel, else the rule that put it there."""
+    if width % 2 and height % 2:
+        return f"the centre, ImageMagick's origin +{x}+{y}"
+    return f"ImageMagick's default origin +{x}+{y}: column (width - 1) // 2, row (height - 1) // 2"
 
 
 def _whole(digits: str, what: str, where: str) -> int:
@@ -110,7 +128,7 @@ def parse_vips(text: str, where: str) -> Parsed:
     libvips divides the result by scale and adds offset.
 
     >>> parse_vips("2 1 2 128\\n1 -1\\n", "k.mat")
-    Parsed(matrix=array([[ 1., -1.]]), anchor=None, scale=0.5, offset=128.0)
+    Parsed(matrix=array([[ 1., -1.]]), anchor=None, scale=0.5, offset=128.0, anchor_note='')
     """
     rows = [line.split("#", 1)[0].split() for line in text.splitlines()]
     rows = [row for row in rows if row]

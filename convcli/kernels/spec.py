@@ -24,9 +24,10 @@ _MAX_FILE_BYTES = 1 << 20
 @dataclass(frozen=True)
 class Kernel:
     """A resolved kernel, a short label for file names and messages, and what its source
-    may say beside the matrix: the anchor (row, column; None: the centre), and the scale
-    and offset for the result. `source` names the file (or stdin) it was read from; "" for a
-    named or inline kernel."""
+    may say beside the matrix: the anchor (row, column; None: the default, height // 2,
+    width // 2) with `anchor_note` saying which rule of the source placed it (an ImageMagick
+    string's origin), and the scale and offset for the result. `source` names the file (or
+    stdin) it was read from; "" for a named or inline kernel."""
 
     matrix: np.ndarray
     label: str
@@ -35,6 +36,7 @@ class Kernel:
     offset: float = 0.0
     kind: str = "a named kernel"
     source: str = ""
+    anchor_note: str = ""
 
     def normalized(self) -> Kernel:
         """The kernel divided by its sum, so that it keeps a flat image's level; a file's scale
@@ -66,7 +68,7 @@ class Kernel:
         height, width = self.matrix.shape
         if not (0 <= row < height and 0 <= column < width):
             raise ValueError(f"anchor {row},{column} lies outside the {height}x{width} kernel")
-        return replace(self, anchor=(row, column))
+        return replace(self, anchor=(row, column), anchor_note="")
 
     @property
     def centre(self) -> tuple[int, int]:
@@ -94,7 +96,11 @@ class Kernel:
         if self.anchor is None and anchor == (height // 2, width // 2):
             anchor = None
         return replace(
-            self, matrix=np.rot90(self.matrix, turns).copy(), anchor=anchor, label=f"{self.label}.rot{turns * 90}"
+            self,
+            matrix=np.rot90(self.matrix, turns).copy(),
+            anchor=anchor,
+            label=f"{self.label}.rot{turns * 90}",
+            anchor_note=self.anchor_note and f"{self.anchor_note}; turned with the kernel",
         )
 
 
@@ -244,7 +250,7 @@ def _kernel(parsed: formats.Parsed, label: str, kind: str, where: str) -> Kernel
         raise KernelSyntaxError(
             f"{formats.at(where)}anchor {parsed.anchor[0]},{parsed.anchor[1]} lies outside the {height}x{width} kernel"
         )
-    return Kernel(parsed.matrix, label, parsed.anchor, parsed.scale, parsed.offset, kind, where)
+    return Kernel(parsed.matrix, label, parsed.anchor, parsed.scale, parsed.offset, kind, where, parsed.anchor_note)
 
 
 def _looks_like_path(spec: str) -> bool:
