@@ -37,8 +37,9 @@ def compare(
             "--output",
             "-o",
             help="The panel, an 8-bit image; its extension picks the format; '-' for "
-            "stdout (PNG, or into a file there the format its name says). Default: stdout when it is a pipe or "
-            "a file named for an image format (> panel.jpg), else IMAGE.compare-<kernel>.png beside the input.",
+            "stdout (PNG; into a file on stdout, the format its name says). Default: stdout when it is a pipe "
+            "or a file named for an image format (> panel.jpg), else IMAGE.compare-<kernel>.png beside the input. "
+            "A file on stdout named for another format (> run.log), or that holds data (>>), gets no image.",
             show_default=False,
             readable=False,
         ),

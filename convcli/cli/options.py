@@ -48,8 +48,8 @@ OutputOpt = Annotated[
         "-o",
         help="Output file; its extension picks the format (.npy: a NumPy array); '-' for stdout. Default: "
         "stdout when it is a pipe or a file named for an image format (> soft.jpg writes JPEG), or the image "
-        "came from stdin; else IMAGE.<filter>.<ext> beside the input. A file on stdout whose name says another "
-        "format or none (> run.log), or that holds data (>>), gets no image.",
+        "came from stdin; else IMAGE.<filter>.<ext> beside the input. A file on stdout named for another format "
+        "(> run.log), or that holds data (>>), gets no image.",
         show_default=False,
         readable=False,  # an output is replaced whole, never read: --force must replace an unreadable one
         rich_help_panel=_OUTPUT,

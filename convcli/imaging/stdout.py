@@ -4,9 +4,9 @@ writes an image there goes by.
 A pipe takes an image in the format asked for, else the input's; so do a device (/dev/null) and
 a socket, when stdout is asked for. A terminal takes none. A regular file is an image file the
 shell named (``> soft.jpg``): its extension is the format written, as ``-o soft.jpg`` would
-choose it, and ``--format`` must agree; a name that says another format or none (``run.log``)
-gets no image data, nor does a file that holds data already (``>>``, which would append the
-image to it). A name without an extension, or one that cannot be learnt (no /proc, an unnamed
+choose it, and ``--format`` must agree; a name that says another format (``run.log``) gets no
+image data, nor does a file that holds data already (``>>``, which would append the image to
+it). A name without an extension, or one that cannot be learnt (no /proc, an unnamed
 file), is written only in a format the command is told. Without ``-o``, a result goes to stdout
 only where stdout is a pipe or a file named for an image format; elsewhere beside its input.
 """
@@ -33,7 +33,11 @@ NAMES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
 
 
 def means_stdout(path: Path | None) -> bool:
-    """Whether an output named `path` is stdout: "-", or a name that opens stdout."""
+    """Whether an output named `path` is stdout: "-", or a name that opens stdout.
+
+    >>> means_stdout(Path("-")), means_stdout(Path("/dev/stdout")), means_stdout(Path("out.png"))
+    (True, True, False)
+    """
     return path is not None and (files.is_stream(path) or str(path) in NAMES)
 
 
