@@ -18,7 +18,6 @@ from .options import (
     MappingOptions,
     MaxPixelsOpt,
 )
-from .output import stdout_takes_images
 
 
 @app.command()
@@ -38,8 +37,9 @@ def compare(
             "--output",
             "-o",
             help="The panel, an 8-bit image; its extension picks the format; '-' for "
-            "stdout (PNG). Default: stdout when it is a pipe or a file, else IMAGE.compare-<kernel>.png "
-            "beside the input.",
+            "stdout (PNG; into a file on stdout, the format its name says). Default: stdout when it is a pipe "
+            "or a file named for an image format (> panel.jpg), else IMAGE.compare-<kernel>.png beside the input. "
+            "A file on stdout named for another format (> run.log), or that holds data (>>), gets no image.",
             show_default=False,
             readable=False,
         ),
@@ -53,7 +53,7 @@ def compare(
 ) -> None:
     """Write original | convolved | correlated | difference side by side; say how much they differ.
     Example: convcli compare photo.png --kernel emboss -o panel.png"""
-    from ..imaging import compare_file
+    from ..imaging import compare_file, stdout
     from ..imaging.files import STREAM, is_stream
     from ..kernels.properties import properties
     from .transforms import KernelFilter
@@ -62,7 +62,7 @@ def compare(
     value_mapping = mapping.for_kernel(resolved)
     engine.check_method(resolved.matrix)
     source = one_image(image)
-    if output is None and not is_stream(source) and stdout_takes_images():
+    if stdout.means_stdout(output) or (output is None and not is_stream(source) and stdout.takes_images()):
         output = STREAM
     report = note if engine.verbose else None
     result = compare_file(

@@ -47,8 +47,9 @@ OutputOpt = Annotated[
         "--output",
         "-o",
         help="Output file; its extension picks the format (.npy: a NumPy array); '-' for stdout. Default: "
-        "stdout when it is a pipe or a file, or the image came from stdin; else IMAGE.<filter>.<ext> beside "
-        "the input.",
+        "stdout when it is a pipe or a file named for an image format (> soft.jpg writes JPEG), or the image "
+        "came from stdin; else IMAGE.<filter>.<ext> beside the input. A file on stdout named for another format "
+        "(> run.log), or that holds data (>>), gets no image.",
         show_default=False,
         readable=False,  # an output is replaced whole, never read: --force must replace an unreadable one
         rich_help_panel=_OUTPUT,
@@ -381,10 +382,11 @@ class OutputOptions:
     quiet: QuietOpt = False
 
     def __post_init__(self):
-        if self.output is not None and str(self.output) in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
-            # Opened by name it is whatever stdout points to, a regular file included, which an
-            # atomic write would replace and --force would be asked for: it means stdout.
-            object.__setattr__(self, "output", Path("-"))
+        from ..imaging.files import STREAM
+        from ..imaging.stdout import means_stdout
+
+        if means_stdout(self.output):  # /dev/stdout: written into as stdout is, never replaced
+            object.__setattr__(self, "output", STREAM)
 
 
 @dataclass(frozen=True)

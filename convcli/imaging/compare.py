@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConvcliError, UsageError
-from . import channels, files, mapping, writing
+from . import channels, files, mapping, stdout, writing
 from .depth import EIGHT, convert
 from .naming import destination_for
 from .process import Mapping, Transform, check_destination, format_for, load_planes
@@ -52,17 +52,20 @@ def compare_file(
     white: stretched to its largest value, a few edges would outshine the rest and leave the
     panel dark. The transforms take the colour planes and `cval`, the value outside the image.
     `output` defaults to ``<stem>.<tag>.png`` beside the source, or stdout ("-") for stdin's
-    image ("-"); the panel goes to stdout as PNG."""
+    image ("-"); the panel goes to stdout as PNG, or into a file there in the format its name
+    says (see :mod:`.stdout`)."""
     destination = destination_for(source, output, tag, format="png")
     to_stdout = files.is_stream(destination)
-    fmt = format_for(destination, None) or "PNG"  # stdout, or a device named without an extension
+    if to_stdout:
+        fmt = stdout.check(default="PNG")
+    else:
+        fmt = format_for(destination, None) or "PNG"  # a device named without an extension
     if fmt == files.NPY or not files.writes(fmt, "RGB"):
         raise UsageError(
-            f"{destination}: compare writes an 8-bit panel image; {fmt} cannot hold it (use .png, .jpg, .tif, .webp)"
+            f"{'stdout' if to_stdout else destination}: compare writes an 8-bit panel image; {fmt} cannot hold it "
+            "(use .png, .jpg, .tif, .webp)"
         )
-    if to_stdout:
-        writing.check_stdout()
-    else:
+    if not to_stdout:
         check_destination(None if files.is_stream(source) else source, destination, force)
     planes = load_planes(source, max_pixels, cmyk_as_rgb=True)
     height, width = planes.colour.shape[:2]

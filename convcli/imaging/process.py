@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConvcliError, UsageError
-from . import channels, files, light, mapping, target, writing
+from . import channels, files, light, mapping, stdout, target, writing
 from .alpha import filter_with_alpha
 from .depth import Depth, convert, convert_alpha
 from .naming import destination_for
@@ -54,18 +54,17 @@ def filter_file(
     existing output, the input included, is replaced only with `force`.
     A `source` of "-" is stdin, whose result goes to stdout unless `output` says otherwise;
     an `output` of "-" is stdout, in `format` (a name such as png or jpg), by default the
-    input's own format where convcli writes it, else PNG. Returns the path written ("-" for
-    stdout).
+    input's own format where convcli writes it, else PNG; a file on stdout is written in the
+    format its name says, and no image goes where it must not (see :mod:`.stdout`). Returns
+    the path written ("-" for stdout).
     """
     output = destination_for(source, output, tag, format)
+    to_stdout = files.is_stream(output)
+    destination = Path("stdout") if to_stdout else output
+    fmt = stdout.check(format) if to_stdout else format_for(output, format)  # before stdin is waited for
     source, stream = files.input_data(source, max_pixels)
     if source.is_dir():
         raise ConvcliError(f"{source}: is a directory, not an image")
-    to_stdout = files.is_stream(output)
-    destination = Path("stdout") if to_stdout else output
-    if to_stdout:
-        writing.check_stdout()
-    fmt = format_for(output, format)
     if fmt is None:
         fmt = files.NPY if _is_array(source, stream) else files.input_format(source, stream)
     if not to_stdout:
