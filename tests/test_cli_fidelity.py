@@ -485,7 +485,7 @@ def test_an_opaque_alpha_channel_changes_no_colour(tmp_path):
 def test_filtering_alpha_into_nothing_is_warned_of(tmp_path):
     save(np.full((5, 6, 4), 200, np.uint8), tmp_path / "opaque.png")
     err = ok(convcli("sobel", "opaque.png", "--alpha", "premultiply", "-o", "out.png", cwd=tmp_path))
-    assert "leaves no opacity" in err and "--alpha ignore" in err
+    assert "leaves no opacity" in err and "--alpha keep" in err
     assert "leaves no opacity" not in ok(convcli("sobel", "opaque.png", "-o", "kept.png", cwd=tmp_path))
 
 
