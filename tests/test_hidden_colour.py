@@ -1,5 +1,5 @@
 """The colour stored under fully transparent pixels is never seen: under the default --alpha of
-every named kernel, of blur, sharpen and sobel, and of kernel files.
+every named kernel, of blur, sharpen and sobel, of kernel files, and in compare's panels.
 
 Each test builds images that differ only in that hidden colour (green, blue, random) and
 checks that what is visible (alpha > 0) comes out the same."""
@@ -186,3 +186,20 @@ def test_nan_under_full_transparency_stays_hidden():
         seen = want[1] > 0
         np.testing.assert_array_equal(got[1], want[1])
         np.testing.assert_array_equal(got[0][seen], want[0][seen])
+
+
+@pytest.mark.parametrize("kernel", ["shift:dx=5", "emboss", "gaussian"])
+def test_compare_shows_each_image_as_it_is_seen(kernel, tmp_path):
+    panels = []
+    for hidden in HIDDEN:
+        _rgba_png(tmp_path / f"{hidden}.png", hidden)
+        assert run_main("compare", f"{hidden}.png", "-k", kernel, "-o", f"{hidden}.panel.png", cwd=tmp_path) == 0
+        with Image.open(tmp_path / f"{hidden}.panel.png") as panel:
+            panels.append(np.asarray(panel))
+    for other in panels[1:]:
+        np.testing.assert_array_equal(other, panels[0])
+    original = panels[0][:, :40]
+    _, alpha = _disc()
+    behind = original[alpha == 0]
+    assert np.isin(behind, (102, 153)).all()  # the grey checks show through, in both greys
+    assert {102, 153} <= set(np.unique(behind))
