@@ -106,11 +106,7 @@ def filter_file(
     if depth is None:  # a depth asked for is the one written
         image = channels.recode(image, planes.source_mode, lambda mode: files.holds(fmt, mode))
     if image.mode in ("LA", "RGBA") and not files.holds(fmt, image.mode):
-        warn(
-            f"{destination}: {fmt} holds one fully transparent colour at most; the result's other "
-            "transparency is dropped"
-        )
-        image = image.convert(image.mode[:-1])
+        image = channels.one_transparent_colour(image)  # alpha reaches here for GIF's one key only
     _warn_of_losses(image, fmt, info, destination, warn)
     writing.write_image_atomic(image, output, fmt, quality, info, force=force)
     return output
