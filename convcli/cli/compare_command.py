@@ -52,8 +52,11 @@ def compare(
     engine: EngineOptions,
 ) -> None:
     """Write original | convolved | correlated | difference side by side; say how much they differ.
-    Example: convcli compare photo.png --kernel emboss -o panel.png"""
+    An image with alpha is filtered as apply filters it by default, and each panel shows it as
+    it is seen: over grey checks (8-pixel squares of grey 102 and 153), never the colour hidden
+    under transparency. Example: convcli compare photo.png --kernel emboss -o panel.png"""
     from ..imaging import compare_file, stdout
+    from ..imaging.alpha import default_mode
     from ..imaging.files import STREAM, is_stream
     from ..kernels.properties import properties
     from .transforms import KernelFilter
@@ -77,6 +80,7 @@ def compare(
         offset=value_mapping.offset,
         force=force,
         max_pixels=max_pixels or None,
+        alpha=default_mode(resolved.matrix),
     )
     facts = properties(resolved.matrix, resolved.centre)
     if result.max_difference == 0:

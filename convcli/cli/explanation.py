@@ -185,8 +185,10 @@ def explain_pixel(
         out.print(_result(s.total, mapping, planes.depth), soft_wrap=True, markup=False)
     if planes.alpha is not None:
         out.print(
-            "The image has alpha; these sums are of colour as it is (--alpha ignore). A blur's default, "
-            "--alpha premultiply, weighs colour by opacity first.",
+            "The image has alpha; these sums are of colour as stored (--alpha ignore). Where the kernel "
+            "reaches a transparent pixel, apply's default differs: it weighs colour by opacity (--alpha "
+            "premultiply, for kernels without negative weights) or first fills the colour hidden under full "
+            "transparency from the visible colour (--alpha keep, for the others).",
             soft_wrap=True,
             markup=False,
         )

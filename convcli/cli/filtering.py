@@ -84,10 +84,13 @@ def sobel(
 ) -> None:
     """Sobel edges, scaled so the strongest edge is white (float output: the exact gradient).
     Example: convcli sobel photo.png --axis x"""
+    from ..imaging.alpha import default_mode
+    from ..kernels import named
     from .transforms import SobelFilter
 
     tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
-    _run(images, tag, SobelFilter(engine, axis=axis.value), ValueMapping("gradient"), "ignore", outputs, pixels)
+    alpha = default_mode(named.sobel_x())
+    _run(images, tag, SobelFilter(engine, axis=axis.value), ValueMapping("gradient"), alpha, outputs, pixels)
 
 
 @app.command()
@@ -129,13 +132,12 @@ def _run_kernel(
     pixels: PixelOptions,
     engine: EngineOptions,
 ) -> None:
+    from ..imaging.alpha import default_mode
     from .transforms import KernelFilter
 
     engine.check_method(kernel.matrix)
-    # A kernel without negative weights averages, and averaging must weigh colour by opacity.
-    default_alpha = "premultiply" if (kernel.matrix >= 0).all() else "ignore"
     transform = KernelFilter(engine, kernel=kernel, correlate=as_correlation)
-    _run(images, tag, transform, value_mapping, default_alpha, outputs, pixels)
+    _run(images, tag, transform, value_mapping, default_mode(kernel.matrix), outputs, pixels)
 
 
 def _run(

@@ -153,9 +153,13 @@ AlphaOpt = Annotated[
     AlphaMode | None,
     typer.Option(
         case_sensitive=False,
-        help="Alpha channel: premultiply (colour weighted by opacity, no dark fringes), separate "
-        "(colour and alpha filtered each as is) or ignore (alpha kept unchanged). Default: "
-        "premultiply for kernels without negative weights (blurs), ignore for the others.",
+        help="Alpha channel: premultiply (colour weighted by opacity, alpha filtered too: a blur's soft edge, "
+        "no dark fringe), keep (alpha unchanged; the colour hidden under fully transparent pixels is first "
+        "filled in from the visible colour around it), separate (colour and alpha filtered each as stored) or "
+        "ignore (alpha unchanged, colour filtered as stored: hidden colour shows where the kernel reaches it). "
+        "Default: premultiply for kernels without negative weights (blurs, shift), keep for the others "
+        "(Sobel, emboss, sharpen, kernel files with a negative weight); under either, hidden colour never "
+        "reaches a visible pixel.",
         show_default=False,
         rich_help_panel=_IMAGE,
     ),

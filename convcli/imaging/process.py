@@ -33,7 +33,7 @@ def filter_file(
     warn: Callable[[str], None] = lambda message: None,
     max_pixels: int | None = files.DEFAULT_MAX_PIXELS,
     quality: int | None = None,
-    alpha: str = "ignore",
+    alpha: str = "keep",
     linear: bool = False,
     depth: str | None = None,
     format: str | None = None,
@@ -45,8 +45,10 @@ def filter_file(
     colour planes and `cval`, the value outside the image in its pixel units. The result, times
     `scale` plus `offset` (in the input's units, as GIMP's divisor and offset), goes to the
     output's depth through `value_mapping` (see :mod:`.mapping`). `alpha` says how an
-    alpha channel is treated (see :func:`filter_with_alpha`; "ignore" carries it through
-    unchanged); `linear` filters in linear light, decoding sRGB first and encoding after.
+    alpha channel is treated (see :func:`filter_with_alpha`; "keep", the default, carries it
+    through unchanged and hides the colour under full transparency, whatever the filter; a
+    kernel's own is :func:`.alpha.default_mode`); `linear` filters in linear light, decoding sRGB
+    first and encoding after.
     `depth` (8, 16 or float) is the output's; by default the input's where the format holds
     it (float for .npy). The input file is never replaced unless `force` is set. Images over
     `max_pixels` are refused (None: no limit), and damaged ones unless `allow_damaged`;
@@ -78,7 +80,7 @@ def filter_file(
     if not chosen.alpha:
         planes.alpha = None
     visible = planes.alpha is not None and bool(planes.alpha.any())
-    filtered = _filter(planes, transform, cval, alpha, linear, source)
+    filtered, planes.alpha = filter_planes(planes, transform, cval, alpha, linear, source)
     with np.errstate(over="ignore", invalid="ignore"):  # what overflows is clipped, or NaN and said below
         if scale != 1.0:
             filtered *= scale
@@ -93,7 +95,7 @@ def filter_file(
         if visible and not opacity.any():
             warn(
                 f"{destination}: filtering alpha with this kernel (--alpha {alpha}) leaves no opacity, so "
-                "the image is fully transparent; --alpha ignore keeps the input's alpha"
+                "the image is fully transparent; --alpha keep keeps the input's alpha"
             )
     pixels = channels.stack(values, opacity)
     if chosen.mode is None:
@@ -103,11 +105,7 @@ def filter_file(
     if depth is None:  # a depth asked for is the one written
         image = channels.recode(image, planes.source_mode, lambda mode: files.holds(fmt, mode))
     if image.mode in ("LA", "RGBA") and not files.holds(fmt, image.mode):
-        warn(
-            f"{destination}: {fmt} holds one fully transparent colour at most; the result's other "
-            "transparency is dropped"
-        )
-        image = image.convert(image.mode[:-1])
+        image = channels.one_transparent_colour(image)  # alpha reaches here for GIF's one key only
     _warn_of_losses(image, fmt, info, destination, warn)
     writing.write_image_atomic(image, output, fmt, quality, info, force=force)
     return output
@@ -134,11 +132,12 @@ def format_for(destination: Path, format: str | None) -> str | None:
     return fmt
 
 
-def _filter(
+def filter_planes(
     planes: channels.Planes, transform: Transform, cval: float, alpha: str, linear: bool, source: Path
-) -> np.ndarray:
-    """The filtered colour planes, in the input's units; `planes.alpha` becomes the filtered alpha.
-    `cval` is in the input's pixel units, and so decoded to linear light with the image."""
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The filtered colour planes, in the input's units, and the alpha `alpha` makes of
+    `planes.alpha` (None without one). `cval` is in the input's pixel units, and so decoded to
+    linear light with the image."""
     white = planes.depth.white
     colour = light.to_linear(planes.colour, white) if linear else planes.colour
     outside = float(light.to_linear(np.array(cval, np.float64), white)) if linear else cval
@@ -148,15 +147,15 @@ def _filter(
 
     try:
         if planes.alpha is None:
-            result = filtered(colour)
+            result, opacity = filtered(colour), None
         else:
             # Below half a step of the input's opacity there is no colour left to recover.
             opaque = planes.depth.opaque
             faint = opaque / 131070 if planes.depth.is_float else 0.5
-            result, planes.alpha = filter_with_alpha(colour, planes.alpha, opaque, filtered, alpha, faint)
+            result, opacity = filter_with_alpha(colour, planes.alpha, opaque, filtered, alpha, faint)
     except ValueError as exc:  # what the engine refuses for this image's values (NaN for the FFT)
         raise ConvcliError(f"{source}: {exc}") from None
-    return light.to_srgb(result, white) if linear else result
+    return (light.to_srgb(result, white) if linear else result), opacity
 
 
 def _warn_of_losses(image, fmt: str, info: dict, destination: Path, warn) -> None:

@@ -84,8 +84,8 @@ def choose(planes: Planes, fmt: str, requested: str | None, destination: Path, w
     notes = []
     alpha = planes.alpha is not None
     if alpha and not holds(fmt, "LA" if planes.bands == "L" else "RGBA"):
-        # GIF keeps one fully transparent colour: a palette image may still fit it after filtering.
-        if not (planes.source_mode in ("P", "PA") and holds(fmt, "P+key")):
+        # GIF keeps one fully transparent colour, and a result's alpha is thresholded to it.
+        if not holds(fmt, "P+key"):
             notes.append(f"{destination}: {fmt} has no alpha channel; transparency dropped")
             alpha = False
     if requested is not None:
