@@ -56,7 +56,7 @@ def test_libvips_matrix_files(tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("3 3\n1 2 3\n", r"header says 3x3, but 1 rows of 3 numbers follow"),
+        ("3 3\n1 2 3\n", r"header says 3x3, but 1 row of 3 numbers follow"),
         ("3 3 0\n1 2 3\n1 2 3\n1 2 3\n", "scale must be a non-zero number"),
         ("a b\n1\n", "width and height must be whole numbers"),
         ("100000 100000\n1\n", "sides must be 1 to 4001"),
@@ -106,7 +106,7 @@ def test_csv_kernels(tmp_path):
     assert resolve_kernel(str(tmp_path / "k.csv")).matrix.tolist() == [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
     for text, message in (
         ("1,,2\n", "line 1: cell 2 is empty"),
-        ("1,2\n1\n", "line 2: 1 cells, but the first"),
+        ("1,2\n1\n", "line 2: 1 cell, but the first"),
         ("1,a\n", "'a' is not a number"),
         ("\n", "empty"),
     ):

@@ -20,6 +20,7 @@ from ..imaging.files import STREAM, is_stream
 from ..imaging.naming import check_template, destination_for
 from ..imaging.process import format_for, refuse_directory, same_file
 from ..imaging.writing import is_special, stale_temporaries, through_link
+from ..wording import counted
 from .app import error, note, os_error, printable, shown, stderr, warn
 from .inputs import Inputs
 from .options import OutputOptions, PixelOptions, ValueMapping
@@ -369,5 +370,6 @@ def _summary(total: int, counts: dict[str, int], interrupted: int = 0) -> None:
         parts.append(f"{counts['failed']} failed")
     if interrupted:
         parts.append(f"{interrupted} not done (stopped)")
-    images = "1 image" if total == 1 else f"{total} images"
-    stderr.print(f"{images}: {', '.join(parts)}", style="bold" if counts["failed"] or interrupted else None)
+    stderr.print(
+        f"{counted(total, 'image')}: {', '.join(parts)}", style="bold" if counts["failed"] or interrupted else None
+    )

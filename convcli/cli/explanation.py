@@ -17,6 +17,7 @@ from ..imaging.mapping import to_range
 from ..kernels import Kernel, parse_kernel_text
 from ..kernels.text import KernelSyntaxError
 from ..steps import pixel_sums, signal_sums
+from ..wording import counted
 from .app import printable
 from .options import EngineOptions, ValueMapping
 from .output import number as cell
@@ -49,14 +50,14 @@ def explain_signal(text: str, kernel: Kernel, correlate: bool, size: str, option
     if correlate:
         index = f"n + k - {shift}" if shift else "n + k"
         lines = [
-            f"Correlation of a = {_list(a)} with b = {_list(b)}, {size} size ({len(sums)} outputs).",
+            f"Correlation of a = {_list(a)} with b = {_list(b)}, {size} size ({counted(len(sums), 'output')}).",
             f"c[n] = sum over k of a[{index}] b[k]: b slides along a as written, not flipped "
             "(what a CNN computes and calls convolution).",
         ]
     else:
         index = f"n - k + {shift}" if shift else "n - k"
         lines = [
-            f"Convolution of a = {_list(a)} with b = {_list(b)}, {size} size ({len(sums)} outputs).",
+            f"Convolution of a = {_list(a)} with b = {_list(b)}, {size} size ({counted(len(sums), 'output')}).",
             f"c[n] = sum over k of a[{index}] b[k]: b is flipped to {_list(b[::-1])} and slides along a.",
         ]
     lines.append(

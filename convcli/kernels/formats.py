@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..wording import counted
 from .text import MAX_NUMBER, KernelSyntaxError, echoed, number, parse_kernel_text
 
 # Wider or taller kernels than this are refused before any memory is taken for them: a
@@ -67,7 +68,7 @@ def parse_imagemagick(text: str, where: str) -> Parsed:
     tokens = [t for t in re.split(r"[,\s]+", body.strip()) if t]
     if len(tokens) != width * height:
         raise KernelSyntaxError(
-            f"{at(where)}a {width}x{height} kernel needs {width * height} values, found {len(tokens)}"
+            f"{at(where)}a {width}x{height} kernel needs {counted(width * height, 'value')}, found {len(tokens)}"
         )
     if all(t.lower() in ("nan", "-") for t in tokens):
         raise KernelSyntaxError(f"{at(where)}every cell is nan or -: the kernel is empty")
@@ -129,7 +130,7 @@ def parse_vips(text: str, where: str) -> Parsed:
     header = vips_header(text)
     if header is None:
         raise KernelSyntaxError(
-            f"{at(where)}the header says {width}x{height}, but {len(rows) - 1} rows of "
+            f"{at(where)}the header says {width}x{height}, but {counted(len(rows) - 1, 'row')} of "
             f"{', '.join(sorted({str(len(r)) for r in rows[1:]})) or 'no'} numbers follow"
         )
     _, _, scale, offset = header
@@ -238,7 +239,7 @@ def parse_csv(text: str, where: str) -> Parsed:
             raise KernelSyntaxError(f"{at(where)}line {line_no}: cell {values.index(None) + 1} is empty")
         if rows and len(values) != len(rows[0]):
             raise KernelSyntaxError(
-                f"{at(where)}line {line_no}: {len(values)} cells, but the first row has {len(rows[0])}"
+                f"{at(where)}line {line_no}: {counted(len(values), 'cell')}, but the first row has {len(rows[0])}"
             )
         rows.append(values)
     if not rows:
