@@ -162,6 +162,7 @@ def _filter_one(job: Job, source: Path, destination: Path, warn, note) -> Path:
         value_mapping=job.value_mapping.function(),
         scale=job.value_mapping.scale,
         offset=job.value_mapping.offset,
+        peak=job.value_mapping.peak,
         force=job.outputs.force,
         warn=warn,
         max_pixels=pixels.max_pixels or None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -77,17 +78,32 @@ def sobel(
     axis: Annotated[
         Axis, typer.Option(help="x: vertical edges, y: horizontal edges, both: gradient magnitude.")
     ] = Axis.both,
+    peak: Annotated[
+        float | None,
+        typer.Option(
+            "--max",
+            metavar="VALUE",
+            help="A fixed scale: the gradient that becomes white, in the input's units (an 8-bit step from "
+            "black to white is 1020 along x or y), at every depth, float included; stronger edges clip. "
+            "The same for every image, so the frames of a batch compare. Default: each image stretched "
+            "so its own strongest edge is white (float output: the exact gradient).",
+            show_default=False,
+        ),
+    ] = None,
     *,
     outputs: OutputOptions,
     pixels: PixelOptions,
     engine: EngineOptions,
 ) -> None:
-    """Sobel edges, scaled so the strongest edge is white (float output: the exact gradient).
-    Example: convcli sobel photo.png --axis x"""
+    """Sobel edges, scaled so the strongest edge is white (float output: the exact gradient), or
+    so that --max is. Examples: convcli sobel photo.png --axis x  |  convcli sobel photo.png --max 400"""
     from .transforms import SobelFilter
 
+    if peak is not None and not (math.isfinite(peak) and peak > 0):
+        raise UsageError(f"--max must be a positive number, the gradient that becomes white, not {peak}")
     tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
-    _run(images, tag, SobelFilter(engine, axis=axis.value), ValueMapping("gradient"), "ignore", outputs, pixels)
+    value_mapping = ValueMapping("gradient", peak=peak)
+    _run(images, tag, SobelFilter(engine, axis=axis.value), value_mapping, "ignore", outputs, pixels)
 
 
 @app.command()

@@ -419,11 +419,13 @@ class MappingOptions:
 class ValueMapping:
     """How results become pixels: the function of imaging.mapping called `name`, after `scale`
     and `offset`: to_range (integer outputs clipped, float ones kept), clip_to_range,
-    abs_to_range, rescale_to_range, or gradient (Sobel's stretch)."""
+    abs_to_range, rescale_to_range, or gradient (Sobel's stretch); or, given a `peak` (sobel
+    --max, in the input's units), peak_to_white, which maps that value to white."""
 
     name: str = "to_range"
     scale: float = 1.0
     offset: float = 0.0
+    peak: float | None = None
 
     def function(self) -> Callable:
         from ..imaging import mapping
