@@ -32,7 +32,7 @@ def test_same_and_valid_sizes(size, want, tmp_path):
     text = shows(convcli(*WORKED, "--size", size, cwd=tmp_path))
     assert text.rstrip().splitlines()[-1] == f"c = {want}"
     if size == "same":
-        assert "(1)" in text  # a value from the border mode, in brackets
+        assert "(1)" in text  # a value from the border mode, in parentheses
 
 
 @pytest.mark.parametrize("kernel", ["emboss", "sobel-x", "1 2; 3 4", "gaussian:0.7"])

@@ -63,7 +63,7 @@ def explain_signal(text: str, kernel: Kernel, correlate: bool, size: str, option
     lines.append(
         "Outside a, the values are 0 (the textbook sum)."
         if size == "full"
-        else f"Outside a, values come from the border mode {options.border}; they are in brackets."
+        else f"Outside a, values come from the border mode {options.border}; they are in (parentheses)."
         if size == "same"
         else "Only positions where b lies wholly inside a count."
     )
@@ -118,11 +118,16 @@ def _slide(a: np.ndarray, sums, label: str, size: str) -> list[str]:
 
 
 def _terms(s, size: str) -> str:
-    """``1×0.25 + 0.5×0.5 = 0.75``: the products that count (full size skips the zeros outside)."""
-    terms = [(v, w) for v, w, inside in zip(s.values, s.weights, s.inside, strict=True) if inside or size != "full"]
+    """``(1)×0.25 + 0.5×0.5 = 0.75``: the products that count (full size skips the zeros outside),
+    a value from the border mode in parentheses, as in the picture above them."""
+    terms = [
+        (_number(v) if inside else f"({_number(v)})", _number(w))
+        for v, w, inside in zip(s.values, s.weights, s.inside, strict=True)
+        if inside or size != "full"
+    ]
     if len(terms) > _TERMS:
         return f"the sum of {len(terms)} products = {_number(s.total)}"
-    return " + ".join(f"{_factor(v)}×{_factor(w)}" for v, w in terms) + f" = {_number(s.total)}" if terms else "0"
+    return " + ".join(f"{v}×{w}" for v, w in terms) + f" = {_number(s.total)}" if terms else "0"
 
 
 # Larger kernels are summed, not tabled: a 101x101 neighbourhood is no longer a picture.
@@ -227,11 +232,6 @@ def _table(values: np.ndarray, here: tuple[int, int], inside: np.ndarray | None 
 
 def _number(value: float) -> str:
     return f"{float(value) + 0.0:.10g}"
-
-
-def _factor(value: float) -> str:
-    text = _number(value)
-    return f"({text})" if text.startswith("-") else text
 
 
 def _list(values) -> str:
