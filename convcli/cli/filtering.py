@@ -38,7 +38,13 @@ class Axis(str, enum.Enum):
 @with_option_groups
 def blur(
     images: ImagesArg = None,
-    sigma: Annotated[float, typer.Option(help="Gaussian standard deviation in pixels (> 0).")] = 2.0,
+    sigma: Annotated[
+        float | None,
+        typer.Option(
+            help="Gaussian standard deviation in pixels (> 0). Default: 2, the gaussian kernel's (as -k gaussian).",
+            show_default=False,
+        ),
+    ] = None,
     *,
     outputs: OutputOptions,
     pixels: PixelOptions,
@@ -57,8 +63,13 @@ def blur(
 def sharpen(
     images: ImagesArg = None,
     amount: Annotated[
-        float, typer.Option(help="Strength: the kernel is identity - amount x laplacian; 1 is the classic 3x3.")
-    ] = 1.0,
+        float | None,
+        typer.Option(
+            help="Strength: the kernel is identity - amount x laplacian; 1 is the classic 3x3. "
+            "Default: 1, the sharpen kernel's (as -k sharpen).",
+            show_default=False,
+        ),
+    ] = None,
     *,
     outputs: OutputOptions,
     pixels: PixelOptions,
@@ -126,11 +137,12 @@ def apply(
     _run_kernel(images, tag, kernel, correlate_, mapping.for_kernel(kernel), outputs, pixels, engine)
 
 
-def _option_kernel(option: str, make, value: float):
-    """Build a named kernel from one option's value; the kernel's own check names the
-    parameter first ("sigma must be ..."), which the message turns into the option."""
+def _option_kernel(option: str, make, value: float | None):
+    """Build a named kernel from one option's value (None: the kernel's default); the kernel's
+    own check names the parameter first ("sigma must be ..."), which the message turns into
+    the option."""
     try:
-        return make(value)
+        return make() if value is None else make(value)
     except ValueError as exc:
         raise UsageError(f"--{exc}") from None
 

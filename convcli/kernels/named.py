@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# The defaults that the commands and the library functions named after these kernels share
+# (blur --sigma is -k gaussian's sigma, and filters.gaussian_blur's).
+GAUSSIAN_SIGMA = 2.0
+SHARPEN_AMOUNT = 1.0
+
 
 def _positive(name: str, value: float) -> float:
     if not (math.isfinite(value) and value > 0):
@@ -69,7 +74,7 @@ def gaussian_1d(sigma: float, truncate: float = 4.0) -> np.ndarray:
     return g / g.sum()
 
 
-def gaussian(sigma: float = 1.0, truncate: float = 4.0) -> np.ndarray:
+def gaussian(sigma: float = GAUSSIAN_SIGMA, truncate: float = 4.0) -> np.ndarray:
     """Gaussian blur; same weights as scipy.ndimage.gaussian_filter."""
     g = gaussian_1d(sigma, truncate)
     return np.outer(g, g)
@@ -101,7 +106,7 @@ def laplacian() -> np.ndarray:
     return np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 
 
-def sharpen(amount: float = 1.0) -> np.ndarray:
+def sharpen(amount: float = SHARPEN_AMOUNT) -> np.ndarray:
     """identity - amount * laplacian; amount 1 gives [[0,-1,0],[-1,5,-1],[0,-1,0]]."""
     amount = _finite("amount", amount)
     with np.errstate(over="ignore", invalid="ignore"):
