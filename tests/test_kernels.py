@@ -103,12 +103,14 @@ def test_emboss_is_not_flip_symmetric():
 def test_motion_points_along_its_angle():
     for angle, step in ((0, (0, 1)), (90, (-1, 0)), (180, (0, -1)), (270, (1, 0))):
         k = motion(5, angle)
-        c = 4
+        cy, cx = k.shape[0] // 2, k.shape[1] // 2
         assert k.sum() == pytest.approx(1.0)
-        cells = [(c + t * step[0], c + t * step[1]) for t in range(5)]
+        cells = [(cy + t * step[0], cx + t * step[1]) for t in range(5)]
         assert all(k[cell] == pytest.approx(0.2) for cell in cells), angle
+        assert np.count_nonzero(k) == 5, angle  # nothing beside the streak, not even 1e-17
     diagonal = motion(4, 45)
-    assert diagonal[3, 3] > 0 and diagonal[2, 4] > 0 and diagonal[4, 2] == 0
+    c = diagonal.shape[0] // 2
+    assert diagonal[c, c] > 0 and diagonal[c - 1, c + 1] > 0 and diagonal[c + 1, c - 1] == 0
 
 
 def test_shift_moves_a_point():
