@@ -308,8 +308,8 @@ def test_kernel_refusals_in_the_library(tmp_path, monkeypatch):
     (tmp_path / "huge.txt").write_text("1 " * (600 * 1024))
     with pytest.raises(ConvcliError, match="huge.txt: too large for a kernel file"):
         resolve_kernel("huge.txt")
-    (tmp_path / "far.json").write_text('{"kernel": [[1, 2]], "anchor": [3, 0]}')
-    with pytest.raises(ConvcliError, match="far.json: anchor 3,0 lies outside the 1x2 kernel"):
+    (tmp_path / "far.json").write_text('{"kernel": [[1, 2]], "origin": [0, 3]}')
+    with pytest.raises(ConvcliError, match="far.json: origin x=0, y=3 lies outside the 2x1 kernel"):
         resolve_kernel("far.json")
     (tmp_path / "k.txt").mkdir()
     with pytest.raises(ConvcliError, match="k.txt"):

@@ -55,6 +55,7 @@ def compare(
     Example: convcli compare photo.png --kernel emboss -o panel.png"""
     from ..imaging import compare_file
     from ..imaging.files import STREAM, is_stream
+    from ..imaging.naming import kernel_name, kernel_title
     from ..kernels.properties import properties
     from .transforms import KernelFilter
 
@@ -68,7 +69,7 @@ def compare(
     result = compare_file(
         source,
         output,
-        f"compare-{resolved.label}",
+        f"compare-{kernel_name(resolved)}",
         KernelFilter(engine, kernel=resolved, correlate=False, report=report),
         KernelFilter(engine, kernel=resolved, correlate=True, report=report),
         cval=engine.cval,
@@ -90,8 +91,8 @@ def compare(
     stderr.print(f"wrote {where}: original | convolved | correlated | {legend}", soft_wrap=True)
     if result.max_difference == 0 and facts.same_both_ways:
         stderr.print(
-            f"The difference is exactly 0: every weight of {shown(resolved.label)} equals the one opposite "
-            "it across the anchor, so flipping the kernel changes nothing.",
+            f"The difference is exactly 0: every weight of {shown(kernel_title(resolved))} equals the one "
+            "opposite it across the origin, so flipping the kernel changes nothing.",
             soft_wrap=True,
         )
     elif result.max_difference == 0:
@@ -102,9 +103,9 @@ def compare(
         )
     else:
         why = (
-            "it equals its 180-degree rotation, but its anchor is off-centre, so the flip shifts the result"
+            "it equals its 180-degree rotation, but its origin is off-centre, so the flip shifts the result"
             if facts.flip_symmetric and not facts.same_both_ways
-            else "rounding only: the kernel is symmetric about its anchor"
+            else "rounding only: the kernel is symmetric about its origin"
             if facts.same_both_ways
             else "convolution applies the kernel rotated 180 degrees, correlation as written"
         )

@@ -43,7 +43,9 @@ def explain_signal(text: str, kernel: Kernel, correlate: bool, size: str, option
             a, b, correlate=correlate, size=size, border=options.border, cval=options.cval, anchor=column
         )
     except ValueError as exc:
-        raise UsageError(f"--anchor: {exc}" if "anchor" in str(exc) else str(exc)) from None
+        raise UsageError(
+            f"--origin applies to --size same only, not {size}" if "anchor" in str(exc) else str(exc)
+        ) from None
     m = b.size
     centre = m // 2 if column is None else column
     shift = {"full": (0, m - 1), "same": (centre, centre), "valid": (m - 1, 0)}[size][1 if correlate else 0]
@@ -176,7 +178,7 @@ def explain_pixel(
     tabled = max(kernel.matrix.shape) <= _TABLED
     if not tabled:
         out.print(
-            f"The kernel is {kernel.matrix.shape[0]}x{kernel.matrix.shape[1]}: tables are shown up to "
+            f"The kernel is {kernel.matrix.shape[1]}x{kernel.matrix.shape[0]}: tables are shown up to "
             f"{_TABLED}x{_TABLED}; each sum is over all {kernel.matrix.size} products.",
             soft_wrap=True,
             markup=False,

@@ -132,8 +132,10 @@ def apply(
     """Convolve with any kernel. Example: convcli apply photo.png --kernel emboss --correlate"""
     if kernel_options.kernel == "-" and (not images or [str(image) for image in images] == ["-"]):
         raise UsageError("stdin cannot hold both the image and the kernel: give one of them as a file")
+    from ..imaging.naming import filter_name
+
     kernel = kernel_options.resolved()
-    tag = kernel.label + (".correlate" if correlate_ else "")
+    tag = filter_name(kernel, correlate_)
     _run_kernel(images, tag, kernel, correlate_, mapping.for_kernel(kernel), outputs, pixels, engine)
 
 

@@ -140,12 +140,13 @@ def parse_vips(text: str, where: str) -> Parsed:
     return Parsed(matrix, None, 1.0 / scale, offset)
 
 
-_JSON_KEYS = ("kernel", "scale", "divisor", "offset", "anchor")
+_JSON_KEYS = ("kernel", "scale", "divisor", "offset", "origin")
 
 
 def parse_json(text: str, where: str) -> Parsed:
     """JSON: a list of rows (or one flat row), or an object ``{"kernel": rows, "scale": s,
-    "divisor": d, "offset": o, "anchor": [y, x]}`` whose keys but kernel are optional.
+    "divisor": d, "offset": o, "origin": [x, y]}`` whose keys but kernel are optional; the origin
+    is x (the column) first, as --origin and ImageMagick's +X+Y are.
 
     >>> parse_json('{"kernel": [[1, 2, 1]], "divisor": 4}', "k.json").scale
     0.25
@@ -160,6 +161,11 @@ def parse_json(text: str, where: str) -> Parsed:
         return Parsed(_json_rows(data, where))
     if not isinstance(data, dict) or "kernel" not in data:
         raise KernelSyntaxError(f"{at(where)}JSON must be a list of rows or an object with a 'kernel' key")
+    if "anchor" in data:  # its [row, column] would silently mean another cell as [x, y]
+        raise KernelSyntaxError(
+            f"{at(where)}'anchor': [row, column] is no longer read; the key is 'origin': [x, y], column first"
+            f"{_as_origin(data['anchor'])}"
+        )
     unknown = sorted(set(data) - set(_JSON_KEYS))
     if unknown:
         raise KernelSyntaxError(f"{at(where)}unknown key {echoed(unknown[0])} (keys: {', '.join(_JSON_KEYS)})")
@@ -168,12 +174,20 @@ def parse_json(text: str, where: str) -> Parsed:
     divisor = _json_number(data.get("divisor", 1.0), "divisor", where)
     if scale == 0 or divisor == 0:
         raise KernelSyntaxError(f"{at(where)}scale and divisor must not be 0")
-    anchor = data.get("anchor")
-    if anchor is not None:
-        if not (isinstance(anchor, list) and len(anchor) == 2 and all(type(v) is int for v in anchor)):
-            raise KernelSyntaxError(f"{at(where)}anchor must be [row, column], two whole numbers")
-        anchor = (anchor[0], anchor[1])
+    origin = data.get("origin")
+    anchor = None
+    if origin is not None:
+        if not (isinstance(origin, list) and len(origin) == 2 and all(type(v) is int for v in origin)):
+            raise KernelSyntaxError(f"{at(where)}origin must be [x, y], two whole numbers (column, row)")
+        anchor = (origin[1], origin[0])
     return Parsed(matrix, anchor, scale / divisor, _json_number(data.get("offset", 0.0), "offset", where))
+
+
+def _as_origin(anchor) -> str:
+    """The old [row, column] anchor as the origin it means, where it is two whole numbers."""
+    if isinstance(anchor, list) and len(anchor) == 2 and all(type(v) is int for v in anchor):
+        return f': write "origin": [{anchor[1]}, {anchor[0]}]'
+    return ""
 
 
 def check_json_depth(text: str, where: str) -> None:
