@@ -138,12 +138,12 @@ def test_kernel_show_names_the_origin_it_used(tmp_path, capsys):
         return capsys.readouterr().out.splitlines()[0]
 
     assert first_line("2x2: 1,2 3,4").endswith(
-        "anchor at row 0, column 0 (ImageMagick's default origin +0+0: column (width - 1) // 2, row (height - 1) // 2)"
+        "origin at x=0, y=0 (ImageMagick's default origin +0+0: x = (width - 1) // 2, y = (height - 1) // 2)"
     )
-    assert "anchor at row 0, column 1 (ImageMagick's default origin +1+0" in first_line("4x1: 1,2,3,4")
+    assert "origin at x=1, y=0 (ImageMagick's default origin +1+0" in first_line("4x1: 1,2,3,4")
     assert first_line("3: 1 2 3 4 5 6 7 8 9").endswith("(the centre, ImageMagick's origin +1+1)")
-    origin = "the string's origin +1+0: column 1, row 0"
-    assert first_line("2x2+1+0: 1,2 3,4").endswith(f"anchor at row 0, column 1 ({origin})")
+    origin = "the string's origin +1+0"
+    assert first_line("2x2+1+0: 1,2 3,4").endswith(f"origin at x=1, y=0 ({origin})")
     turned = first_line("2x2+1+0: 1,2 3,4", "--rotate", "90")
-    assert turned.endswith(f"anchor at row 0, column 0 ({origin}; turned with the kernel)")
-    assert first_line("2x2+1+0: 1,2 3,4", "--anchor", "1,1").endswith("anchor at row 1, column 1")  # the option's
+    assert turned.endswith(f"origin at x=0, y=0 ({origin}; turned with the kernel)")
+    assert first_line("2x2+1+0: 1,2 3,4", "--origin", "1,1").endswith("origin at x=1, y=1")  # the option's

@@ -20,6 +20,7 @@ from ..imaging.files import STREAM, is_stream
 from ..imaging.naming import check_template, destination_for
 from ..imaging.process import format_for, refuse_directory, same_file
 from ..imaging.writing import is_special, stale_temporaries, through_link
+from ..wording import counted
 from .app import error, note, os_error, printable, shown, stderr, warn
 from .inputs import Inputs
 from .options import OutputOptions, PixelOptions, ValueMapping
@@ -160,6 +161,7 @@ def _filter_one(job: Job, source: Path, destination: Path, warn, note) -> Path:
         value_mapping=job.value_mapping.function(),
         scale=job.value_mapping.scale,
         offset=job.value_mapping.offset,
+        peak=job.value_mapping.peak,
         force=job.outputs.force,
         warn=warn,
         max_pixels=pixels.max_pixels or None,
@@ -375,5 +377,6 @@ def _summary(total: int, counts: dict[str, int], interrupted: int = 0) -> None:
         parts.append(f"{counts['failed']} failed")
     if interrupted:
         parts.append(f"{interrupted} not done (stopped)")
-    images = "1 image" if total == 1 else f"{total} images"
-    stderr.print(f"{images}: {', '.join(parts)}", style="bold" if counts["failed"] or interrupted else None)
+    stderr.print(
+        f"{counted(total, 'image')}: {', '.join(parts)}", style="bold" if counts["failed"] or interrupted else None
+    )

@@ -58,6 +58,7 @@ def compare(
     from ..imaging import compare_file, stdout
     from ..imaging.alpha import default_mode
     from ..imaging.files import STREAM, is_stream
+    from ..imaging.naming import kernel_name, kernel_title
     from ..kernels.properties import properties
     from .transforms import KernelFilter
 
@@ -71,7 +72,7 @@ def compare(
     result = compare_file(
         source,
         output,
-        f"compare-{resolved.label}",
+        f"compare-{kernel_name(resolved)}",
         KernelFilter(engine, kernel=resolved, correlate=False, report=report),
         KernelFilter(engine, kernel=resolved, correlate=True, report=report),
         cval=engine.cval,
@@ -94,8 +95,8 @@ def compare(
     stderr.print(f"wrote {where}: original | convolved | correlated | {legend}", soft_wrap=True)
     if result.max_difference == 0 and facts.same_both_ways:
         stderr.print(
-            f"The difference is exactly 0: every weight of {shown(resolved.label)} equals the one opposite "
-            "it across the anchor, so flipping the kernel changes nothing.",
+            f"The difference is exactly 0: every weight of {shown(kernel_title(resolved))} equals the one "
+            "opposite it across the origin, so flipping the kernel changes nothing.",
             soft_wrap=True,
         )
     elif result.max_difference == 0:
@@ -106,9 +107,9 @@ def compare(
         )
     else:
         why = (
-            "it equals its 180-degree rotation, but its anchor is off-centre, so the flip shifts the result"
+            "it equals its 180-degree rotation, but its origin is off-centre, so the flip shifts the result"
             if facts.flip_symmetric and not facts.same_both_ways
-            else "rounding only: the kernel is symmetric about its anchor"
+            else "rounding only: the kernel is symmetric about its origin"
             if facts.same_both_ways
             else "convolution applies the kernel rotated 180 degrees, correlation as written"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ def filter_file(
     value_mapping: Mapping = mapping.to_range,
     scale: float = 1.0,
     offset: float = 0.0,
+    peak: float | None = None,
     force: bool = False,
     warn: Callable[[str], None] = lambda message: None,
     max_pixels: int | None = files.DEFAULT_MAX_PIXELS,
@@ -44,7 +46,8 @@ def filter_file(
     `output` defaults to ``<stem>.<tag><suffix>`` beside the source. `transform` is given the
     colour planes and `cval`, the value outside the image in its pixel units. The result, times
     `scale` plus `offset` (in the input's units, as GIMP's divisor and offset), goes to the
-    output's depth through `value_mapping` (see :mod:`.mapping`). `alpha` says how an
+    output's depth through `value_mapping` (see :mod:`.mapping`), or, given a `peak` (in the
+    input's units), through :func:`.mapping.peak_to_white` with that peak. `alpha` says how an
     alpha channel is treated (see :func:`filter_with_alpha`; "keep", the default, carries it
     through unchanged and hides the colour under full transparency, whatever the filter; a
     kernel's own is :func:`.alpha.default_mode`); `linear` filters in linear light, decoding sRGB
@@ -76,7 +79,8 @@ def filter_file(
     planes, info = _read(source, fmt, destination, max_pixels, warn, stream, allow_damaged)
     if linear and planes.bands == "CMYK":
         raise UsageError(f"{source}: --linear decodes sRGB, and CMYK ink values are not sRGB")
-    chosen = target.choose(planes, fmt, depth, destination, warn)
+    effect = functools.partial(mapping.effect, value_mapping, peak=peak)
+    chosen = target.choose(planes, fmt, depth, destination, warn, effect)
     if not chosen.alpha:
         planes.alpha = None
     visible = planes.alpha is not None and bool(planes.alpha.any())
@@ -88,6 +92,9 @@ def filter_file(
             filtered += offset
     if not chosen.depth.is_float and mapping.has_nan(filtered):
         warn(f"{destination}: the result has NaN values, written as 0")
+    if peak is not None:  # a fixed scale, in the input's units: converted as the values are
+        top = float(convert(np.array([peak], np.float64), planes.depth, chosen.depth)[0])
+        value_mapping = functools.partial(mapping.peak_to_white, peak=top)
     values = value_mapping(convert(filtered, planes.depth, chosen.depth), chosen.depth)
     opacity = None
     if planes.alpha is not None:
