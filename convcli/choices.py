@@ -30,7 +30,7 @@ _ALIASES = {
 METHODS = ("auto", "direct", "separable", "lowrank", "fft")
 SIZE_MODES = ("same", "full", "valid")
 DEPTHS = ("8", "16", "float")
-ALPHA_MODES = ("premultiply", "separate", "ignore")
+ALPHA_MODES = ("premultiply", "keep", "separate", "ignore")
 # The registry in kernels/named.py holds the same names, in this order (a test checks).
 KERNEL_NAMES = (
     "identity",

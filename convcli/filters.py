@@ -8,7 +8,7 @@ from .engine import convolve
 from .kernels import named
 
 
-def gaussian_blur(image, sigma: float = 2.0, *, truncate: float = 4.0, **options) -> np.ndarray:
+def gaussian_blur(image, sigma: float = named.GAUSSIAN_SIGMA, *, truncate: float = 4.0, **options) -> np.ndarray:
     """Gaussian blur; equals scipy.ndimage.gaussian_filter for the same border mode.
 
     `options` are those of :func:`convcli.convolve` (border, cval, dtype, method).
@@ -21,7 +21,7 @@ def gaussian_blur(image, sigma: float = 2.0, *, truncate: float = 4.0, **options
     return convolve(image, named.gaussian(sigma, truncate), **options)
 
 
-def sharpen(image, amount: float = 1.0, **options) -> np.ndarray:
+def sharpen(image, amount: float = named.SHARPEN_AMOUNT, **options) -> np.ndarray:
     """Sharpen with identity - amount * laplacian (amount 1: [[0,-1,0],[-1,5,-1],[0,-1,0]]).
 
     >>> sharpen([[0, 0, 0], [0, 1, 0], [0, 0, 0]], border="constant")

@@ -199,7 +199,9 @@ def test_quiet_prints_errors_only(folder, tmp_path):
 def test_a_single_image_goes_to_stdout_in_a_pipe_and_beside_the_input_at_a_terminal(folder, tmp_path):
     piped = convcli("blur", "in/a.png", cwd=tmp_path)
     assert piped.returncode == 0 and piped.stdout.startswith(b"\x89PNG")
-    assert piped.stderr.decode().strip() == "wrote the result to stdout (no -o given, and stdout is a pipe or a file)"
+    assert piped.stderr.decode().strip() == (
+        "wrote the result to stdout (no -o given, and stdout is a pipe or a file named for its format)"
+    )
     assert "a.blur.png" not in files_in(folder)
     at_a_terminal = convcli("blur", "in/a.png", cwd=tmp_path, terminal=True)
     assert at_a_terminal.returncode == 0 and at_a_terminal.stdout == b""

@@ -43,13 +43,13 @@ def test_the_numbers_are_the_real_differences(tmp_path):
 
 def test_a_flip_symmetric_kernel_makes_no_difference_and_says_why(tmp_path):
     err = ok(convcli("compare", SAMPLES / "camera.png", "-k", "gaussian:2", "-o", "g.png", cwd=tmp_path))
-    assert "The difference is exactly 0" in err and "equals the one opposite it across the anchor" in err
+    assert "The difference is exactly 0" in err and "equals the one opposite it across the origin" in err
     assert panels(tmp_path / "g.png", 512)[3].max() == 0
 
 
 def test_an_even_symmetric_kernel_differs_by_a_shift(tmp_path):
     err = ok(convcli("compare", SAMPLES / "camera.png", "-k", "1 1", "-o", "e.png", cwd=tmp_path))
-    assert "anchor is off-centre, so the flip shifts the result" in err
+    assert "origin is off-centre, so the flip shifts the result" in err
 
 
 def test_mapping_options_apply_to_the_filtered_panels(tmp_path):
@@ -74,7 +74,7 @@ def test_compare_errors(args, code, fragments, tmp_path):
     assert files_in(tmp_path) == set()
 
 
-def test_a_kernel_symmetric_about_its_anchor_makes_no_difference(tmp_path):
+def test_a_kernel_symmetric_about_its_origin_makes_no_difference(tmp_path):
     err = ok(convcli("compare", SAMPLES / "camera.png", "-k", "0 1 2 1", "-o", "z.png", cwd=tmp_path))
     assert "The difference is exactly 0" in err and "flat image" not in err
 

@@ -32,7 +32,7 @@ def test_same_and_valid_sizes(size, want, tmp_path):
     text = shows(convcli(*WORKED, "--size", size, cwd=tmp_path))
     assert text.rstrip().splitlines()[-1] == f"c = {want}"
     if size == "same":
-        assert "(1)" in text  # a value from the border mode, in brackets
+        assert "(1)" in text  # a value from the border mode, in parentheses
 
 
 @pytest.mark.parametrize("kernel", ["emboss", "sobel-x", "1 2; 3 4", "gaussian:0.7"])
@@ -54,9 +54,9 @@ def test_a_pixel_explained_matches_the_filtered_image(kernel, correlate, tmp_pat
 
 def test_pixel_explanations_of_grey_and_anchored_kernels(tmp_path):
     source = save(np.arange(30, dtype=np.uint8).reshape(5, 6) * 8, tmp_path / "ramp.png")
-    text = shows(convcli("explain", source, "--at", "2,1", "-k", "1 1 1", "--anchor", "0,0", cwd=tmp_path))
+    text = shows(convcli("explain", source, "--at", "2,1", "-k", "1 1 1", "--origin", "0,0", cwd=tmp_path))
     assert "grey:" in text and "sum of products = " in text
-    ok(convcli("apply", source, "-k", "1 1 1", "--anchor", "0,0", "-o", "out.png", cwd=tmp_path))
+    ok(convcli("apply", source, "-k", "1 1 1", "--origin", "0,0", "-o", "out.png", cwd=tmp_path))
     assert f"pixel value {pixels(tmp_path / 'out.png')[1, 2]} " in text
 
 
@@ -70,7 +70,7 @@ def test_pixel_explanations_of_grey_and_anchored_kernels(tmp_path):
         (["--signal", "1 2", "--kernel", "1", "--size", "big"], ("--size",)),
         (["--signal", "1 2", "--kernel", "1", "--at", "1,1"], ("--at is for an IMAGE",)),
         (["IMG", "--kernel", "emboss"], ("--at X,Y is needed",)),
-        (["IMG", "--kernel", "emboss", "--at", "1"], ("--at must be 'x,y'",)),
+        (["IMG", "--kernel", "emboss", "--at", "1"], ("--at must be X,Y",)),
         (["IMG", "--kernel", "emboss", "--at", "999,1"], ("--at", "outside the 451x300 image")),
     ],
 )
@@ -115,18 +115,17 @@ def test_the_figures_script_makes_the_readme_figures(tmp_path):
         assert np.array_equal(pixels(made), pixels(checked_in)), name
 
 
-def test_explain_honours_the_anchor_and_the_offset(tmp_path):
+def test_explain_honours_the_origin_and_the_offset(tmp_path):
     text = shows(
         convcli(
-            "explain", "--signal", "1 2 3 4", "--kernel", "1 0 0", "--anchor", "0,0", "--size", "same", cwd=tmp_path
+            "explain", "--signal", "1 2 3 4", "--kernel", "1 0 0", "--origin", "0,0", "--size", "same", cwd=tmp_path
         )
     )
     assert text.rstrip().endswith("c = [1, 2, 3, 4]")  # as convcli.convolve(..., anchor=(0, 0)) gives
     failed(
-        convcli("explain", "--signal", "1 2", "--kernel", "1 0", "--anchor", "0,0", cwd=tmp_path),
+        convcli("explain", "--signal", "1 2", "--kernel", "1 0", "--origin", "0,0", cwd=tmp_path),
         2,
-        "--anchor",
-        "same size only",
+        "--origin applies to --size same only",
     )
     source = save(np.full((4, 5), 10, np.uint8), tmp_path / "flat.png")
     text = shows(convcli("explain", source, "--at", "1,1", "-k", "1 -1", "--offset", "128", cwd=tmp_path))

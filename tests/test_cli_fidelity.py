@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from processes import SAMPLES, convcli, failed, files_in, ok, pixels, save
+from processes import SAMPLES, convcli, failed, files_in, ok, pixels, run_main, save
 from scipy import ndimage
 
 from convcli.kernels import named
@@ -488,7 +488,7 @@ def test_an_opaque_alpha_channel_changes_no_colour(tmp_path):
 def test_filtering_alpha_into_nothing_is_warned_of(tmp_path):
     save(np.full((5, 6, 4), 200, np.uint8), tmp_path / "opaque.png")
     err = ok(convcli("sobel", "opaque.png", "--alpha", "premultiply", "-o", "out.png", cwd=tmp_path))
-    assert "leaves no opacity" in err and "--alpha ignore" in err
+    assert "leaves no opacity" in err and "--alpha keep" in err
     assert "leaves no opacity" not in ok(convcli("sobel", "opaque.png", "-o", "kept.png", cwd=tmp_path))
 
 
@@ -661,8 +661,54 @@ def test_transparent_gif_stays_transparent(tmp_path):
     with Image.open(tmp_path / "out.gif") as result:
         alpha = np.asarray(result.convert("RGBA"))[..., 3]
     assert alpha[2:4, 3:6].min() == 255 and alpha[0].max() == 0  # the red block moved right, the rest clear
-    err = ok(convcli("blur", "in.gif", "-o", "soft.gif", cwd=tmp_path))
-    assert "holds one fully transparent colour at most" in err
+
+
+def _shrunk(mask: np.ndarray, by: int) -> np.ndarray:
+    """`mask` less every pixel within `by` pixels (a square's reach) of its outside."""
+    padded = np.pad(mask, by)
+    height, width = mask.shape
+    inner = np.ones_like(mask)
+    for dy in range(2 * by + 1):
+        for dx in range(2 * by + 1):
+            inner &= padded[dy : dy + height, dx : dx + width]
+    return inner
+
+
+def test_a_blurred_transparent_gif_keeps_its_transparency_thresholded_at_half(tmp_path, capsys):
+    """ImageMagick's `convert disc.gif -blur 0x2 out.gif`: opacity of 128 of 255 or more becomes
+    opaque, the rest GIF's one transparent colour. The disc is red on the left, blue on the right."""
+    rows, columns = np.mgrid[:40, :40]
+    disc = np.hypot(rows - 19.5, columns - 19.5) < 15
+    indices = np.where(disc, np.where(columns < 20, 1, 2), 0).astype(np.uint8)
+    gif = Image.frombytes("P", (40, 40), indices.tobytes())
+    gif.putpalette([0, 255, 0, 255, 0, 0, 0, 0, 255])  # hidden green
+    gif.save(tmp_path / "disc.gif", transparency=0)
+    assert run_main("blur", "disc.gif", "-o", "soft.gif", cwd=tmp_path) == 0
+    assert "transparency" not in capsys.readouterr().err
+    with Image.open(tmp_path / "soft.gif") as result:
+        assert result.mode == "P" and "transparency" in result.info
+        got = np.asarray(result.convert("RGBA")).astype(int)
+    assert (got[..., 3][_shrunk(~disc, 2)] == 0).all() and (got[..., 3][_shrunk(disc, 2)] == 255).all()
+    assert np.isin(got[..., 3], (0, 255)).all()
+    # ImageMagick's threshold on this disc: 892 transparent pixels, where the input had 884.
+    assert (got[..., 3] == 0).sum() == 892
+    # The blur shows in the colour: red and blue mix across the middle, as ImageMagick's do.
+    imagemagick = [[245, 0, 10], [228, 0, 27], [196, 0, 59], [153, 0, 102], [103, 0, 152], [59, 0, 196], [27, 0, 228]]
+    assert np.abs(got[20, 16:23, :3] - imagemagick).max() <= 3
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+def test_alpha_written_to_gif_becomes_its_transparent_colour(mode, tmp_path, capsys):
+    rgba = np.zeros((6, 40, 4), np.uint8)
+    rgba[..., :3] = np.arange(40)[:, np.newaxis] * 6  # 40 shades: more than a shift keeps
+    rgba[..., 3] = np.arange(40)[np.newaxis, :] * 255 // 39  # a ramp of opacity
+    Image.fromarray(rgba).convert(mode).save(tmp_path / "ramp.png")
+    assert run_main("apply", "ramp.png", "-k", "identity", "-o", "ramp.gif", cwd=tmp_path) == 0
+    assert "transparency" not in capsys.readouterr().err
+    with Image.open(tmp_path / "ramp.gif") as result:
+        alpha = np.asarray(result.convert("RGBA"))[..., 3]
+    want = np.where(rgba[..., 3] >= 128, 255, 0)  # ImageMagick's threshold: half of opaque
+    np.testing.assert_array_equal(alpha, want)
 
 
 def test_colour_alpha_survives_formats_that_hold_rgba(tmp_path):

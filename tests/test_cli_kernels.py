@@ -1,4 +1,4 @@
-"""The command line's kernel language: formats, stdin, rotation, anchor, divisor and offset."""
+"""The command line's kernel language: formats, stdin, rotation, origin, divisor and offset."""
 
 from __future__ import annotations
 
@@ -41,9 +41,9 @@ def test_the_files_scale_and_offset_apply_unless_the_options_say_otherwise(step,
     np.testing.assert_array_equal(pixels(tmp_path / "scaled.png"), np.clip(np.rint(raw / 2), 0, 255))
 
 
-def test_anchor_from_the_option_and_from_an_imagemagick_origin(dot, tmp_path):
-    # Convolving a dot stamps the kernel with its anchor on the dot.
-    ok(convcli("apply", dot, "-k", "1 1 1", "--anchor", "0,0", "-o", "left.png", cwd=tmp_path))
+def test_origin_from_the_option_and_from_an_imagemagick_origin(dot, tmp_path):
+    # Convolving a dot stamps the kernel with its origin on the dot.
+    ok(convcli("apply", dot, "-k", "1 1 1", "--origin", "0,0", "-o", "left.png", cwd=tmp_path))
     assert np.argwhere(pixels(tmp_path / "left.png")).tolist() == [[3, 4], [3, 5], [3, 6]]
     ok(convcli("apply", dot, "-k", "3x1+2+0: 1 1 1", "-o", "right.png", cwd=tmp_path))
     assert np.argwhere(pixels(tmp_path / "right.png")).tolist() == [[3, 2], [3, 3], [3, 4]]
@@ -62,8 +62,8 @@ def test_rotate_turns_any_kernel(dot, tmp_path):
     "options, fragments",
     [
         (["--rotate", "45"], ("--rotate", "multiple of 90")),
-        (["--anchor", "3,0"], ("--anchor", "outside the 3x3 kernel")),
-        (["--anchor", "x"], ("--anchor", "two whole numbers")),
+        (["--origin", "3,0"], ("--origin", "x=3, y=0 lies outside the 3x3 kernel")),
+        (["--origin", "x"], ("--origin", "two whole numbers")),
         (["--scale", "2", "--divisor", "2"], ("--scale and --divisor exclude each other",)),
         (["--divisor", "0"], ("--divisor 0",)),
         (["--rescale", "--divisor", "2"], ("no effect with --rescale",)),
@@ -115,7 +115,7 @@ def test_kernels_lists_every_named_kernel_with_its_parameters(tmp_path):
 
 def test_kernel_show_explains_an_asymmetric_kernel_and_prints_it_flipped(tmp_path):
     text = shows(convcli("kernel", "show", "emboss", cwd=tmp_path))
-    assert "emboss: 3 rows x 3 columns, a named kernel; anchor at row 1, column 1 (the centre)" in text
+    assert "emboss: 3 rows x 3 columns, a named kernel; origin at x=1, y=1 (the centre)" in text
     assert "sum 1: flat areas keep their brightness" in text and "rank 3: not separable" in text
     assert "they differ: convolution applies this kernel rotated 180 degrees" in text
     rows = [line for line in text.splitlines() if line.startswith("│")]
@@ -123,7 +123,7 @@ def test_kernel_show_explains_an_asymmetric_kernel_and_prints_it_flipped(tmp_pat
     assert cells == [
         ["-2", "-1", "0"],
         ["-1", "[1]", "1"],
-        ["0", "1", "2"],  # as written, [anchor]
+        ["0", "1", "2"],  # as written, [origin]
         ["2", "1", "0"],
         ["1", "[1]", "-1"],
         ["0", "-1", "-2"],
@@ -138,12 +138,12 @@ def test_kernel_show_says_when_the_flip_changes_nothing(tmp_path):
     assert "1/9" in box and "column [1/3, 1/3, 1/3] and row [1/3, 1/3, 1/3]" in box
 
 
-def test_kernel_show_factors_separable_kernels_and_warns_of_off_centre_anchors(tmp_path):
+def test_kernel_show_factors_separable_kernels_and_warns_of_off_centre_origins(tmp_path):
     sobel = shows(convcli("kernel", "show", "sobel-x", cwd=tmp_path))
     assert "sum 0: flat areas become 0" in sobel
     assert "rank 1: separable, the outer product of column [1, 2, 1] and row [1, 0, -1]" in sobel
     even = shows(convcli("kernel", "show", "1 1", cwd=tmp_path))
-    assert "its anchor is not at its centre" in even and "anchored at row 0, column 0" in even
+    assert "its origin is not at its centre" in even and "with its origin at x=0, y=0" in even
     spaced = shows(convcli("kernel", "show", "motion", "length=3", "angle=90", cwd=tmp_path))
     assert spaced == shows(convcli("kernel", "show", "motion:length=3,angle=90", cwd=tmp_path))
     turned = shows(convcli("kernel", "show", "sobel-x", "--rotate", "90", cwd=tmp_path))
@@ -163,10 +163,10 @@ def test_kernel_show_reads_files_and_reports_bad_ones(tmp_path):
 # --- found by a trial of kernel show, explain and compare -----------------------------------
 
 
-def test_kernel_show_judges_the_flip_about_the_anchor(tmp_path):
+def test_kernel_show_judges_the_flip_about_the_origin(tmp_path):
     same = shows(convcli("kernel", "show", "0 1 2 1", cwd=tmp_path))
     assert "convolution and correlation give the same result" in same
-    moved = shows(convcli("kernel", "show", "1 2 1 0 0", "--anchor", "0,1", cwd=tmp_path))
+    moved = shows(convcli("kernel", "show", "1 2 1 0 0", "--origin", "1,0", cwd=tmp_path))
     assert "give the same result" in moved
     assert "they differ" in shows(convcli("kernel", "show", "1 2 1 0 0", cwd=tmp_path))
 
@@ -182,23 +182,23 @@ def test_a_files_scale_counts_in_the_sum_and_normalising_replaces_it(dot, tmp_pa
     assert "nearly" in shows(convcli("kernel", "show", "log", cwd=tmp_path))  # a LoG sums to about 0
 
 
-def test_rotating_an_even_kernel_turns_its_default_anchor_too(tmp_path):
+def test_rotating_an_even_kernel_turns_its_default_origin_too(tmp_path):
     data = np.random.default_rng(12).normal(0, 100, (9, 11)).astype(np.float32)
     np.save(tmp_path / "f.npy", data)
     ok(convcli("apply", "f.npy", "-k", "1 2; 3 4", "--rotate", "180", "-o", "a.npy", cwd=tmp_path))
     ok(convcli("apply", "f.npy", "-k", "1 2; 3 4", "--correlate", "-o", "b.npy", cwd=tmp_path))
     np.testing.assert_allclose(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"), atol=1e-9)
-    assert "anchor at row 0, column 0" in shows(convcli("kernel", "show", "1 2; 3 4", "--rotate", "180", cwd=tmp_path))
+    assert "origin at x=0, y=0" in shows(convcli("kernel", "show", "1 2; 3 4", "--rotate", "180", cwd=tmp_path))
 
 
-def test_a_json_anchor_outside_the_kernel_is_refused(dot, tmp_path):
-    (tmp_path / "a.json").write_text('{"kernel": [[1, 2]], "anchor": [0, 5]}')
-    failed(convcli("kernel", "show", "a.json", cwd=tmp_path), 1, "anchor 0,5 lies outside the 1x2 kernel")
-    failed(convcli("apply", dot, "-k", '{"kernel": [[1, 2]], "anchor": [-1, 0]}', cwd=tmp_path), 2, "outside")
+def test_a_json_origin_outside_the_kernel_is_refused(dot, tmp_path):
+    (tmp_path / "a.json").write_text('{"kernel": [[1, 2]], "origin": [5, 0]}')
+    failed(convcli("kernel", "show", "a.json", cwd=tmp_path), 1, "origin x=5, y=0 lies outside the 2x1 kernel")
+    failed(convcli("apply", dot, "-k", '{"kernel": [[1, 2]], "origin": [0, -1]}', cwd=tmp_path), 2, "outside")
 
 
 def test_kernel_show_wording_width_and_usage(tmp_path):
-    assert "(the default: height // 2, width // 2)" in shows(convcli("kernel", "show", "box:4", cwd=tmp_path))
+    assert "(the default: width // 2, height // 2)" in shows(convcli("kernel", "show", "box:4", cwd=tmp_path))
     assert "(the centre)" in shows(convcli("kernel", "show", "box:3", cwd=tmp_path))
     narrow = shows(convcli("kernel", "show", "dog:2,3.2", cwd=tmp_path, env={"COLUMNS": "60", "PATH": ""}))
     assert "…" not in narrow and "too large to print whole" in narrow  # 27x27: its middle 15x15

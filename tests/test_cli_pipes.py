@@ -7,6 +7,7 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -145,7 +146,8 @@ def test_a_file_filtered_into_a_pipe_or_a_redirection_needs_no_dash(tmp_path):
         f"{CONVCLI} blur {photo} | {CONVCLI} sobel > edges.png && {CONVCLI} blur {photo} > soft.png", tmp_path
     )
     assert result.returncode == 0, result.stderr.decode()
-    assert result.stderr.decode().count("wrote the result to stdout (no -o given, and stdout is a pipe or a file)") == 2
+    said = "wrote the result to stdout (no -o given, and stdout is a pipe or a file named for its format)"
+    assert result.stderr.decode().count(said) == 2
     ok(convcli("blur", SAMPLES / "camera.png", "-o", "blur.png", cwd=tmp_path))
     ok(convcli("sobel", "blur.png", "-o", "want.png", cwd=tmp_path))
     np.testing.assert_array_equal(pixels(tmp_path / "edges.png"), pixels(tmp_path / "want.png"))
@@ -205,3 +207,92 @@ def test_explain_reads_a_piped_image_without_a_dash(tmp_path):
     photo = shlex.quote(str(SAMPLES / "camera.png"))
     explained = bash(f"{CONVCLI} explain --at 3,4 -k emboss < {photo}", tmp_path)
     assert explained.returncode == 0 and explained.stdout.decode().startswith("stdin, pixel x=3, y=4")
+
+
+def into(stdout: Path, *args, cwd: Path, stdin: bytes = b"", append: bool = False) -> subprocess.CompletedProcess:
+    """convcli with stdout redirected to the file `stdout`, as `> stdout` (`>> stdout`) would."""
+    with open(stdout, "ab" if append else "wb") as out:
+        return subprocess.run(
+            [sys.executable, "-m", "convcli", *map(str, args)],
+            cwd=cwd,
+            input=stdin,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+
+
+def refused(result: subprocess.CompletedProcess, code: int, *fragments: str) -> None:
+    err = result.stderr.decode()
+    assert result.returncode == code, err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), err
+    assert all(fragment in err for fragment in fragments), err
+
+
+def test_a_redirection_is_written_in_the_format_its_name_says(tmp_path):
+    (tmp_path / "photo.png").write_bytes((SAMPLES / "camera.png").read_bytes())
+    named = into(tmp_path / "soft.jpg", "blur", "photo.png", cwd=tmp_path)
+    assert named.returncode == 0, named.stderr.decode()
+    ok(convcli("blur", "photo.png", "-o", "want.jpg", cwd=tmp_path))
+    assert (tmp_path / "soft.jpg").read_bytes() == (tmp_path / "want.jpg").read_bytes()  # as -o soft.jpg writes it
+    piped = into(tmp_path / "soft.tif", "blur", cwd=tmp_path, stdin=(tmp_path / "photo.png").read_bytes())
+    assert piped.returncode == 0 and piped.stderr == b"", piped.stderr.decode()
+    with Image.open(tmp_path / "soft.tif") as written:
+        assert written.format == "TIFF" and written.size == (512, 512)
+    panel = into(tmp_path / "panel.webp", "compare", "photo.png", "-k", "emboss", "-o", "/dev/stdout", cwd=tmp_path)
+    assert panel.returncode == 0, panel.stderr.decode()  # into stdout's file, not over it
+    with Image.open(tmp_path / "panel.webp") as written:
+        assert written.format == "WEBP" and written.size == (4 * 512 + 3 * 4, 512)
+    refused(
+        into(tmp_path / "other.jpg", "blur", "photo.png", "--format", "png", cwd=tmp_path),
+        2,
+        "stdout is other.jpg: its extension says JPEG, --format says PNG; choose one",
+    )
+    assert (tmp_path / "other.jpg").read_bytes() == b""
+
+
+def test_no_image_goes_into_a_log_nor_after_what_a_file_holds(tmp_path):
+    """A script's log on stdout: compare writes its panel beside the input, as at a terminal;
+    stdin's image, which has nowhere else to go, is refused. An image appended (>>) is no image."""
+    (tmp_path / "photo.png").write_bytes((SAMPLES / "camera.png").read_bytes())
+    log = tmp_path / "run.log"
+    compared = into(log, "compare", "photo.png", "-k", "emboss", cwd=tmp_path)
+    assert compared.returncode == 0 and "wrote photo.compare-emboss.png" in compared.stderr.decode()
+    assert log.read_bytes() == b"" and pixels(tmp_path / "photo.compare-emboss.png").shape == (512, 4 * 512 + 3 * 4)
+    refused(
+        into(log, "blur", cwd=tmp_path, stdin=(tmp_path / "photo.png").read_bytes(), append=True),
+        2,
+        "stdout is run.log, and '.log' names no image format convcli writes: give -o FILE",
+    )
+    assert log.read_bytes() == b""
+    (tmp_path / "soft.png").write_bytes(b"earlier")
+    held = "stdout is soft.png, which holds 7 bytes already, appended to with >>"
+    refused(into(tmp_path / "soft.png", "blur", "photo.png", cwd=tmp_path, append=True), 1, held)
+    foreseen = into(tmp_path / "soft.png", "blur", "photo.png", "--dry-run", cwd=tmp_path, append=True)
+    assert foreseen.returncode == 1 and foreseen.stderr.decode().startswith(f"photo.png -> stdout ({held}")
+    assert (tmp_path / "soft.png").read_bytes() == b"earlier"
+    assert files_in(tmp_path) == {"photo.png", "photo.compare-emboss.png", "run.log", "soft.png"}
+
+
+def test_a_file_on_stdout_whose_name_cannot_be_learnt_takes_the_format_said(tmp_path):
+    """An unnamed file (O_TMPFILE, as Python's TemporaryFile makes it) stands for one whose
+    name the system will not say: written into only in the format --format names."""
+    photo = (SAMPLES / "camera.png").read_bytes()
+    for asked, code in (([], 2), (["--format", "png"], 0)):
+        with tempfile.TemporaryFile(dir=tmp_path) as out:
+            result = subprocess.run(
+                [sys.executable, "-m", "convcli", "blur", "-", "-o", "-", *asked],
+                input=photo,
+                stdout=out,
+                stderr=subprocess.PIPE,
+                cwd=tmp_path,
+                timeout=60,
+            )
+            out.seek(0)
+            written = out.read()
+        assert result.returncode == code, result.stderr.decode()
+        if code:
+            refused(result, 2, "stdout is a file whose name convcli cannot learn", "--format")
+            assert written == b""
+        else:
+            assert written.startswith(b"\x89PNG")

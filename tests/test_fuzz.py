@@ -281,7 +281,7 @@ def photo(tmp_path, monkeypatch) -> str:
         (["apply", "photo.png", "-k", "shift:dx=1e9"], 2, "dx"),
         (["apply", "photo.png", "-k", "emboss", "--scale", "nan"], 2, "--scale"),
         (["apply", "photo.png", "-k", "emboss", "--divisor", "0"], 2, "--divisor"),
-        (["apply", "photo.png", "-k", "emboss", "--anchor", "9,9"], 2, "--anchor"),
+        (["apply", "photo.png", "-k", "emboss", "--origin", "9,9"], 2, "--origin"),
         (["apply", "photo.png", "-k", "emboss", "--rotate", "45"], 2, "--rotate"),
         (["blur", "photo.png", "-o", "photo.png"], 1, "is the input image"),
         (["blur", "photo.png", "-o", "nowhere/out.png"], 1, "does not exist"),

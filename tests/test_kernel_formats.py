@@ -1,5 +1,5 @@
 """Kernels in the peers' formats (ImageMagick, libvips, JSON, CSV, .npy, stdin), and a kernel's
-rotation, anchor and normalisation."""
+rotation, origin and normalisation."""
 
 import io
 import json
@@ -18,7 +18,7 @@ SOBEL_ROWS = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
 def test_imagemagick_strings_inline_and_in_files(tmp_path):
     kernel = resolve_kernel("3x3: -1,0,1 -2,0,2 -1,0,1")
     np.testing.assert_array_equal(kernel.matrix, SOBEL_ROWS)
-    assert kernel.anchor is None
+    assert kernel.anchor == (1, 1)  # ImageMagick's origin, the centre of an odd kernel
     assert resolve_kernel("3x3+0+2: -1,0,1 -2,0,2 -1,0,1").anchor == (2, 0)  # +X+Y: column, row
     np.testing.assert_array_equal(resolve_kernel("2: 1 2 3 4").matrix, [[1, 2], [3, 4]])  # N: is NxN
     np.testing.assert_array_equal(resolve_kernel("3x1: 1,nan,-").matrix, [[1, 0, 0]])  # outside: weighs 0
@@ -56,7 +56,7 @@ def test_libvips_matrix_files(tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("3 3\n1 2 3\n", r"header says 3x3, but 1 rows of 3 numbers follow"),
+        ("3 3\n1 2 3\n", r"header says 3x3, but 1 row of 3 numbers follow"),
         ("3 3 0\n1 2 3\n1 2 3\n1 2 3\n", "scale must be a non-zero number"),
         ("a b\n1\n", "width and height must be whole numbers"),
         ("100000 100000\n1\n", "sides must be 1 to 4001"),
@@ -73,10 +73,10 @@ def test_bad_libvips_matrices(text, message, tmp_path):
 def test_json_rows_and_objects(tmp_path):
     (tmp_path / "rows.json").write_text(json.dumps(SOBEL_ROWS))
     np.testing.assert_array_equal(resolve_kernel(str(tmp_path / "rows.json")).matrix, SOBEL_ROWS)
-    spec = {"kernel": [[1, 2, 1]], "divisor": 4, "offset": 10, "anchor": [0, 0]}
+    spec = {"kernel": [[1, 2, 1]], "divisor": 4, "offset": 10, "origin": [2, 0]}
     (tmp_path / "full.json").write_text(json.dumps(spec))
     kernel = resolve_kernel(str(tmp_path / "full.json"))
-    assert (kernel.scale, kernel.offset, kernel.anchor) == (0.25, 10, (0, 0))
+    assert (kernel.scale, kernel.offset, kernel.anchor) == (0.25, 10, (0, 2))  # [x, y]: the anchor is (row, column)
     assert resolve_kernel("[1, 2, 1]").matrix.tolist() == [[1, 2, 1]]  # inline, one flat row
 
 
@@ -88,7 +88,7 @@ def test_json_rows_and_objects(tmp_path):
         ('[[1, "a"]]', r'"a" is not a finite number'),
         ("[[1, true]]", "true is not a finite number"),
         ('{"kernel": [[1]], "sacle": 2}', "unknown key 'sacle'"),
-        ('{"kernel": [[1]], "anchor": [0]}', r"anchor must be \[row, column\]"),
+        ('{"kernel": [[1]], "origin": [0]}', r"origin must be \[x, y\]"),
         ('{"weights": [[1]]}', "object with a 'kernel' key"),
         ("[]", "non-empty list of rows"),
         ('{"kernel": [[1]], "divisor": 0}', "must not be 0"),
@@ -106,7 +106,7 @@ def test_csv_kernels(tmp_path):
     assert resolve_kernel(str(tmp_path / "k.csv")).matrix.tolist() == [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
     for text, message in (
         ("1,,2\n", "line 1: cell 2 is empty"),
-        ("1,2\n1\n", "line 2: 1 cells, but the first"),
+        ("1,2\n1\n", "line 2: 1 cell, but the first"),
         ("1,a\n", "'a' is not a number"),
         ("\n", "empty"),
     ):
@@ -147,7 +147,7 @@ def test_rotation_turns_the_kernel_and_its_anchor_counter_clockwise():
     np.testing.assert_array_equal(kernel.rotated(90).matrix, named_kernel("sobel-y").matrix * -1)
     np.testing.assert_array_equal(kernel.rotated(180).matrix, kernel.matrix[::-1, ::-1])
     np.testing.assert_array_equal(kernel.rotated(-90).matrix, kernel.rotated(270).matrix)
-    assert kernel.rotated(360) is kernel and kernel.rotated(90).label == "sobel-x.rot90"
+    assert kernel.rotated(360) is kernel and kernel.rotated(90).turns == 1 and kernel.rotated(-90).turns == 3
     corner = resolve_kernel("3x2+2+0: 1 2 3 4 5 6")  # anchor on the 3, top right
     turned = corner.rotated(90)
     assert turned.matrix[turned.anchor] == 3 and turned.anchor == (0, 0)
@@ -160,13 +160,13 @@ def test_anchor_moves_where_the_kernel_lands():
     image[2, 2] = 1
     kernel = resolve_kernel("1 2 3")
     centred = convolve(image, kernel.matrix, border="constant")
-    anchored = kernel.anchored("0,0")
+    anchored = kernel.anchored(0, 0)
     moved = convolve(image, anchored.matrix, border="constant", anchor=anchored.anchor)
     np.testing.assert_array_equal(moved[2], [0, 0, 1, 2, 3])
     np.testing.assert_array_equal(centred[2], [0, 1, 2, 3, 0])
-    for text, message in (("0,3", "outside the 1x3 kernel"), ("1", "two whole numbers"), ("a,b", "two whole")):
-        with pytest.raises(ValueError, match=message):
-            kernel.anchored(text)
+    for row, column in ((0, 3), (1, 0), (-1, 0)):
+        with pytest.raises(ValueError, match=f"x={column}, y={row} lies outside the 3x1 kernel"):
+            kernel.anchored(row, column)
 
 
 def test_normalising_divides_by_the_sum():

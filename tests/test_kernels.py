@@ -103,12 +103,14 @@ def test_emboss_is_not_flip_symmetric():
 def test_motion_points_along_its_angle():
     for angle, step in ((0, (0, 1)), (90, (-1, 0)), (180, (0, -1)), (270, (1, 0))):
         k = motion(5, angle)
-        c = 4
+        cy, cx = k.shape[0] // 2, k.shape[1] // 2
         assert k.sum() == pytest.approx(1.0)
-        cells = [(c + t * step[0], c + t * step[1]) for t in range(5)]
+        cells = [(cy + t * step[0], cx + t * step[1]) for t in range(5)]
         assert all(k[cell] == pytest.approx(0.2) for cell in cells), angle
+        assert np.count_nonzero(k) == 5, angle  # nothing beside the streak, not even 1e-17
     diagonal = motion(4, 45)
-    assert diagonal[3, 3] > 0 and diagonal[2, 4] > 0 and diagonal[4, 2] == 0
+    c = diagonal.shape[0] // 2
+    assert diagonal[c, c] > 0 and diagonal[c - 1, c + 1] > 0 and diagonal[c + 1, c - 1] == 0
 
 
 def test_shift_moves_a_point():
@@ -306,8 +308,8 @@ def test_kernel_refusals_in_the_library(tmp_path, monkeypatch):
     (tmp_path / "huge.txt").write_text("1 " * (600 * 1024))
     with pytest.raises(ConvcliError, match="huge.txt: too large for a kernel file"):
         resolve_kernel("huge.txt")
-    (tmp_path / "far.json").write_text('{"kernel": [[1, 2]], "anchor": [3, 0]}')
-    with pytest.raises(ConvcliError, match="far.json: anchor 3,0 lies outside the 1x2 kernel"):
+    (tmp_path / "far.json").write_text('{"kernel": [[1, 2]], "origin": [0, 3]}')
+    with pytest.raises(ConvcliError, match="far.json: origin x=0, y=3 lies outside the 2x1 kernel"):
         resolve_kernel("far.json")
     (tmp_path / "k.txt").mkdir()
     with pytest.raises(ConvcliError, match="k.txt"):

@@ -17,9 +17,9 @@ import pytest
 from PIL import Image
 
 from convcli.cli import main
+from convcli.cli.options import position
 from convcli.errors import ConvcliError, UsageError
 from convcli.kernels import formats, resolve_kernel
-from convcli.kernels.spec import named_kernel
 from convcli.kernels.text import number
 
 DEEP = "[" * 3000 + "1" + "]" * 3000
@@ -141,8 +141,8 @@ def test_an_inline_kernel_has_a_bounded_size_and_every_echo_is_cut():
         with pytest.raises(UsageError) as raised:
             resolve_kernel(spec)
         assert len(str(raised.value)) < 500 and "characters)" in str(raised.value), str(raised.value)[:500]
-    with pytest.raises(ValueError, match=r"two whole numbers, not '1,1{38}'\.\.\. \(5002 characters\)"):
-        named_kernel("box:3").anchored("1," + "1" * 5000)
+    with pytest.raises(UsageError, match=r"two whole numbers, not '1,1{38}'\.\.\. \(5002 characters\)"):
+        position("1," + "1" * 5000, "--origin")
 
 
 def test_long_options_and_kernel_show_parameters_are_cut(photo, capsys):
@@ -251,7 +251,7 @@ def test_control_characters_are_escaped_in_wrote_skipped_dry_run_and_kernel_show
     assert code == 0 and "\x1b" not in err and "skipped photo.png: photo\\x1b.png exists" in err
     Path("k\x1b[2J.txt").write_text("1 2 1")
     code, out, err = run(["kernel", "show", "k\x1b[2J.txt"], capsys)
-    assert code == 0 and "\x1b" not in out and out.startswith("k\\x1b[2J: 1 rows x 3 columns")
+    assert code == 0 and "\x1b" not in out and out.startswith("k\\x1b[2J: 1 row x 3 columns")
 
 
 def test_a_name_read_as_a_short_option_is_refused_with_the_fix(photo, capsys):

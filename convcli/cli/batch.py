@@ -15,15 +15,15 @@ import typer
 
 from ..engine import available_cores
 from ..errors import ConvcliError, UsageError
-from ..imaging import filter_file
+from ..imaging import filter_file, stdout
 from ..imaging.files import STREAM, is_stream
 from ..imaging.naming import check_template, destination_for
 from ..imaging.process import format_for, refuse_directory, same_file
 from ..imaging.writing import is_special, stale_temporaries, through_link
+from ..wording import counted
 from .app import error, note, os_error, printable, shown, stderr, warn
 from .inputs import Inputs
 from .options import OutputOptions, PixelOptions, ValueMapping
-from .output import stdout_takes_images
 from .transforms import Filter
 
 # How often the progress bar is redrawn while no image finishes (it has no thread of its own).
@@ -129,10 +129,10 @@ def _destinations(tag: str, inputs: Inputs, outputs: OutputOptions, to_stdout: b
 
 
 def _stdout_by_default(inputs: Inputs, outputs: OutputOptions) -> bool:
-    """One image named on the command line, no output named, and stdout open and not a
-    terminal: the result goes down the pipe or into the file stdout was redirected to."""
+    """One image named on the command line, no output named, and stdout a pipe or a file named
+    for an image format: the result goes down the pipe or into the file stdout was redirected to."""
     named = outputs.output is not None or outputs.out_dir is not None or outputs.name is not None
-    return not inputs.batch and not named and not is_stream(inputs.sources[0]) and stdout_takes_images()
+    return not inputs.batch and not named and not is_stream(inputs.sources[0]) and stdout.takes_images()
 
 
 def _skipped(task: tuple[Path, Path], outputs: OutputOptions) -> bool:
@@ -161,6 +161,7 @@ def _filter_one(job: Job, source: Path, destination: Path, warn, note) -> Path:
         value_mapping=job.value_mapping.function(),
         scale=job.value_mapping.scale,
         offset=job.value_mapping.offset,
+        peak=job.value_mapping.peak,
         force=job.outputs.force,
         warn=warn,
         max_pixels=pixels.max_pixels or None,
@@ -179,7 +180,10 @@ def _written(path: Path, stdout_chosen: bool = False, quiet: bool = False) -> No
     if quiet or (is_stream(path) and not stdout_chosen):
         return
     if is_stream(path):
-        stderr.print("wrote the result to stdout (no -o given, and stdout is a pipe or a file)", style="dim")
+        stderr.print(
+            "wrote the result to stdout (no -o given, and stdout is a pipe or a file named for its format)",
+            style="dim",
+        )
     else:
         stderr.print(f"wrote {shown(str(path))}", style="dim")
 
@@ -207,6 +211,10 @@ def _foreseen(source: Path, destination: Path, outputs: OutputOptions) -> tuple[
     if not is_stream(source) and not source.is_file():
         return ("no such file" if not source.exists() else "not a file"), ""
     if is_stream(destination):
+        try:
+            stdout.check(outputs.format)
+        except ConvcliError as exc:
+            return str(exc), ""
         return "", ""
     creates = outputs.out_dir is not None or outputs.name is not None
     if not destination.parent.is_dir() and not creates:
@@ -369,5 +377,6 @@ def _summary(total: int, counts: dict[str, int], interrupted: int = 0) -> None:
         parts.append(f"{counts['failed']} failed")
     if interrupted:
         parts.append(f"{interrupted} not done (stopped)")
-    images = "1 image" if total == 1 else f"{total} images"
-    stderr.print(f"{images}: {', '.join(parts)}", style="bold" if counts["failed"] or interrupted else None)
+    stderr.print(
+        f"{counted(total, 'image')}: {', '.join(parts)}", style="bold" if counts["failed"] or interrupted else None
+    )

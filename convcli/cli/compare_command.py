@@ -18,7 +18,6 @@ from .options import (
     MappingOptions,
     MaxPixelsOpt,
 )
-from .output import stdout_takes_images
 
 
 @app.command()
@@ -38,8 +37,9 @@ def compare(
             "--output",
             "-o",
             help="The panel, an 8-bit image; its extension picks the format; '-' for "
-            "stdout (PNG). Default: stdout when it is a pipe or a file, else IMAGE.compare-<kernel>.png "
-            "beside the input.",
+            "stdout (PNG; into a file on stdout, the format its name says). Default: stdout when it is a pipe "
+            "or a file named for an image format (> panel.jpg), else IMAGE.compare-<kernel>.png beside the input. "
+            "A file on stdout named for another format (> run.log), or that holds data (>>), gets no image.",
             show_default=False,
             readable=False,
         ),
@@ -52,9 +52,13 @@ def compare(
     engine: EngineOptions,
 ) -> None:
     """Write original | convolved | correlated | difference side by side; say how much they differ.
-    Example: convcli compare photo.png --kernel emboss -o panel.png"""
-    from ..imaging import compare_file
+    An image with alpha is filtered as apply filters it by default, and each panel shows it as
+    it is seen: over grey checks (8-pixel squares of grey 102 and 153), never the colour hidden
+    under transparency. Example: convcli compare photo.png --kernel emboss -o panel.png"""
+    from ..imaging import compare_file, stdout
+    from ..imaging.alpha import default_mode
     from ..imaging.files import STREAM, is_stream
+    from ..imaging.naming import kernel_name, kernel_title
     from ..kernels.properties import properties
     from .transforms import KernelFilter
 
@@ -62,13 +66,13 @@ def compare(
     value_mapping = mapping.for_kernel(resolved)
     engine.check_method(resolved.matrix)
     source = one_image(image)
-    if output is None and not is_stream(source) and stdout_takes_images():
+    if stdout.means_stdout(output) or (output is None and not is_stream(source) and stdout.takes_images()):
         output = STREAM
     report = note if engine.verbose else None
     result = compare_file(
         source,
         output,
-        f"compare-{resolved.label}",
+        f"compare-{kernel_name(resolved)}",
         KernelFilter(engine, kernel=resolved, correlate=False, report=report),
         KernelFilter(engine, kernel=resolved, correlate=True, report=report),
         cval=engine.cval,
@@ -77,6 +81,7 @@ def compare(
         offset=value_mapping.offset,
         force=force,
         max_pixels=max_pixels or None,
+        alpha=default_mode(resolved.matrix),
     )
     facts = properties(resolved.matrix, resolved.centre)
     if result.max_difference == 0:
@@ -90,8 +95,8 @@ def compare(
     stderr.print(f"wrote {where}: original | convolved | correlated | {legend}", soft_wrap=True)
     if result.max_difference == 0 and facts.same_both_ways:
         stderr.print(
-            f"The difference is exactly 0: every weight of {shown(resolved.label)} equals the one opposite "
-            "it across the anchor, so flipping the kernel changes nothing.",
+            f"The difference is exactly 0: every weight of {shown(kernel_title(resolved))} equals the one "
+            "opposite it across the origin, so flipping the kernel changes nothing.",
             soft_wrap=True,
         )
     elif result.max_difference == 0:
@@ -102,9 +107,9 @@ def compare(
         )
     else:
         why = (
-            "it equals its 180-degree rotation, but its anchor is off-centre, so the flip shifts the result"
+            "it equals its 180-degree rotation, but its origin is off-centre, so the flip shifts the result"
             if facts.flip_symmetric and not facts.same_both_ways
-            else "rounding only: the kernel is symmetric about its anchor"
+            else "rounding only: the kernel is symmetric about its origin"
             if facts.same_both_ways
             else "convolution applies the kernel rotated 180 degrees, correlation as written"
         )

@@ -22,6 +22,7 @@ from .options import (
     MaxPixelsOpt,
     OffsetOpt,
     ScaleOpt,
+    position,
     result_mapping,
 )
 
@@ -47,7 +48,8 @@ def explain(
         str | None,
         typer.Option(
             metavar="X,Y",
-            help="The pixel of IMAGE to explain: column x, row y, from 0,0 at the top left.",
+            help="The pixel of IMAGE to explain: column x, then row y, from 0,0 at the top left (as image "
+            "viewers and --origin count).",
             show_default=False,
         ),
     ] = None,
@@ -87,11 +89,5 @@ def explain(
 
         resolved = kernel_options.resolved()
         mapping = result_mapping(resolved, scale, divisor, offset)
-        explain_pixel(one_image(image), _position(at), resolved, correlate_, options, mapping, max_pixels or None)
-
-
-def _position(text: str) -> tuple[int, int]:
-    parts = text.replace(" ", "").split(",")
-    if len(parts) != 2 or not all(part.isdigit() for part in parts):
-        raise UsageError(f"--at must be 'x,y', two whole numbers from 0, not {text!r}")
-    return int(parts[1]), int(parts[0])
+        pixel = position(at, "--at")
+        explain_pixel(one_image(image), pixel, resolved, correlate_, options, mapping, max_pixels or None)

@@ -17,6 +17,7 @@ from ..imaging.mapping import to_range
 from ..kernels import Kernel, parse_kernel_text
 from ..kernels.text import KernelSyntaxError
 from ..steps import pixel_sums, signal_sums
+from ..wording import counted
 from .app import printable
 from .options import EngineOptions, ValueMapping
 from .output import number as cell
@@ -42,27 +43,29 @@ def explain_signal(text: str, kernel: Kernel, correlate: bool, size: str, option
             a, b, correlate=correlate, size=size, border=options.border, cval=options.cval, anchor=column
         )
     except ValueError as exc:
-        raise UsageError(f"--anchor: {exc}" if "anchor" in str(exc) else str(exc)) from None
+        raise UsageError(
+            f"--origin applies to --size same only, not {size}" if "anchor" in str(exc) else str(exc)
+        ) from None
     m = b.size
     centre = m // 2 if column is None else column
     shift = {"full": (0, m - 1), "same": (centre, centre), "valid": (m - 1, 0)}[size][1 if correlate else 0]
     if correlate:
         index = f"n + k - {shift}" if shift else "n + k"
         lines = [
-            f"Correlation of a = {_list(a)} with b = {_list(b)}, {size} size ({len(sums)} outputs).",
+            f"Correlation of a = {_list(a)} with b = {_list(b)}, {size} size ({counted(len(sums), 'output')}).",
             f"c[n] = sum over k of a[{index}] b[k]: b slides along a as written, not flipped "
             "(what a CNN computes and calls convolution).",
         ]
     else:
         index = f"n - k + {shift}" if shift else "n - k"
         lines = [
-            f"Convolution of a = {_list(a)} with b = {_list(b)}, {size} size ({len(sums)} outputs).",
+            f"Convolution of a = {_list(a)} with b = {_list(b)}, {size} size ({counted(len(sums), 'output')}).",
             f"c[n] = sum over k of a[{index}] b[k]: b is flipped to {_list(b[::-1])} and slides along a.",
         ]
     lines.append(
         "Outside a, the values are 0 (the textbook sum)."
         if size == "full"
-        else f"Outside a, values come from the border mode {options.border}; they are in brackets."
+        else f"Outside a, values come from the border mode {options.border}; they are in (parentheses)."
         if size == "same"
         else "Only positions where b lies wholly inside a count."
     )
@@ -117,11 +120,16 @@ def _slide(a: np.ndarray, sums, label: str, size: str) -> list[str]:
 
 
 def _terms(s, size: str) -> str:
-    """``1×0.25 + 0.5×0.5 = 0.75``: the products that count (full size skips the zeros outside)."""
-    terms = [(v, w) for v, w, inside in zip(s.values, s.weights, s.inside, strict=True) if inside or size != "full"]
+    """``(1)×0.25 + 0.5×0.5 = 0.75``: the products that count (full size skips the zeros outside),
+    a value from the border mode in parentheses, as in the picture above them."""
+    terms = [
+        (_number(v) if inside else f"({_number(v)})", _number(w))
+        for v, w, inside in zip(s.values, s.weights, s.inside, strict=True)
+        if inside or size != "full"
+    ]
     if len(terms) > _TERMS:
         return f"the sum of {len(terms)} products = {_number(s.total)}"
-    return " + ".join(f"{_factor(v)}×{_factor(w)}" for v, w in terms) + f" = {_number(s.total)}" if terms else "0"
+    return " + ".join(f"{v}×{w}" for v, w in terms) + f" = {_number(s.total)}" if terms else "0"
 
 
 # Larger kernels are summed, not tabled: a 101x101 neighbourhood is no longer a picture.
@@ -170,7 +178,7 @@ def explain_pixel(
     tabled = max(kernel.matrix.shape) <= _TABLED
     if not tabled:
         out.print(
-            f"The kernel is {kernel.matrix.shape[0]}x{kernel.matrix.shape[1]}: tables are shown up to "
+            f"The kernel is {kernel.matrix.shape[1]}x{kernel.matrix.shape[0]}: tables are shown up to "
             f"{_TABLED}x{_TABLED}; each sum is over all {kernel.matrix.size} products.",
             soft_wrap=True,
             markup=False,
@@ -185,8 +193,10 @@ def explain_pixel(
         out.print(_result(s.total, mapping, planes.depth), soft_wrap=True, markup=False)
     if planes.alpha is not None:
         out.print(
-            "The image has alpha; these sums are of colour as it is (--alpha ignore). A blur's default, "
-            "--alpha premultiply, weighs colour by opacity first.",
+            "The image has alpha; these sums are of colour as stored (--alpha ignore). Where the kernel "
+            "reaches a transparent pixel, apply's default differs: it weighs colour by opacity (--alpha "
+            "premultiply, for kernels without negative weights) or first fills the colour hidden under full "
+            "transparency from the visible colour (--alpha keep, for the others).",
             soft_wrap=True,
             markup=False,
         )
@@ -226,11 +236,6 @@ def _table(values: np.ndarray, here: tuple[int, int], inside: np.ndarray | None 
 
 def _number(value: float) -> str:
     return f"{float(value) + 0.0:.10g}"
-
-
-def _factor(value: float) -> str:
-    text = _number(value)
-    return f"({text})" if text.startswith("-") else text
 
 
 def _list(values) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -37,7 +38,13 @@ class Axis(str, enum.Enum):
 @with_option_groups
 def blur(
     images: ImagesArg = None,
-    sigma: Annotated[float, typer.Option(help="Gaussian standard deviation in pixels (> 0).")] = 2.0,
+    sigma: Annotated[
+        float | None,
+        typer.Option(
+            help="Gaussian standard deviation in pixels (> 0). Default: 2, the gaussian kernel's (as -k gaussian).",
+            show_default=False,
+        ),
+    ] = None,
     *,
     outputs: OutputOptions,
     pixels: PixelOptions,
@@ -56,8 +63,13 @@ def blur(
 def sharpen(
     images: ImagesArg = None,
     amount: Annotated[
-        float, typer.Option(help="Strength: the kernel is identity - amount x laplacian; 1 is the classic 3x3.")
-    ] = 1.0,
+        float | None,
+        typer.Option(
+            help="Strength: the kernel is identity - amount x laplacian; 1 is the classic 3x3. "
+            "Default: 1, the sharpen kernel's (as -k sharpen).",
+            show_default=False,
+        ),
+    ] = None,
     *,
     outputs: OutputOptions,
     pixels: PixelOptions,
@@ -77,17 +89,35 @@ def sobel(
     axis: Annotated[
         Axis, typer.Option(help="x: vertical edges, y: horizontal edges, both: gradient magnitude.")
     ] = Axis.both,
+    peak: Annotated[
+        float | None,
+        typer.Option(
+            "--max",
+            metavar="VALUE",
+            help="A fixed scale: the gradient that becomes white, in the input's units (an 8-bit step from "
+            "black to white is 1020 along x or y), at every depth, float included; stronger edges clip. "
+            "The same for every image, so the frames of a batch compare. Default: each image stretched "
+            "so its own strongest edge is white (float output: the exact gradient).",
+            show_default=False,
+        ),
+    ] = None,
     *,
     outputs: OutputOptions,
     pixels: PixelOptions,
     engine: EngineOptions,
 ) -> None:
-    """Sobel edges, scaled so the strongest edge is white (float output: the exact gradient).
-    Example: convcli sobel photo.png --axis x"""
+    """Sobel edges, scaled so the strongest edge is white (float output: the exact gradient), or
+    so that --max is. Examples: convcli sobel photo.png --axis x  |  convcli sobel photo.png --max 400"""
+    from ..imaging.alpha import default_mode
+    from ..kernels import named
     from .transforms import SobelFilter
 
+    if peak is not None and not (math.isfinite(peak) and peak > 0):
+        raise UsageError(f"--max must be a positive number, the gradient that becomes white, not {peak}")
     tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
-    _run(images, tag, SobelFilter(engine, axis=axis.value), ValueMapping("gradient"), "ignore", outputs, pixels)
+    alpha = default_mode(named.sobel_x())
+    value_mapping = ValueMapping("gradient", peak=peak)
+    _run(images, tag, SobelFilter(engine, axis=axis.value), value_mapping, alpha, outputs, pixels)
 
 
 @app.command()
@@ -105,16 +135,19 @@ def apply(
     """Convolve with any kernel. Example: convcli apply photo.png --kernel emboss --correlate"""
     if kernel_options.kernel == "-" and (not images or [str(image) for image in images] == ["-"]):
         raise UsageError("stdin cannot hold both the image and the kernel: give one of them as a file")
+    from ..imaging.naming import filter_name
+
     kernel = kernel_options.resolved()
-    tag = kernel.label + (".correlate" if correlate_ else "")
+    tag = filter_name(kernel, correlate_)
     _run_kernel(images, tag, kernel, correlate_, mapping.for_kernel(kernel), outputs, pixels, engine)
 
 
-def _option_kernel(option: str, make, value: float):
-    """Build a named kernel from one option's value; the kernel's own check names the
-    parameter first ("sigma must be ..."), which the message turns into the option."""
+def _option_kernel(option: str, make, value: float | None):
+    """Build a named kernel from one option's value (None: the kernel's default); the kernel's
+    own check names the parameter first ("sigma must be ..."), which the message turns into
+    the option."""
     try:
-        return make(value)
+        return make() if value is None else make(value)
     except ValueError as exc:
         raise UsageError(f"--{exc}") from None
 
@@ -129,13 +162,12 @@ def _run_kernel(
     pixels: PixelOptions,
     engine: EngineOptions,
 ) -> None:
+    from ..imaging.alpha import default_mode
     from .transforms import KernelFilter
 
     engine.check_method(kernel.matrix)
-    # A kernel without negative weights averages, and averaging must weigh colour by opacity.
-    default_alpha = "premultiply" if (kernel.matrix >= 0).all() else "ignore"
     transform = KernelFilter(engine, kernel=kernel, correlate=as_correlation)
-    _run(images, tag, transform, value_mapping, default_alpha, outputs, pixels)
+    _run(images, tag, transform, value_mapping, default_mode(kernel.matrix), outputs, pixels)
 
 
 def _run(

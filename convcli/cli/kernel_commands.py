@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from .app import app
-from .options import AnchorOpt, NormalizeOpt, RotateOpt
+from .options import AnchorOpt, NormalizeOpt, OriginOpt, RotateOpt, refuse_anchor
 
 kernel_app = typer.Typer(help="Inspect a kernel.")
 app.add_typer(kernel_app, name="kernel")
@@ -56,11 +56,13 @@ def show(
         ),
     ] = None,
     rotate: RotateOpt = 0,
-    anchor: AnchorOpt = None,
+    origin: OriginOpt = None,
     normalize: NormalizeOpt = False,
+    anchor: AnchorOpt = None,
 ) -> None:
     """Show a kernel's matrix, sum and rank, and whether convolution and correlation differ for it.
     Examples: convcli kernel show emboss | convcli kernel show gaussian sigma=0.8"""
+    refuse_anchor(anchor)
     from .kernel_report import print_kernel
 
-    print_kernel(kernel, params or [], rotate, anchor, normalize)
+    print_kernel(kernel, params or [], rotate, origin, normalize)

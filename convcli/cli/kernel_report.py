@@ -11,10 +11,12 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import UsageError
+from ..imaging.naming import kernel_title
 from ..kernels import KERNELS, Kernel
 from ..kernels.properties import properties
 from ..kernels.spec import canonical_name
 from ..kernels.text import echoed
+from ..wording import counted
 from .app import printable
 from .options import prepared_kernel
 from .output import number, stdout
@@ -29,7 +31,7 @@ def print_kernel_list() -> None:
     stdout(110).print(table)
 
 
-def print_kernel(kernel: str, params: list[str], rotate: int, anchor: str | None, normalize: bool) -> None:
+def print_kernel(kernel: str, params: list[str], rotate: int, origin: str | None, normalize: bool) -> None:
     """A kernel (`params` are a named kernel's, as words) turned, anchored and normalised as the
     options say: its matrix, sum, rank, and whether the flip matters, with the flipped matrix."""
     if params:
@@ -37,25 +39,28 @@ def print_kernel(kernel: str, params: list[str], rotate: int, anchor: str | None
             words = echoed(" ".join(params))
             raise UsageError(f"parameters ({words}) are for named kernels only, not {echoed(kernel)}")
         kernel = f"{kernel}{',' if ':' in kernel else ':'}{','.join(params)}"
-    resolved = prepared_kernel(kernel, rotate, anchor, normalize)
+    resolved = prepared_kernel(kernel, rotate, origin, normalize)
     facts = properties(resolved.matrix, resolved.centre)
     height, width = resolved.matrix.shape
     shown, note = _window(resolved.matrix, resolved.centre)
     out = stdout(sum(max(len(number(v)) for v in column) + 5 for column in shown.T) + 10)
-    odd = height % 2 and width % 2
-    where = (
-        " (the centre)"
-        if resolved.anchor is None and odd
-        else (" (the default: height // 2, width // 2)" if resolved.anchor is None else "")
-    )
-    out.print(  # the label is a file's name, and the kind may quote its first line
+    if resolved.anchor_note:  # the source's own rule: an ImageMagick string's origin
+        where = f" ({resolved.anchor_note})"
+    elif resolved.anchor is None:
+        where = " (the centre)" if height % 2 and width % 2 else " (the default: width // 2, height // 2)"
+    else:
+        where = ""
+    out.print(  # the name holds a file's, and the kind may quote its first line
         printable(
-            f"{resolved.label}: {height} rows x {width} columns, {resolved.kind}; anchor at row "
-            f"{resolved.centre[0]}, column {resolved.centre[1]}{where}"
+            f"{kernel_title(resolved)}: {counted(height, 'row')} x {counted(width, 'column')}, {resolved.kind}; "
+            f"origin at {_cell(resolved.centre)}{where}"
         ),
         soft_wrap=True,
         markup=False,
     )
+    zeros = KERNELS[resolved.label].zeros if resolved.kind == "a named kernel" else ""
+    if zeros:
+        out.print(f"Why the zeros: {zeros}.", soft_wrap=True, markup=False)
     if note:
         out.print(note, soft_wrap=True, markup=False)
     out.print(_matrix(shown, _shifted(resolved.centre, resolved.matrix)))
@@ -78,7 +83,7 @@ def _window(matrix: np.ndarray, anchor: tuple[int, int]) -> tuple[np.ndarray, st
     window = matrix[top : top + _SHOWN, left : left + _SHOWN]
     return window, (
         f"(too large to print whole: rows {top}-{top + window.shape[0] - 1} and columns "
-        f"{left}-{left + window.shape[1] - 1} around the anchor)"
+        f"{left}-{left + window.shape[1] - 1} around the origin)"
     )
 
 
@@ -118,27 +123,31 @@ def _facts(kernel: Kernel, facts) -> list[str]:
         )
     if facts.same_both_ways:
         lines.append(
-            "every weight equals the one opposite it across the anchor, so convolution and "
+            "every weight equals the one opposite it across the origin, so convolution and "
             "correlation give the same result for this kernel"
         )
     elif facts.flip_symmetric:
         lines.append(
-            "it equals its 180-degree rotation, but its anchor is not at its centre: convolution "
-            "moves the anchor to its mirror, so the two results differ by a shift. "
-            f"Convolution applies it anchored at row {facts.flipped_anchor[0]}, "
-            f"column {facts.flipped_anchor[1]}:"
+            "it equals its 180-degree rotation, but its origin is not at its centre: convolution "
+            "moves the origin to its mirror, so the two results differ by a shift. "
+            f"Convolution applies it with its origin at {_cell(facts.flipped_anchor)}:"
         )
     else:
         lines.append(
             "they differ: convolution applies this kernel rotated 180 degrees (correlation, as CNNs "
-            "compute, applies it as written). Convolution uses this flipped kernel, anchored at row "
-            f"{facts.flipped_anchor[0]}, column {facts.flipped_anchor[1]}:"
+            f"compute, applies it as written). Convolution uses this flipped kernel, its origin at "
+            f"{_cell(facts.flipped_anchor)}:"
         )
     return lines
 
 
+def _cell(anchor: tuple[int, int]) -> str:
+    """A kernel cell given as (row, column), worded x first, as --origin takes it."""
+    return f"x={anchor[1]}, y={anchor[0]}"
+
+
 def _matrix(matrix: np.ndarray, anchor: tuple[int, int]) -> Table:
-    """The matrix as an aligned table; the anchor cell in brackets."""
+    """The matrix as an aligned table; the origin cell in brackets."""
     table = Table(show_header=False, box=box.SQUARE, padding=(0, 1))
     for _ in range(matrix.shape[1]):
         table.add_column(justify="right")

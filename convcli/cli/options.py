@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +48,9 @@ OutputOpt = Annotated[
         "--output",
         "-o",
         help="Output file; its extension picks the format (.npy: a NumPy array); '-' for stdout. Default: "
-        "stdout when it is a pipe or a file, or the image came from stdin; else IMAGE.<filter>.<ext> beside "
-        "the input.",
+        "stdout when it is a pipe or a file named for an image format (> soft.jpg writes JPEG), or the image "
+        "came from stdin; else IMAGE.<filter>.<ext> beside the input. A file on stdout named for another format "
+        "(> run.log), or that holds data (>>), gets no image.",
         show_default=False,
         readable=False,  # an output is replaced whole, never read: --force must replace an unreadable one
         rich_help_panel=_OUTPUT,
@@ -152,9 +154,13 @@ AlphaOpt = Annotated[
     AlphaMode | None,
     typer.Option(
         case_sensitive=False,
-        help="Alpha channel: premultiply (colour weighted by opacity, no dark fringes), separate "
-        "(colour and alpha filtered each as is) or ignore (alpha kept unchanged). Default: "
-        "premultiply for kernels without negative weights (blurs), ignore for the others.",
+        help="Alpha channel: premultiply (colour weighted by opacity, alpha filtered too: a blur's soft edge, "
+        "no dark fringe), keep (alpha unchanged; the colour hidden under fully transparent pixels is first "
+        "filled in from the visible colour around it), separate (colour and alpha filtered each as stored) or "
+        "ignore (alpha unchanged, colour filtered as stored: hidden colour shows where the kernel reaches it). "
+        "Default: premultiply for kernels without negative weights (blurs, shift), keep for the others "
+        "(Sobel, emboss, sharpen, kernel files with a negative weight); under either, hidden colour never "
+        "reaches a visible pixel.",
         show_default=False,
         rich_help_panel=_IMAGE,
     ),
@@ -264,16 +270,20 @@ RotateOpt = Annotated[
         help="Turn the kernel this many degrees counter-clockwise first (a multiple of 90).", rich_help_panel=_KERNEL
     ),
 ]
-AnchorOpt = Annotated[
+OriginOpt = Annotated[
     str | None,
     typer.Option(
-        metavar="ROW,COL",
-        help="The kernel cell over the output pixel, counted from 0,0 at the top left. "
-        "Default: the centre, (height // 2, width // 2), or the kernel file's own.",
+        "--origin",
+        metavar="X,Y",
+        help="The kernel cell over the output pixel: column x, then row y, from 0,0 at the top left "
+        "(x first, as --at and ImageMagick's 3x3+X+Y). Default: the centre, (width // 2, height // 2), "
+        "or the kernel file's own.",
         show_default=False,
         rich_help_panel=_KERNEL,
     ),
 ]
+# The old spelling, row first: read as x,y it would silently pick another cell, so it is refused.
+AnchorOpt = Annotated[str | None, typer.Option("--anchor", hidden=True, show_default=False)]
 ScaleOpt = Annotated[
     float | None,
     typer.Option(
@@ -381,10 +391,11 @@ class OutputOptions:
     quiet: QuietOpt = False
 
     def __post_init__(self):
-        if self.output is not None and str(self.output) in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
-            # Opened by name it is whatever stdout points to, a regular file included, which an
-            # atomic write would replace and --force would be asked for: it means stdout.
-            object.__setattr__(self, "output", Path("-"))
+        from ..imaging.files import STREAM
+        from ..imaging.stdout import means_stdout
+
+        if means_stdout(self.output):  # /dev/stdout: written into as stdout is, never replaced
+            object.__setattr__(self, "output", STREAM)
 
 
 @dataclass(frozen=True)
@@ -393,11 +404,42 @@ class KernelOptions:
 
     kernel: KernelOpt
     rotate: RotateOpt = 0
-    anchor: AnchorOpt = None
+    origin: OriginOpt = None
     normalize: NormalizeOpt = False
+    anchor: AnchorOpt = None
+
+    def __post_init__(self):
+        refuse_anchor(self.anchor)
 
     def resolved(self) -> Kernel:
-        return prepared_kernel(self.kernel, self.rotate, self.anchor, self.normalize)
+        return prepared_kernel(self.kernel, self.rotate, self.origin, self.normalize)
+
+
+def refuse_anchor(anchor: str | None) -> None:
+    """Refuse --anchor ROW,COL, saying the --origin X,Y it means."""
+    if anchor is None:
+        return
+    parts = anchor.replace(" ", "").split(",")
+    meant = f": --origin {parts[1]},{parts[0]}" if len(parts) == 2 and all(_WHOLE.fullmatch(p) for p in parts) else ""
+    raise UsageError(f"--anchor ROW,COL is now --origin X,Y, column first (as --at and ImageMagick's +X+Y){meant}")
+
+
+_WHOLE = re.compile(r"-?\d{1,9}")
+
+
+def position(text: str, option: str) -> tuple[int, int]:
+    """An option's "X,Y" (column, then row: the order images are pointed at in) as (row, column),
+    the order arrays are indexed in and the library takes.
+
+    >>> position("3, 1", "--at")
+    (1, 3)
+    """
+    parts = text.replace(" ", "").split(",")
+    if len(parts) != 2 or not all(_WHOLE.fullmatch(part) for part in parts):
+        from ..kernels.text import echoed
+
+        raise UsageError(f"{option} must be X,Y (column, then row), two whole numbers, not {echoed(text)}")
+    return int(parts[1]), int(parts[0])
 
 
 @dataclass(frozen=True)
@@ -419,11 +461,13 @@ class MappingOptions:
 class ValueMapping:
     """How results become pixels: the function of imaging.mapping called `name`, after `scale`
     and `offset`: to_range (integer outputs clipped, float ones kept), clip_to_range,
-    abs_to_range, rescale_to_range, or gradient (Sobel's stretch)."""
+    abs_to_range, rescale_to_range, or gradient (Sobel's stretch); or, given a `peak` (sobel
+    --max, in the input's units), peak_to_white, which maps that value to white."""
 
     name: str = "to_range"
     scale: float = 1.0
     offset: float = 0.0
+    peak: float | None = None
 
     def function(self) -> Callable:
         from ..imaging import mapping
@@ -463,16 +507,17 @@ def result_mapping(
     return ValueMapping(name, scale, kernel.offset if offset is None else offset)
 
 
-def prepared_kernel(spec: str, rotate: int = 0, anchor: str | None = None, normalize: bool = False) -> Kernel:
+def prepared_kernel(spec: str, rotate: int = 0, origin: str | None = None, normalize: bool = False) -> Kernel:
     """The --kernel resolved, then turned by --rotate, divided by its sum for --normalize, and
-    anchored at --anchor; a bad value is a usage error naming its option."""
+    anchored at --origin (X,Y); a bad value is a usage error naming its option."""
     from ..kernels import resolve_kernel
 
+    cell = position(origin, "--origin") if origin is not None else None
     kernel = resolve_kernel(spec)
     for option, change in (
         ("--rotate", rotate and (lambda k: k.rotated(rotate))),
         ("--normalize", normalize and (lambda k: k.normalized())),
-        ("--anchor", anchor is not None and (lambda k: k.anchored(anchor))),
+        ("--origin", cell is not None and (lambda k: k.anchored(*cell))),
     ):
         if change:
             try:

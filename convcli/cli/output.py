@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import stat
 import sys
 from fractions import Fraction
 
@@ -15,17 +13,6 @@ def stdout(columns: int = 80) -> Console:
     """stdout for requested text: wide enough for the tables, uncoloured when redirected."""
     width = max(columns, shutil.get_terminal_size((80, 24)).columns)
     return Console(file=sys.stdout, width=width, highlight=False, soft_wrap=False)
-
-
-def stdout_takes_images() -> bool:
-    """Whether an image goes to stdout when no output is named: stdout is a pipe, or a file the
-    shell redirected it to. Not a terminal, nor /dev/null (a cron job's >/dev/null would lose
-    the result), nor a socket (a service's journal)."""
-    try:
-        mode = os.fstat(sys.stdout.fileno()).st_mode
-    except (AttributeError, OSError, ValueError):  # closed, or not a file at all
-        return False
-    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
 
 
 def number(value: float) -> str:

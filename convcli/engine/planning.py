@@ -11,6 +11,7 @@ from functools import partial
 import numpy as np
 
 from ..choices import METHODS
+from ..wording import counted
 from . import direct, fourier, lowrank, separable, strips
 
 # Seconds on one core, fitted by benchmarks/calibrate.py on a 2-core x86-64 (AVX-512) machine:
@@ -156,7 +157,7 @@ def _direct(kernel, out_shape, dtype, threads) -> Plan:
     taps = int(np.count_nonzero(kernel))
     return _tap_plan(
         "direct",
-        f"{taps} taps",
+        counted(taps, "tap"),
         taps * _outputs(out_shape),
         taps,
         3,

@@ -166,6 +166,29 @@ def recode(image: Image.Image, source_mode: str, holds: Callable[[str], bool]) -
     return image
 
 
+def one_transparent_colour(image: Image.Image) -> Image.Image:
+    """An 8-bit LA or RGBA `image` as a format with one fully transparent colour (GIF) holds
+    it, as ImageMagick writes it: a pixel of at least half opacity (128 of 255) becomes opaque,
+    with its colour, and any other fully transparent, all of them in one colour, which takes
+    one palette entry. A palette image while at most 256 colours are left, so they are kept
+    exactly; else RGBA, which the writer reduces to a palette keeping that one entry clear.
+    Without a transparent pixel left, the image loses its alpha.
+
+    >>> soft = Image.fromarray(np.array([[[9, 200], [9, 128], [5, 127], [7, 0]]], np.uint8), "LA")
+    >>> keyed = one_transparent_colour(soft)
+    >>> keyed.mode, np.asarray(keyed.convert("LA")).tolist()
+    ('P', [[[9, 255], [9, 255], [0, 0], [0, 0]]])
+    """
+    pixels = np.asarray(image.convert("RGBA")).copy()  # Pillow writes LA to GIF as L, without alpha
+    clear = pixels[..., 3] < 128
+    if not clear.any():
+        return image.convert(image.mode[:-1])
+    pixels[..., 3] = 255
+    pixels[clear] = 0
+    keyed = Image.fromarray(pixels)
+    return _palette_image(keyed) or keyed
+
+
 def _palette_image(image: Image.Image) -> Image.Image | None:
     pixels = np.asarray(image)
     height, width, channels = pixels.shape

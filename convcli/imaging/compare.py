@@ -8,15 +8,18 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConvcliError, UsageError
-from . import channels, files, mapping, writing
-from .depth import EIGHT, convert
+from ..errors import UsageError
+from . import channels, files, mapping, stdout, writing
+from .depth import EIGHT, convert, convert_alpha
 from .naming import destination_for
-from .process import Mapping, Transform, check_destination, format_for, load_planes
+from .process import Mapping, Transform, check_destination, filter_planes, format_for, load_planes
 from .target import check_size
 
 GAP = 4  # pixels of mid-grey between the panels
 _GAP_VALUE = 128
+# Transparency is shown over GIMP's mid-tone checks: squares of 8 pixels, grey 102 and 153.
+CHECK_SIZE = 8
+CHECK_GREYS = (102, 153)
 
 
 @dataclass(frozen=True)
@@ -45,50 +48,64 @@ def compare_file(
     offset: float = 0.0,
     force: bool = False,
     max_pixels: int | None = files.DEFAULT_MAX_PIXELS,
+    alpha: str = "keep",
 ) -> Comparison:
     """Filter `source` both ways and write one 8-bit panel, left to right: the original, the
     convolution, the correlation (each mapped to pixels as `value_mapping` does, after `scale`
     and `offset`), and |convolution - correlation| amplified so that its 99th percentile is
     white: stretched to its largest value, a few edges would outshine the rest and leave the
     panel dark. The transforms take the colour planes and `cval`, the value outside the image.
-    `output` defaults to ``<stem>.<tag>.png`` beside the source, or stdout ("-") for stdin's
-    image ("-"); the panel goes to stdout as PNG."""
+    An alpha channel is treated as `alpha` says (see :func:`.alpha.filter_with_alpha`), and the
+    first three panels show each image as it is seen: composited over grey checks
+    (CHECK_SIZE-pixel squares of CHECK_GREYS), so the colour hidden under transparency is not
+    shown; the difference is then of colour weighted by opacity, which is 0 where both are
+    transparent. `output` defaults to ``<stem>.<tag>.png`` beside the source, or stdout ("-")
+    for stdin's image ("-"); the panel goes to stdout as PNG, or into a file there in the format
+    its name says (see :mod:`.stdout`)."""
     destination = destination_for(source, output, tag, format="png")
     to_stdout = files.is_stream(destination)
-    fmt = format_for(destination, None) or "PNG"  # stdout, or a device named without an extension
+    if to_stdout:
+        fmt = stdout.check(default="PNG")
+    else:
+        fmt = format_for(destination, None) or "PNG"  # a device named without an extension
     if fmt == files.NPY or not files.writes(fmt, "RGB"):
         raise UsageError(
-            f"{destination}: compare writes an 8-bit panel image; {fmt} cannot hold it (use .png, .jpg, .tif, .webp)"
+            f"{'stdout' if to_stdout else destination}: compare writes an 8-bit panel image; {fmt} cannot hold it "
+            "(use .png, .jpg, .tif, .webp)"
         )
-    if to_stdout:
-        writing.check_stdout()
-    else:
+    if not to_stdout:
         check_destination(None if files.is_stream(source) else source, destination, force)
     planes = load_planes(source, max_pixels, cmyk_as_rgb=True)
     height, width = planes.colour.shape[:2]
     check_size(fmt, 4 * width + 3 * GAP, height, destination)  # the panel's, before any filtering
-    try:
-        convolved, correlated = convolve(planes.colour, cval), correlate(planes.colour, cval)
-    except ValueError as exc:  # what the engine refuses for this image's values (NaN for the FFT)
-        raise ConvcliError(f"{source}: {exc}") from None
-    difference = np.abs(convolved - correlated)
+    convolved, convolved_alpha = filter_planes(planes, convolve, cval, alpha, False, source)
+    correlated, correlated_alpha = filter_planes(planes, correlate, cval, alpha, False, source)
+    if planes.alpha is None:
+        difference = np.abs(convolved - correlated)
+    else:
+        difference = np.abs(_seen(convolved, convolved_alpha, planes) - _seen(correlated, correlated_alpha, planes))
     largest = float(difference.max()) if difference.size else 0.0
     mean = float(difference.mean()) if difference.size else 0.0
     white = float(np.percentile(difference, 99)) if difference.size else 0.0
     if white <= 0:  # fewer than 1% of the pixels differ: their largest difference is white
         white = largest
 
-    def shown(values: np.ndarray, mapped: Callable = value_mapping, adjust: bool = True) -> np.ndarray:
+    def shown(
+        values: np.ndarray, opacity: np.ndarray | None, mapped: Callable = value_mapping, adjust: bool = True
+    ) -> np.ndarray:
         if adjust:
             values = values * scale + offset
-        return mapped(convert(values, planes.depth, EIGHT), EIGHT)
+        pixels = mapped(convert(values, planes.depth, EIGHT), EIGHT)
+        if opacity is None:
+            return pixels
+        return _over_checks(pixels, mapping.to_range(convert_alpha(opacity.copy(), planes.depth, EIGHT), EIGHT))
 
     gain = EIGHT.white / convert(np.array([white]), planes.depth, EIGHT)[0] if white > 0 else 0.0
     original = planes.colour.copy()  # convert() scales in place
     panels = [
-        shown(original, mapping.to_range, adjust=False),
-        shown(convolved),
-        shown(correlated),
+        shown(original, planes.alpha, mapping.to_range, adjust=False),
+        shown(convolved, convolved_alpha),
+        shown(correlated, correlated_alpha),
         mapping.to_range(convert(difference, planes.depth, EIGHT) * gain, EIGHT),
     ]
     gap = np.full((planes.colour.shape[0], GAP) + planes.colour.shape[2:], _GAP_VALUE, np.uint8)
@@ -97,3 +114,19 @@ def compare_file(
         channels.to_image(strip, "L" if strip.ndim == 2 else "RGB"), destination, fmt, force=force
     )
     return Comparison(destination, largest, mean, white, float(gain))
+
+
+def _seen(colour: np.ndarray, opacity: np.ndarray, planes: channels.Planes) -> np.ndarray:
+    """Colour weighted by its opacity (clipped to 0..1): what is left of it over black."""
+    weight = np.clip(opacity / planes.depth.opaque, 0, 1)
+    return colour * (weight if colour.ndim == 2 else weight[..., np.newaxis])
+
+
+def _over_checks(pixels: np.ndarray, opacity: np.ndarray) -> np.ndarray:
+    """8-bit `pixels` ((H, W) or (H, W, C)) composited by their 8-bit `opacity` over the checks."""
+    rows, columns = np.indices(opacity.shape)
+    checks = np.where((rows // CHECK_SIZE + columns // CHECK_SIZE) % 2 == 0, *CHECK_GREYS).astype(np.float32)
+    weight = opacity.astype(np.float32) / EIGHT.opaque
+    if pixels.ndim == 3:
+        checks, weight = checks[..., np.newaxis], weight[..., np.newaxis]
+    return mapping.to_range(pixels * weight + checks * (1 - weight), EIGHT)

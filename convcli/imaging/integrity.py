@@ -17,6 +17,8 @@ import struct
 import zlib
 from typing import BinaryIO
 
+from ..wording import counted
+
 # The most pixels one byte of compressed data can stand for. zlib's deflate peaks at 1032:1;
 # a Huffman-coded JPEG spends at least one bit on each 8x8 block of its first component.
 _DEFLATE_RATIO = 1032
@@ -60,7 +62,10 @@ def check_promise(tiles: list, size: int) -> str | None:
         most = max(most, ratio * max(0, size - tile[2]))
     if tiles and pixels > most:
         data = size - min(tile[2] for tile in tiles)
-        return f"its header promises {pixels:,} pixels, and its {data:,} bytes of data can hold at most {most:,}"
+        return (
+            f"its header promises {counted(pixels, 'pixel')}, and its {counted(data, 'byte')} of data can hold "
+            f"at most {most:,}"
+        )
     return None
 
 
@@ -94,7 +99,10 @@ def check_jpeg_promise(data: bytes) -> str | None:
     width, height, arithmetic = size
     most = len(data) * _JPEG_PIXELS_PER_BYTE
     if not arithmetic and width * height > most:
-        return f"its header promises {width}x{height} pixels, and its {len(data):,} bytes can hold at most {most:,}"
+        return (
+            f"its header promises {width}x{height} pixels, and its {counted(len(data), 'byte')} can hold at "
+            f"most {most:,}"
+        )
     return None
 
 
@@ -156,7 +164,7 @@ def check_png(stream: BinaryIO) -> str | None:
     raw = height * (1 + (width * bits_per_pixel + 7) // 8)
     if compressed * _DEFLATE_RATIO < raw:
         return (
-            f"its header promises {width}x{height} pixels ({raw:,} bytes), and its {compressed:,} bytes "
+            f"its header promises {width}x{height} pixels ({raw:,} bytes), and its {counted(compressed, 'byte')} "
             "of image data cannot hold them"
         )
     return None
@@ -199,8 +207,8 @@ def check_tiff_promise(stream: BinaryIO) -> str | None:
         return None  # a structure tifffile cannot follow: libtiff, decoding it, is the judge
     if ratio is not None and pixels > data * ratio:
         return (
-            f"its header promises {pixels:,} pixels, and its {data:,} bytes of compressed data can hold "
-            f"at most {data * ratio:,}"
+            f"its header promises {counted(pixels, 'pixel')}, and its {counted(data, 'byte')} of compressed data "
+            f"can hold at most {data * ratio:,}"
         )
     return None
 

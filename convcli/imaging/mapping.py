@@ -50,6 +50,22 @@ def gradient(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
     return to_range(values, depth) if depth.is_float else stretch_to_max(values, depth)
 
 
+def peak_to_white(values: np.ndarray, depth: Depth, peak: float) -> np.ndarray:
+    """Sobel's mapping at a fixed scale (sobel --max): absolute values scaled so that `peak`
+    (in the values' units) becomes the depth's white, and clipped to 0..white at every depth,
+    float included; then rounded as :func:`to_range` does. The same `peak` for every image of
+    a batch makes their edges comparable, as a stretch to each one's own maximum does not.
+    `values` is overwritten.
+
+    >>> peak_to_white(np.array([-2.0, 1.0, 8.0]), EIGHT, 4.0)
+    array([128,  64, 255], dtype=uint8)
+    """
+    magnitude = np.abs(values, out=values)
+    magnitude *= depth.white / peak
+    np.clip(magnitude, 0, depth.white, out=magnitude)
+    return to_range(magnitude, depth)
+
+
 def stretch_to_max(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
     """Scale absolute values so their maximum becomes the depth's white (all zeros stay zero),
     then round as :func:`to_range` does. For gradients, whose range depends on the kernel
@@ -91,6 +107,25 @@ def abs_to_range(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
     array([255,   3,   3], dtype=uint8)
     """
     return to_range(np.abs(values, out=values), depth)
+
+
+def effect(function, depth: Depth, peak: float | None = None) -> str | None:
+    """What the mapping `function` (or, given a `peak`, :func:`peak_to_white`) does to values
+    written at the integer `depth`, in a warning's words; None for plain rounding and clipping
+    (:func:`to_range`, :func:`clip_to_range`), which a message words for itself.
+
+    >>> effect(gradient, EIGHT)
+    'made absolute and stretched so that the strongest is 255'
+    """
+    white = f"{depth.white:.0f}"
+    if peak is not None:
+        return f"made absolute and scaled so that {peak:g} (--max) is {white}, and clipped above"
+    return {
+        abs_to_range: f"made absolute, rounded, and clipped above {white}",
+        rescale_to_range: f"stretched so that their lowest is 0 and their highest {white}",
+        gradient: f"made absolute and stretched so that the strongest is {white}",
+        stretch_to_max: f"made absolute and stretched so that the strongest is {white}",
+    }.get(function)
 
 
 def has_nan(values: np.ndarray) -> bool:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import string
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from . import files
+
+if TYPE_CHECKING:
+    from ..kernels import Kernel
 
 DEFAULT_TEMPLATE = "{stem}.{filter}{ext}"
 FIELDS = {
@@ -18,6 +23,73 @@ FIELDS = {
     "parent": "the name of the folder that holds the input",
     "dir": "the input's folder as given, below the current one (shots/2024; . for the current one)",
 }
+
+
+def kernel_name(kernel: Kernel) -> str:
+    """What a kernel's results are called (the {filter} field), a safe file name (letters,
+    digits, ``.``, ``-``, ``_``, ``=``) that tells distinct kernels apart. A named kernel: its
+    name, the parameters given that differ from their defaults (``-sigma=3``), then what the
+    options did (``.rot90``, ``.normalized``, ``.origin-x0-y2``). A kernel given as numbers (inline, a file, stdin): its
+    file's stem, or "kernel", and 8 hex digits of a hash of its weights, origin, scale and
+    offset, which --rotate, --normalize and --origin change with them.
+
+    >>> from convcli.kernels import named_kernel, resolve_kernel
+    >>> kernel_name(named_kernel("gaussian:sigma=3")), kernel_name(named_kernel("shift:dx=-2,dy=1"))
+    ('gaussian-sigma=3', 'shift-dx=-2-dy=1')
+    >>> kernel_name(named_kernel("sobel-x").rotated(90)), kernel_name(resolve_kernel("1 2 1"))
+    ('sobel-x.rot90', 'kernel-4d2eb67d')
+    """
+    if kernel.kind != "a named kernel":
+        stem = Path(kernel.source).stem if kernel.source and kernel.source != "stdin" else "kernel"
+        return f"{_safe(stem)}-{_digest(kernel)}"
+    name = kernel.label + "".join(f"-{parameter}={_number(value)}" for parameter, value in kernel.parameters)
+    if kernel.turns:
+        name += f".rot{kernel.turns * 90}"
+    if kernel.normalised:
+        name += ".normalized"
+    if kernel.anchor is not None:
+        name += f".origin-x{kernel.anchor[1]}-y{kernel.anchor[0]}"
+    return name
+
+
+def kernel_title(kernel: Kernel) -> str:
+    """What messages call a kernel: a named one as its results are named, one given as numbers
+    by its file's stem (or "kernel", "stdin"), which says more to its user than a hash."""
+    return kernel_name(kernel) if kernel.kind == "a named kernel" else kernel.label
+
+
+def filter_name(kernel: Kernel, correlate: bool) -> str:
+    """The {filter} field of `apply`'s results: the kernel's name, and ``.correlate`` for a correlation.
+
+    >>> from convcli.kernels import named_kernel
+    >>> filter_name(named_kernel("emboss"), correlate=True)
+    'emboss.correlate'
+    """
+    return kernel_name(kernel) + (".correlate" if correlate else "")
+
+
+def _digest(kernel: Kernel) -> str:
+    """8 hex digits that stand for the kernel's effect: -0.0 weighs as 0.0, and the default
+    origin as the same cell given."""
+    import hashlib
+
+    import numpy as np
+
+    matrix = np.ascontiguousarray(kernel.matrix, dtype="<f8") + 0.0
+    numbers = (*matrix.shape, *kernel.centre, float(kernel.scale) + 0.0, float(kernel.offset) + 0.0)
+    facts = ",".join(repr(float(n)) for n in numbers).encode()
+    return hashlib.sha256(facts + matrix.tobytes()).hexdigest()[:8]
+
+
+def _number(value: float) -> str:
+    """A parameter's value in a file name: 2, not 2.0; 1e20 without its '+'."""
+    text = str(int(value)) if value == int(value) and abs(value) < 1e15 else repr(value)
+    return text.replace("e+", "e")
+
+
+def _safe(stem: str) -> str:
+    """A file's stem with what a file name should not hold (spaces, quotes, colons) made '_'."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", stem).lstrip(".-") or "kernel"
 
 
 def check_template(template: str) -> None:

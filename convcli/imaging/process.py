@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConvcliError, UsageError
-from . import channels, files, light, mapping, sixteen, target, writing
+from . import channels, files, light, mapping, sixteen, stdout, target, writing
 from .alpha import filter_with_alpha
 from .depth import Depth, convert, convert_alpha
 from .naming import destination_for
@@ -29,11 +30,12 @@ def filter_file(
     value_mapping: Mapping = mapping.to_range,
     scale: float = 1.0,
     offset: float = 0.0,
+    peak: float | None = None,
     force: bool = False,
     warn: Callable[[str], None] = lambda message: None,
     max_pixels: int | None = files.DEFAULT_MAX_PIXELS,
     quality: int | None = None,
-    alpha: str = "ignore",
+    alpha: str = "keep",
     linear: bool = False,
     depth: str | None = None,
     format: str | None = None,
@@ -44,9 +46,12 @@ def filter_file(
     `output` defaults to ``<stem>.<tag><suffix>`` beside the source. `transform` is given the
     colour planes and `cval`, the value outside the image in its pixel units. The result, times
     `scale` plus `offset` (in the input's units, as GIMP's divisor and offset), goes to the
-    output's depth through `value_mapping` (see :mod:`.mapping`). `alpha` says how an
-    alpha channel is treated (see :func:`filter_with_alpha`; "ignore" carries it through
-    unchanged); `linear` filters in linear light, decoding sRGB first and encoding after.
+    output's depth through `value_mapping` (see :mod:`.mapping`), or, given a `peak` (in the
+    input's units), through :func:`.mapping.peak_to_white` with that peak. `alpha` says how an
+    alpha channel is treated (see :func:`filter_with_alpha`; "keep", the default, carries it
+    through unchanged and hides the colour under full transparency, whatever the filter; a
+    kernel's own is :func:`.alpha.default_mode`); `linear` filters in linear light, decoding sRGB
+    first and encoding after.
     `depth` (8, 16 or float) is the output's; by default the input's where the format holds
     it (float for .npy). The input file is never replaced unless `force` is set. Images over
     `max_pixels` are refused (None: no limit), and damaged ones unless `allow_damaged`;
@@ -54,18 +59,17 @@ def filter_file(
     existing output, the input included, is replaced only with `force`.
     A `source` of "-" is stdin, whose result goes to stdout unless `output` says otherwise;
     an `output` of "-" is stdout, in `format` (a name such as png or jpg), by default the
-    input's own format where convcli writes it, else PNG. Returns the path written ("-" for
-    stdout).
+    input's own format where convcli writes it, else PNG; a file on stdout is written in the
+    format its name says, and no image goes where it must not (see :mod:`.stdout`). Returns
+    the path written ("-" for stdout).
     """
     output = destination_for(source, output, tag, format)
+    to_stdout = files.is_stream(output)
+    destination = Path("stdout") if to_stdout else output
+    fmt = stdout.check(format) if to_stdout else format_for(output, format)  # before stdin is waited for
     source, stream = files.input_data(source, max_pixels)
     if source.is_dir():
         raise ConvcliError(f"{source}: is a directory, not an image")
-    to_stdout = files.is_stream(output)
-    destination = Path("stdout") if to_stdout else output
-    if to_stdout:
-        writing.check_stdout()
-    fmt = format_for(output, format)
     if fmt is None:
         fmt = files.NPY if _is_array(source, stream) else files.input_format(source, stream)
     if not to_stdout:
@@ -75,11 +79,12 @@ def filter_file(
     planes, info = _read(source, fmt, destination, max_pixels, warn, stream, allow_damaged)
     if linear and planes.bands == "CMYK":
         raise UsageError(f"{source}: --linear decodes sRGB, and CMYK ink values are not sRGB")
-    chosen = target.choose(planes, fmt, depth, destination, warn)
+    effect = functools.partial(mapping.effect, value_mapping, peak=peak)
+    chosen = target.choose(planes, fmt, depth, destination, warn, effect)
     if not chosen.alpha:
         planes.alpha = None
     visible = planes.alpha is not None and bool(planes.alpha.any())
-    filtered = _filter(planes, transform, cval, alpha, linear, source)
+    filtered, planes.alpha = filter_planes(planes, transform, cval, alpha, linear, source)
     with np.errstate(over="ignore", invalid="ignore"):  # what overflows is clipped, or NaN and said below
         if scale != 1.0:
             filtered *= scale
@@ -87,6 +92,9 @@ def filter_file(
             filtered += offset
     if not chosen.depth.is_float and mapping.has_nan(filtered):
         warn(f"{destination}: the result has NaN values, written as 0")
+    if peak is not None:  # a fixed scale, in the input's units: converted as the values are
+        top = float(convert(np.array([peak], np.float64), planes.depth, chosen.depth)[0])
+        value_mapping = functools.partial(mapping.peak_to_white, peak=top)
     values = value_mapping(convert(filtered, planes.depth, chosen.depth), chosen.depth)
     opacity = None
     if planes.alpha is not None:
@@ -94,7 +102,7 @@ def filter_file(
         if visible and not opacity.any():
             warn(
                 f"{destination}: filtering alpha with this kernel (--alpha {alpha}) leaves no opacity, so "
-                "the image is fully transparent; --alpha ignore keeps the input's alpha"
+                "the image is fully transparent; --alpha keep keeps the input's alpha"
             )
     pixels = channels.stack(values, opacity)
     if chosen.mode is None:
@@ -107,11 +115,7 @@ def filter_file(
     if depth is None:  # a depth asked for is the one written
         image = channels.recode(image, planes.source_mode, lambda mode: files.holds(fmt, mode))
     if image.mode in ("LA", "RGBA") and not files.holds(fmt, image.mode):
-        warn(
-            f"{destination}: {fmt} holds one fully transparent colour at most; the result's other "
-            "transparency is dropped"
-        )
-        image = image.convert(image.mode[:-1])
+        image = channels.one_transparent_colour(image)  # alpha reaches here for GIF's one key only
     _warn_of_losses(image, fmt, info, destination, warn)
     writing.write_image_atomic(image, output, fmt, quality, info, force=force)
     return output
@@ -138,11 +142,12 @@ def format_for(destination: Path, format: str | None) -> str | None:
     return fmt
 
 
-def _filter(
+def filter_planes(
     planes: channels.Planes, transform: Transform, cval: float, alpha: str, linear: bool, source: Path
-) -> np.ndarray:
-    """The filtered colour planes, in the input's units; `planes.alpha` becomes the filtered alpha.
-    `cval` is in the input's pixel units, and so decoded to linear light with the image."""
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The filtered colour planes, in the input's units, and the alpha `alpha` makes of
+    `planes.alpha` (None without one). `cval` is in the input's pixel units, and so decoded to
+    linear light with the image."""
     white = planes.depth.white
     colour = light.to_linear(planes.colour, white) if linear else planes.colour
     outside = float(light.to_linear(np.array(cval, np.float64), white)) if linear else cval
@@ -152,15 +157,15 @@ def _filter(
 
     try:
         if planes.alpha is None:
-            result = filtered(colour)
+            result, opacity = filtered(colour), None
         else:
             # Below half a step of the input's opacity there is no colour left to recover.
             opaque = planes.depth.opaque
             faint = opaque / 131070 if planes.depth.is_float else 0.5
-            result, planes.alpha = filter_with_alpha(colour, planes.alpha, opaque, filtered, alpha, faint)
+            result, opacity = filter_with_alpha(colour, planes.alpha, opaque, filtered, alpha, faint)
     except ValueError as exc:  # what the engine refuses for this image's values (NaN for the FFT)
         raise ConvcliError(f"{source}: {exc}") from None
-    return light.to_srgb(result, white) if linear else result
+    return (light.to_srgb(result, white) if linear else result), opacity
 
 
 def _warn_of_losses(image, fmt: str, info: dict, destination: Path, warn) -> None:

@@ -75,18 +75,26 @@ class Target:
     mode: str | None
 
 
-def choose(planes: Planes, fmt: str, requested: str | None, destination: Path, warn: Callable[[str], None]) -> Target:
+def choose(
+    planes: Planes,
+    fmt: str,
+    requested: str | None,
+    destination: Path,
+    warn: Callable[[str], None],
+    effect: Callable[[depths.Depth], str | None] = lambda depth: None,
+) -> Target:
     """The output for `planes` written as `fmt`: the input's depth (float for .npy), or the
     `requested` one (8, 16 or float). A depth the format cannot hold is an error when requested;
-    otherwise convcli steps down to one it can (32-bit to 16, then 8) and warns. Warnings come
-    only once the choice stands, not before an error. An image larger than the format holds is
-    an error (see SIDE_LIMITS)."""
+    otherwise convcli steps down to one it can (32-bit to 16, then 8) and warns, in the words
+    `effect` gives for what the value mapping does at that depth (None: rounding and clipping).
+    Warnings come only once the choice stands, not before an error. An image larger than the
+    format holds is an error (see SIDE_LIMITS)."""
     check_size(fmt, planes.colour.shape[1], planes.colour.shape[0], destination)
     notes = []
     alpha = planes.alpha is not None
     if alpha and not holds(fmt, "LA" if planes.bands == "L" else "RGBA"):
-        # GIF keeps one fully transparent colour: a palette image may still fit it after filtering.
-        if not (planes.source_mode in ("P", "PA") and holds(fmt, "P+key")):
+        # GIF keeps one fully transparent colour, and a result's alpha is thresholded to it.
+        if not holds(fmt, "P+key"):
             notes.append(f"{destination}: {fmt} has no alpha channel; transparency dropped")
             alpha = False
     if requested is not None:
@@ -115,7 +123,7 @@ def choose(planes: Planes, fmt: str, requested: str | None, destination: Path, w
         mode = file_mode(planes.bands, alpha, lower)
         if mode is not None and holds(fmt, mode):
             break
-    notes.append(f"{destination}: {_step_down(fmt, planes, wanted, lower)}")
+    notes.append(f"{destination}: {_step_down(fmt, planes, wanted, lower, effect(lower))}")
     return _warned(_writable(Target(lower, alpha, mode), fmt, destination), notes, warn)
 
 
@@ -131,16 +139,17 @@ def _warned(target: Target, notes: list[str], warn: Callable[[str], None]) -> Ta
     return target
 
 
-def _step_down(fmt: str, planes: Planes, wanted: depths.Depth, lower: depths.Depth) -> str:
+def _step_down(fmt: str, planes: Planes, wanted: depths.Depth, lower: depths.Depth, how: str | None) -> str:
+    """The warning for `wanted` written at `lower`; `how` says what the value mapping does there."""
     if wanted.is_float:
         keeps = ".tif or .npy keep them" if planes.bands == "L" else ".npy keeps them"
         return (
             f"{fmt} holds no float {'grey' if planes.bands == 'L' else 'colour'}; the values are written as "
-            f"{lower.name}-bit integers, rounded, and clipped where outside 0..{lower.white:.0f} ({keeps})"
+            f"{lower.name}-bit integers, {how or f'rounded, and clipped where outside 0..{lower.white:.0f}'} ({keeps})"
         )
     if wanted.relative and lower.relative:
         return f"{fmt} holds {lower.name} bits per channel; {wanted.name}-bit values scaled to 0..{lower.white:.0f}"
     return (
-        f"{fmt} holds {lower.name} bits per channel; the integer values are written as they are, "
-        f"clipped where outside 0..{lower.white:.0f}"
+        f"{fmt} holds {lower.name} bits per channel; the integer values are "
+        f"{how or f'written as they are, clipped where outside 0..{lower.white:.0f}'}"
     )

@@ -18,19 +18,11 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from ..errors import ConvcliError, UsageError
+from ..errors import ConvcliError
 from . import sixteen
 from .files import LOSSY_FORMATS, is_stream
 
 JPEG_QUALITY = 92  # ImageMagick's default; Pillow's 75 visibly blurs filtered detail.
-
-
-def check_stdout() -> None:
-    """Refuse to write image data to a closed stdout or to a terminal."""
-    if sys.stdout is None:
-        raise ConvcliError("stdout is closed: give -o FILE")
-    if sys.stdout.isatty():
-        raise UsageError("stdout is a terminal: give -o FILE, or redirect stdout to a file or a pipe")
 
 
 def write_array_atomic(array: np.ndarray, path: Path, *, force: bool = False) -> None:

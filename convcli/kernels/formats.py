@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..wording import counted
 from .text import MAX_NUMBER, KernelSyntaxError, echoed, number, parse_kernel_text
 
 # Wider or taller kernels than this are refused before any memory is taken for them: a
@@ -33,13 +34,15 @@ _IMAGEMAGICK = re.compile(r"^\s*(\d+)(?:x(\d+))?(?:([+-]\d+)([+-]\d+))?\s*:(.*)$
 
 @dataclass(frozen=True)
 class Parsed:
-    """A kernel matrix with what its format may say beside it: the anchor (row, column),
-    and the scale and offset for the result."""
+    """A kernel matrix with what its format may say beside it: the anchor (row, column) and,
+    where the format's own rule placed it, a few words saying which (`anchor_note`), and the
+    scale and offset for the result."""
 
     matrix: np.ndarray
     anchor: tuple[int, int] | None = None
     scale: float = 1.0
     offset: float = 0.0
+    anchor_note: str = ""
 
 
 def looks_like_imagemagick(text: str) -> bool:
@@ -52,8 +55,16 @@ def parse_imagemagick(text: str, where: str) -> Parsed:
     with an optional origin ``+X+Y`` (column, row). ``nan`` and ``-`` mark cells outside the
     neighbourhood, which weigh nothing.
 
+    The string means what it means to ImageMagick: without an origin, ImageMagick's is
+    ``((width - 1) // 2, (height - 1) // 2)``, which for an even side is one cell before
+    convcli's own default (``height // 2, width // 2``). ImageMagick's ``-morphology Convolve``
+    is then convcli's convolution at that anchor, and ``-morphology Correlate`` its
+    correlation (``-convolve`` correlates too, the kernel normalised first).
+
     >>> parse_imagemagick("2x1+0+0: 1, -1", "k").anchor
     (0, 0)
+    >>> parse_imagemagick("4x2: 1 2 3 4 5 6 7 8", "k").anchor
+    (0, 1)
     """
     match = _IMAGEMAGICK.match(text)
     if match is None:
@@ -67,18 +78,26 @@ def parse_imagemagick(text: str, where: str) -> Parsed:
     tokens = [t for t in re.split(r"[,\s]+", body.strip()) if t]
     if len(tokens) != width * height:
         raise KernelSyntaxError(
-            f"{at(where)}a {width}x{height} kernel needs {width * height} values, found {len(tokens)}"
+            f"{at(where)}a {width}x{height} kernel needs {counted(width * height, 'value')}, found {len(tokens)}"
         )
     if all(t.lower() in ("nan", "-") for t in tokens):
         raise KernelSyntaxError(f"{at(where)}every cell is nan or -: the kernel is empty")
     values = [0.0 if t.lower() in ("nan", "-") else number(t, where or "ImageMagick kernel") for t in tokens]
-    anchor = None
-    if match.group(3) is not None:
-        x, y = (_whole(match.group(g), "origin", where) for g in (3, 4))
-        if not (0 <= x < width and 0 <= y < height):
-            raise KernelSyntaxError(f"{at(where)}origin +{x}+{y} lies outside the {width}x{height} kernel")
-        anchor = (y, x)
-    return Parsed(np.array(values, np.float64).reshape(height, width), anchor)
+    matrix = np.array(values, np.float64).reshape(height, width)
+    if match.group(3) is None:
+        x, y = (width - 1) // 2, (height - 1) // 2
+        return Parsed(matrix, (y, x), anchor_note=_default_origin(x, y, width, height))
+    x, y = (_whole(match.group(g), "origin", where) for g in (3, 4))
+    if not (0 <= x < width and 0 <= y < height):
+        raise KernelSyntaxError(f"{at(where)}origin +{x}+{y} lies outside the {width}x{height} kernel")
+    return Parsed(matrix, (y, x), anchor_note=f"the string's origin +{x}+{y}")
+
+
+def _default_origin(x: int, y: int, width: int, height: int) -> str:
+    """ImageMagick's default origin in words: the centre of an odd kernel, else the rule that put it there."""
+    if width % 2 and height % 2:
+        return f"the centre, ImageMagick's origin +{x}+{y}"
+    return f"ImageMagick's default origin +{x}+{y}: x = (width - 1) // 2, y = (height - 1) // 2"
 
 
 def _whole(digits: str, what: str, where: str) -> int:
@@ -110,7 +129,7 @@ def parse_vips(text: str, where: str) -> Parsed:
     libvips divides the result by scale and adds offset.
 
     >>> parse_vips("2 1 2 128\\n1 -1\\n", "k.mat")
-    Parsed(matrix=array([[ 1., -1.]]), anchor=None, scale=0.5, offset=128.0)
+    Parsed(matrix=array([[ 1., -1.]]), anchor=None, scale=0.5, offset=128.0, anchor_note='')
     """
     rows = [line.split("#", 1)[0].split() for line in text.splitlines()]
     rows = [row for row in rows if row]
@@ -129,7 +148,7 @@ def parse_vips(text: str, where: str) -> Parsed:
     header = vips_header(text)
     if header is None:
         raise KernelSyntaxError(
-            f"{at(where)}the header says {width}x{height}, but {len(rows) - 1} rows of "
+            f"{at(where)}the header says {width}x{height}, but {counted(len(rows) - 1, 'row')} of "
             f"{', '.join(sorted({str(len(r)) for r in rows[1:]})) or 'no'} numbers follow"
         )
     _, _, scale, offset = header
@@ -139,12 +158,13 @@ def parse_vips(text: str, where: str) -> Parsed:
     return Parsed(matrix, None, 1.0 / scale, offset)
 
 
-_JSON_KEYS = ("kernel", "scale", "divisor", "offset", "anchor")
+_JSON_KEYS = ("kernel", "scale", "divisor", "offset", "origin")
 
 
 def parse_json(text: str, where: str) -> Parsed:
     """JSON: a list of rows (or one flat row), or an object ``{"kernel": rows, "scale": s,
-    "divisor": d, "offset": o, "anchor": [y, x]}`` whose keys but kernel are optional.
+    "divisor": d, "offset": o, "origin": [x, y]}`` whose keys but kernel are optional; the origin
+    is x (the column) first, as --origin and ImageMagick's +X+Y are.
 
     >>> parse_json('{"kernel": [[1, 2, 1]], "divisor": 4}', "k.json").scale
     0.25
@@ -159,6 +179,11 @@ def parse_json(text: str, where: str) -> Parsed:
         return Parsed(_json_rows(data, where))
     if not isinstance(data, dict) or "kernel" not in data:
         raise KernelSyntaxError(f"{at(where)}JSON must be a list of rows or an object with a 'kernel' key")
+    if "anchor" in data:  # its [row, column] would silently mean another cell as [x, y]
+        raise KernelSyntaxError(
+            f"{at(where)}'anchor': [row, column] is no longer read; the key is 'origin': [x, y], column first"
+            f"{_as_origin(data['anchor'])}"
+        )
     unknown = sorted(set(data) - set(_JSON_KEYS))
     if unknown:
         raise KernelSyntaxError(f"{at(where)}unknown key {echoed(unknown[0])} (keys: {', '.join(_JSON_KEYS)})")
@@ -167,12 +192,20 @@ def parse_json(text: str, where: str) -> Parsed:
     divisor = _json_number(data.get("divisor", 1.0), "divisor", where)
     if scale == 0 or divisor == 0:
         raise KernelSyntaxError(f"{at(where)}scale and divisor must not be 0")
-    anchor = data.get("anchor")
-    if anchor is not None:
-        if not (isinstance(anchor, list) and len(anchor) == 2 and all(type(v) is int for v in anchor)):
-            raise KernelSyntaxError(f"{at(where)}anchor must be [row, column], two whole numbers")
-        anchor = (anchor[0], anchor[1])
+    origin = data.get("origin")
+    anchor = None
+    if origin is not None:
+        if not (isinstance(origin, list) and len(origin) == 2 and all(type(v) is int for v in origin)):
+            raise KernelSyntaxError(f"{at(where)}origin must be [x, y], two whole numbers (column, row)")
+        anchor = (origin[1], origin[0])
     return Parsed(matrix, anchor, scale / divisor, _json_number(data.get("offset", 0.0), "offset", where))
+
+
+def _as_origin(anchor) -> str:
+    """The old [row, column] anchor as the origin it means, where it is two whole numbers."""
+    if isinstance(anchor, list) and len(anchor) == 2 and all(type(v) is int for v in anchor):
+        return f': write "origin": [{anchor[1]}, {anchor[0]}]'
+    return ""
 
 
 def check_json_depth(text: str, where: str) -> None:
@@ -238,7 +271,7 @@ def parse_csv(text: str, where: str) -> Parsed:
             raise KernelSyntaxError(f"{at(where)}line {line_no}: cell {values.index(None) + 1} is empty")
         if rows and len(values) != len(rows[0]):
             raise KernelSyntaxError(
-                f"{at(where)}line {line_no}: {len(values)} cells, but the first row has {len(rows[0])}"
+                f"{at(where)}line {line_no}: {counted(len(values), 'cell')}, but the first row has {len(rows[0])}"
             )
         rows.append(values)
     if not rows:

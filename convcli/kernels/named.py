@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# The defaults that the commands and the library functions named after these kernels share
+# (blur --sigma is -k gaussian's sigma, and filters.gaussian_blur's).
+GAUSSIAN_SIGMA = 2.0
+SHARPEN_AMOUNT = 1.0
+
 
 def _positive(name: str, value: float) -> float:
     if not (math.isfinite(value) and value > 0):
@@ -69,7 +74,7 @@ def gaussian_1d(sigma: float, truncate: float = 4.0) -> np.ndarray:
     return g / g.sum()
 
 
-def gaussian(sigma: float = 1.0, truncate: float = 4.0) -> np.ndarray:
+def gaussian(sigma: float = GAUSSIAN_SIGMA, truncate: float = 4.0) -> np.ndarray:
     """Gaussian blur; same weights as scipy.ndimage.gaussian_filter."""
     g = gaussian_1d(sigma, truncate)
     return np.outer(g, g)
@@ -101,7 +106,7 @@ def laplacian() -> np.ndarray:
     return np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 
 
-def sharpen(amount: float = 1.0) -> np.ndarray:
+def sharpen(amount: float = SHARPEN_AMOUNT) -> np.ndarray:
     """identity - amount * laplacian; amount 1 gives [[0,-1,0],[-1,5,-1],[0,-1,0]]."""
     amount = _finite("amount", amount)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -186,18 +191,36 @@ def emboss() -> np.ndarray:
 def motion(length: int = 9, angle: float = 0.0) -> np.ndarray:
     """One-sided motion blur: a streak of `length` pixels starting at the centre and pointing
     `angle` degrees counter-clockwise from +x (0 = right, 90 = up). Convolved, a bright point
-    smears in that direction; correlated, it smears the opposite way."""
+    smears in that direction; correlated, it smears the opposite way. The streak starts at the
+    centre, the kernel's anchor, so the other half of the matrix is zeros; it is as tall and
+    as wide as the streak needs on either side of the centre (1 x 2 length - 1 for angle 0).
+
+    >>> motion(3)
+    array([[0.        , 0.        , 0.33333333, 0.33333333, 0.33333333]])
+    """
     n = _count("length", length)
     theta = math.radians(_finite("angle", angle))
     size = 2 * n - 1
     c = n - 1
     y, x = np.mgrid[0:size, 0:size].astype(np.float64)
-    dx, dy = math.cos(theta), -math.sin(theta)
+    # radians(90) is not exactly pi/2: without this, cos gives 6e-17, and the cells beside a
+    # vertical streak weights of 2e-17.
+    dx, dy = (0.0 if abs(v) < 1e-12 else v for v in (math.cos(theta), -math.sin(theta)))
     along = (x - c) * dx + (y - c) * dy
     across = np.abs((x - c) * dy - (y - c) * dx)
     # Cells within one pixel of the segment [0, n-1] get a weight that falls off linearly.
     weight = np.clip(1.0 - across, 0.0, None) * ((along >= -0.5) & (along <= n - 0.5))
-    return weight / weight.sum()
+    return _centred_crop(weight / weight.sum())
+
+
+def _centred_crop(kernel: np.ndarray) -> np.ndarray:
+    """`kernel` without the rows and columns of zeros it has at both ends, as many from each
+    end, so that its centre stays the centre."""
+    for axis in (0, 1):
+        used = np.flatnonzero(np.abs(kernel).sum(axis=1 - axis))
+        margin = min(used[0], kernel.shape[axis] - 1 - used[-1])
+        kernel = np.take(kernel, np.arange(margin, kernel.shape[axis] - margin), axis=axis)
+    return kernel
 
 
 def shift(dx: int = 1, dy: int = 0) -> np.ndarray:
@@ -218,9 +241,12 @@ def _count_signed(name: str, value: float, largest: int = 1000) -> int:
 
 @dataclass(frozen=True)
 class NamedKernel:
+    """A named kernel: its maker, what it does, and, for a matrix that is mostly zeros, why."""
+
     name: str
     make: Callable[..., np.ndarray]
     summary: str
+    zeros: str = ""
 
 
 KERNELS = {
@@ -243,7 +269,19 @@ KERNELS = {
         NamedKernel("dog", difference_of_gaussians, "difference of Gaussians: band-pass, approximates -LoG"),
         NamedKernel("outline", outline, "8-neighbour edge outline; flat areas go black"),
         NamedKernel("emboss", emboss, "relief effect; asymmetric, so the flip shows"),
-        NamedKernel("motion", motion, "one-sided streak of length pixels at angle degrees"),
-        NamedKernel("shift", shift, "moves the image by (dx, dy) under convolution"),
+        NamedKernel(
+            "motion",
+            motion,
+            "one-sided streak of length pixels at angle degrees",
+            "the streak starts at the origin, the centre, so the cells on its other side are zeros; the "
+            "matrix is as wide and as tall as the streak reaches on either side of the centre",
+        ),
+        NamedKernel(
+            "shift",
+            shift,
+            "moves the image by (dx, dy) under convolution",
+            "one 1, dx columns right and dy rows down from the origin, the centre; the zeros around it "
+            "keep the origin at the centre",
+        ),
     )
 }

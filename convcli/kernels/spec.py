@@ -23,10 +23,14 @@ _MAX_FILE_BYTES = 1 << 20
 
 @dataclass(frozen=True)
 class Kernel:
-    """A resolved kernel, a short label for file names and messages, and what its source
-    may say beside the matrix: the anchor (row, column; None: the centre), and the scale
-    and offset for the result. `source` names the file (or stdin) it was read from; "" for a
-    named or inline kernel."""
+    """A resolved kernel and what its source may say beside the matrix: the anchor (row,
+    column, in the array's order; None: the centre), with `anchor_note` saying which rule of
+    the source placed it (an ImageMagick string's origin), and the scale and offset for the
+    result. `label` is what it is called: a named kernel's name, a file's stem, or "kernel"
+    inline; `parameters` are a named kernel's that differ from their defaults, `turns` the
+    quarter turns counter-clockwise it was given and `normalised` whether it was divided by its
+    sum (imaging.naming makes output names of these). `source` names the file (or stdin) it was
+    read from; "" for a named or inline kernel."""
 
     matrix: np.ndarray
     label: str
@@ -35,6 +39,10 @@ class Kernel:
     offset: float = 0.0
     kind: str = "a named kernel"
     source: str = ""
+    anchor_note: str = ""
+    parameters: tuple[tuple[str, float], ...] = ()
+    turns: int = 0
+    normalised: bool = False
 
     def normalized(self) -> Kernel:
         """The kernel divided by its sum, so that it keeps a flat image's level; a file's scale
@@ -51,22 +59,18 @@ class Kernel:
         # 0 up to rounding, relative to the weights' size: 1e-40 + 1e-40 is no zero sum.
         if abs(total) <= 1e-12 * size:
             raise ValueError("the kernel sums to 0, so it cannot be normalised")
-        return replace(self, matrix=self.matrix / total, scale=1.0)
+        return replace(self, matrix=self.matrix / total, scale=1.0, normalised=True)
 
-    def anchored(self, text: str) -> Kernel:
-        """The kernel with its anchor at ``"row,column"`` (counted from 0 at the top left).
+    def anchored(self, row: int, column: int) -> Kernel:
+        """The kernel with its anchor at (`row`, `column`), counted from 0 at the top left.
 
-        >>> named_kernel("box:2").anchored("0,1").anchor
+        >>> named_kernel("box:2").anchored(0, 1).anchor
         (0, 1)
         """
-        parts = text.replace(" ", "").split(",")
-        if len(parts) != 2 or not all(re.fullmatch(r"-?\d{1,9}", part) for part in parts):
-            raise ValueError(f"anchor must be 'row,column', two whole numbers, not {echoed(text)}")
-        row, column = int(parts[0]), int(parts[1])
         height, width = self.matrix.shape
         if not (0 <= row < height and 0 <= column < width):
-            raise ValueError(f"anchor {row},{column} lies outside the {height}x{width} kernel")
-        return replace(self, anchor=(row, column))
+            raise ValueError(f"x={column}, y={row} lies outside the {width}x{height} kernel{_spans(width, height)}")
+        return replace(self, anchor=(row, column), anchor_note="")
 
     @property
     def centre(self) -> tuple[int, int]:
@@ -94,8 +98,17 @@ class Kernel:
         if self.anchor is None and anchor == (height // 2, width // 2):
             anchor = None
         return replace(
-            self, matrix=np.rot90(self.matrix, turns).copy(), anchor=anchor, label=f"{self.label}.rot{turns * 90}"
+            self,
+            matrix=np.rot90(self.matrix, turns).copy(),
+            anchor=anchor,
+            turns=(self.turns + turns) % 4,
+            anchor_note=self.anchor_note and f"{self.anchor_note}; turned with the kernel",
         )
+
+
+def _spans(width: int, height: int) -> str:
+    """Where an origin may lie in a kernel of this size, x first."""
+    return f" (x from 0 to {width - 1}, y from 0 to {height - 1})"
 
 
 def canonical_name(name: str) -> str:
@@ -135,8 +148,11 @@ def named_kernel(spec: str) -> Kernel:
             kwargs[pname] = float(text)
         except ValueError:
             raise UsageError(f"kernel {key!r}: {pname}={echoed(text.strip())} is not a number") from None
+    defaults = {name: parameter.default for name, parameter in params.items()}
+    # In the parameters' order, so that `motion:angle=30,length=5` and `motion:5,30` name one kernel.
+    changed = tuple((name, kwargs[name]) for name in params if name in kwargs and kwargs[name] != defaults[name])
     try:
-        return Kernel(make(**kwargs), key)
+        return Kernel(make(**kwargs), key, parameters=changed)
     except ValueError as exc:
         raise UsageError(f"kernel {key!r}: {exc}") from None
 
@@ -242,9 +258,10 @@ def _kernel(parsed: formats.Parsed, label: str, kind: str, where: str) -> Kernel
     if parsed.anchor is not None and not all(0 <= a < n for a, n in zip(parsed.anchor, shape, strict=True)):
         height, width = parsed.matrix.shape
         raise KernelSyntaxError(
-            f"{formats.at(where)}anchor {parsed.anchor[0]},{parsed.anchor[1]} lies outside the {height}x{width} kernel"
+            f"{formats.at(where)}origin x={parsed.anchor[1]}, y={parsed.anchor[0]} lies outside the {width}x{height} "
+            f"kernel{_spans(width, height)}"
         )
-    return Kernel(parsed.matrix, label, parsed.anchor, parsed.scale, parsed.offset, kind, where)
+    return Kernel(parsed.matrix, label, parsed.anchor, parsed.scale, parsed.offset, kind, where, parsed.anchor_note)
 
 
 def _looks_like_path(spec: str) -> bool:

@@ -7,6 +7,8 @@ import re
 
 import numpy as np
 
+from ..wording import counted
+
 _SEPARATORS = re.compile(r"[,\s]+")
 
 
@@ -43,7 +45,8 @@ def parse_kernel_text(text: str, source: str | None = None) -> np.ndarray:
         values = [number(t, f"{prefix}{where}") for t in tokens]
         if rows and len(values) != len(rows[0]):
             raise KernelSyntaxError(
-                f"{prefix}{where}: row has {_numbers(len(values))}, but the first row ({first}) has {len(rows[0])}"
+                f"{prefix}{where}: row has {counted(len(values), 'number')}, but the first row ({first}) has "
+                f"{len(rows[0])}"
             )
         if not rows:
             first = where
@@ -51,10 +54,6 @@ def parse_kernel_text(text: str, source: str | None = None) -> np.ndarray:
     if not rows:
         raise KernelSyntaxError(f"{prefix}the kernel is empty (no numbers found)")
     return np.array(rows, dtype=np.float64)
-
-
-def _numbers(n: int) -> str:
-    return f"{n} number" if n == 1 else f"{n} numbers"
 
 
 # No real weight needs more characters than this (a float64 in full is 24); a longer token is
