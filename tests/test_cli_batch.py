@@ -3,6 +3,7 @@ others, existing outputs, --dry-run, progress only on a terminal, and interrupts
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import re
@@ -463,7 +464,8 @@ def test_a_worker_stopped_twice_while_writing_still_removes_its_file_and_says_no
     writer = _writing(process.pid, out)[0]
     os.kill(writer, signal.SIGTERM)
     time.sleep(0.002)  # the first is being answered: its file removed, the worker leaving
-    os.kill(writer, signal.SIGTERM)
+    with contextlib.suppress(ProcessLookupError):  # on a loaded machine it may have left already
+        os.kill(writer, signal.SIGTERM)
     _, err = process.communicate(timeout=120)
     text = err.decode()
     assert "Traceback" not in text, text
