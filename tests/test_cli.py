@@ -232,10 +232,10 @@ def test_output_format_follows_the_extension(suffix, fmt, dot, tmp_path):
 
 
 @pytest.mark.parametrize("suffix", [".jpg", ".bmp", ".pdf"])
-def test_output_without_alpha_drops_it_with_a_warning(suffix, tmp_path):
+def test_output_without_alpha_is_flattened_with_a_warning(suffix, tmp_path):
     source = save(np.full((4, 4, 4), 128, np.uint8), tmp_path / "a.png")
     err = ok(convcli("blur", source, "-o", f"a{suffix}", cwd=tmp_path))
-    assert "warning:" in err and "no alpha channel" in err
+    assert "warning:" in err and "no alpha channel; the result is flattened onto black" in err
     if suffix != ".pdf":
         with Image.open(tmp_path / f"a{suffix}") as result:
             assert result.mode == "RGB"

@@ -203,3 +203,24 @@ def test_compare_shows_each_image_as_it_is_seen(kernel, tmp_path):
     behind = original[alpha == 0]
     assert np.isin(behind, (102, 153)).all()  # the grey checks show through, in both greys
     assert {102, 153} <= set(np.unique(behind))
+
+
+@pytest.mark.parametrize("command", [["apply", "-k", "emboss"], ["blur"], ["sobel"], ["sharpen"]], ids=" ".join)
+@pytest.mark.parametrize("suffix", [".bmp", ".ppm", ".jpg"])
+def test_an_output_without_alpha_shows_the_result_over_black_never_the_hidden_colour(command, suffix, tmp_path):
+    """JPEG, BMP, PNM hold no alpha: the image is still filtered with its alpha, then flattened
+    onto black (as libvips' savers do), so every pixel is visible and none shows the hidden colour."""
+    outputs = []
+    for hidden in HIDDEN:
+        _rgba_png(tmp_path / f"{hidden}.png", hidden)
+        assert run_main(*command[:1], f"{hidden}.png", *command[1:], "-o", f"{hidden}{suffix}", cwd=tmp_path) == 0
+        with Image.open(tmp_path / f"{hidden}{suffix}") as image:
+            outputs.append(np.asarray(image.convert("RGB")).astype(int))
+    for other in outputs[1:]:
+        np.testing.assert_array_equal(other, outputs[0])
+    assert (outputs[0][:3, :3] <= 1).all()  # a corner, clear in the input: black
+    assert run_main(*command[:1], "green.png", *command[1:], "-o", "with-alpha.png", cwd=tmp_path) == 0
+    rgba = np.asarray(Image.open(tmp_path / "with-alpha.png")).astype(float)
+    flattened = np.round(rgba[..., :3] * rgba[..., 3:] / 255)
+    if suffix != ".jpg":  # lossless: exactly the result with alpha, composited over black
+        np.testing.assert_array_equal(outputs[0], flattened)

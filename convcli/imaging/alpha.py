@@ -92,6 +92,19 @@ def filter_with_alpha(
     return (colour_out[..., 0] if grey else colour_out), alpha_out
 
 
+def over_black(values: np.ndarray, opacity: np.ndarray, opaque: float) -> np.ndarray:
+    """`values` ((H, W) or (H, W, C), of any dtype) composited over black with `opacity` ((H, W),
+    opaque at `opaque`): what a format without alpha shows of a result with alpha, as libvips'
+    savers flatten onto their black background. Integers are rounded half to even.
+
+    >>> over_black(np.array([[200, 200, 200]], np.uint8), np.array([[0, 128, 255]], np.uint8), 255)
+    array([[  0, 100, 200]], dtype=uint8)
+    """
+    weight = np.clip(opacity.astype(np.float32) / opaque, 0, 1)
+    flat = values * (weight if values.ndim == 2 else weight[..., np.newaxis])
+    return flat.astype(values.dtype) if values.dtype.kind == "f" else np.round(flat).astype(values.dtype)
+
+
 def fill_hidden(colour: np.ndarray, alpha: np.ndarray, opaque: float) -> np.ndarray:
     """`colour` ((H, W) or (H, W, C)) with the colour of each fully transparent pixel (alpha 0
     or below) replaced by a smooth blend of the visible colour around it, weighted by opacity

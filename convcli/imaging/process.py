@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import ConvcliError, UsageError
 from . import channels, files, light, mapping, sixteen, stdout, target, writing
-from .alpha import filter_with_alpha
+from .alpha import filter_with_alpha, over_black
 from .depth import Depth, convert, convert_alpha
 from .naming import destination_for
 
@@ -81,8 +81,6 @@ def filter_file(
         raise UsageError(f"{source}: --linear decodes sRGB, and CMYK ink values are not sRGB")
     effect = functools.partial(mapping.effect, value_mapping, peak=peak)
     chosen = target.choose(planes, fmt, depth, destination, warn, effect)
-    if not chosen.alpha:
-        planes.alpha = None
     visible = planes.alpha is not None and bool(planes.alpha.any())
     filtered, planes.alpha = filter_planes(planes, transform, cval, alpha, linear, source)
     with np.errstate(over="ignore", invalid="ignore"):  # what overflows is clipped, or NaN and said below
@@ -104,6 +102,8 @@ def filter_file(
                 f"{destination}: filtering alpha with this kernel (--alpha {alpha}) leaves no opacity, so "
                 "the image is fully transparent; --alpha keep keeps the input's alpha"
             )
+        if not chosen.alpha:  # filtered with its alpha, so that the colour hidden under it stays hidden
+            values, opacity = over_black(values, opacity, chosen.depth.opaque), None
     pixels = channels.stack(values, opacity)
     if chosen.mode is None:
         writing.write_array_atomic(pixels, output, force=force)

@@ -95,7 +95,7 @@ def choose(
     if alpha and not holds(fmt, "LA" if planes.bands == "L" else "RGBA"):
         # GIF keeps one fully transparent colour, and a result's alpha is thresholded to it.
         if not holds(fmt, "P+key"):
-            notes.append(f"{destination}: {fmt} has no alpha channel; transparency dropped")
+            notes.append(f"{destination}: {fmt} has no alpha channel; the result is flattened onto black")
             alpha = False
     if requested is not None:
         wanted = depths.named(requested, planes.depth)
