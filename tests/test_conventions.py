@@ -153,6 +153,16 @@ def test_sobel_max_fixes_the_scale_so_the_frames_of_a_batch_compare(tmp_path, ca
         assert "--max must be a positive number" in capsys.readouterr().err
 
 
+def test_a_tiny_sobel_max_makes_every_gradient_white_without_nan(tmp_path, capsys):
+    """255 / 1e-300 overflows float32: any gradient at all is then white, none NaN, nothing said."""
+    edge = _edge(tmp_path, "edge.png", 100)
+    assert run_main("sobel", edge, "--axis", "x", "--max", "1e-300", "-o", tmp_path / "tiny.npy") == 0
+    assert "warning" not in capsys.readouterr().err
+    result = np.load(tmp_path / "tiny.npy")
+    assert not np.isnan(result).any()
+    assert set(np.unique(result)) == {0.0, 255.0}  # a float result of 8-bit input: in its units
+
+
 def test_a_float_image_stepped_down_to_8_bits_is_said_to_be_stretched_when_it_is(tmp_path, capsys):
     data = np.random.default_rng(5).random((8, 9)).astype(np.float32) * 3
     np.save(tmp_path / "f.npy", data)

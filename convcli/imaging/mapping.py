@@ -61,7 +61,12 @@ def peak_to_white(values: np.ndarray, depth: Depth, peak: float) -> np.ndarray:
     array([128,  64, 255], dtype=uint8)
     """
     magnitude = np.abs(values, out=values)
-    magnitude *= depth.white / peak
+    factor = depth.white / peak
+    if factor > float(np.finfo(magnitude.dtype).max):  # a peak so small that any gradient at all is white
+        magnitude = np.where(magnitude > 0, depth.white, magnitude).astype(magnitude.dtype)
+    else:
+        with np.errstate(over="ignore"):  # what overflows is white, as clipped below
+            magnitude *= factor
     np.clip(magnitude, 0, depth.white, out=magnitude)
     return to_range(magnitude, depth)
 
