@@ -52,9 +52,8 @@ def compare(
     engine: EngineOptions,
 ) -> None:
     """Write original | convolved | correlated | difference side by side; say how much they differ.
-    An image with alpha is filtered as apply filters it by default, and each panel shows it as
-    it is seen: over grey checks (8-pixel squares of grey 102 and 153), never the colour hidden
-    under transparency. Example: convcli compare photo.png --kernel emboss -o panel.png"""
+    An image with alpha is filtered as apply filters it; its panels show it over grey checks.
+    Example: convcli compare photo.png --kernel emboss -o panel.png"""
     from ..imaging import compare_file, stdout
     from ..imaging.alpha import default_mode
     from ..imaging.files import STREAM, is_stream

@@ -106,8 +106,8 @@ def sobel(
     pixels: PixelOptions,
     engine: EngineOptions,
 ) -> None:
-    """Sobel edges, scaled so the strongest edge is white (float output: the exact gradient), or
-    so that --max is. Examples: convcli sobel photo.png --axis x  |  convcli sobel photo.png --max 400"""
+    """Sobel edges, scaled so that the strongest edge, or --max, is white (float output: the exact gradient).
+    Examples: convcli sobel photo.png --axis x  |  convcli sobel photo.png --max 400"""
     from ..imaging.alpha import default_mode
     from ..kernels import named
     from .transforms import SobelFilter

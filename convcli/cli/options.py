@@ -277,7 +277,8 @@ OriginOpt = Annotated[
         metavar="X,Y",
         help="The kernel cell over the output pixel: column x, then row y, from 0,0 at the top left "
         "(x first, as --at and ImageMagick's 3x3+X+Y). Default: the centre, (width // 2, height // 2), "
-        "or the kernel file's own.",
+        "or the kernel's own: a JSON file's \"origin\", an ImageMagick string's +X+Y or, without one, "
+        "ImageMagick's ((width - 1) // 2, (height - 1) // 2).",
         show_default=False,
         rich_help_panel=_KERNEL,
     ),
