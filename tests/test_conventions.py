@@ -217,6 +217,8 @@ def test_a_motion_kernel_is_as_large_as_its_streak_and_says_why_it_holds_zeros(t
     text = capsys.readouterr().out
     assert "motion-length=5: 1 row x 9 columns" in text and "origin at x=4, y=0 (the centre)" in text
     assert "Why the zeros: the streak starts at the origin" in text
+    assert run_main("kernel", "show", "motion", "length=1") == 0
+    assert "Why the zeros" not in capsys.readouterr().out  # one cell, no zero to explain
     for angle, shape in ((0, (1, 9)), (90, (9, 1)), (180, (1, 9)), (45, (7, 7))):
         assert named.motion(5, angle).shape == shape, angle
     # Cropped, it blurs as the square did: the rows and columns it lost held zeros only.

@@ -59,7 +59,7 @@ def print_kernel(kernel: str, params: list[str], rotate: int, origin: str | None
         markup=False,
     )
     zeros = KERNELS[resolved.label].zeros if resolved.kind == "a named kernel" else ""
-    if zeros:
+    if zeros and not resolved.matrix.all():  # motion:length=1 is one cell, and nothing to explain
         out.print(f"Why the zeros: {zeros}.", soft_wrap=True, markup=False)
     if note:
         out.print(note, soft_wrap=True, markup=False)
