@@ -228,3 +228,9 @@ def test_a_motion_kernel_is_as_large_as_its_streak_and_says_why_it_holds_zeros(t
     np.testing.assert_allclose(
         convcli.convolve(image, named.motion(5), dtype=np.float64), ndimage.convolve(image, square, mode="reflect")
     )
+
+
+def test_a_kernel_of_zeros_is_said_to_give_zeros(capsys):
+    assert run_main("kernel", "show", "0 0 0") == 0
+    facts = capsys.readouterr().out.splitlines()[-1]
+    assert facts == "every weight is 0: every result is 0, whatever the image"  # not "rank 1", nor "responds to change"

@@ -102,6 +102,8 @@ def _facts(kernel: Kernel, facts) -> list[str]:
     gain = facts.total * kernel.scale  # what a flat area is multiplied by, the file's scale included
     total = number(facts.total) + (f", times the file's scale {number(kernel.scale)}" if kernel.scale != 1 else "")
     size = float(np.abs(kernel.matrix).sum()) * abs(kernel.scale)
+    if not kernel.matrix.any():
+        return [f"every weight is 0: every result is {number(kernel.offset)}, whatever the image"]
     if abs(gain - 1) < 1e-9:
         meaning = "flat areas keep their brightness"
     elif abs(gain) <= 1e-3 * size:
