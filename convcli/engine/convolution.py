@@ -130,7 +130,12 @@ def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method, thre
     else:
         padded = Padded(signal, (0, 0), (0, 0), "constant")
     out = np.empty(out_shape, dtype=dtype)
-    strips.run(plan.build(), padded.band, out, halo=kh - 1, rows=plan.rows, threads=plan.threads)
+    apply, halo = plan.build(), kh - 1
+
+    def strip(r0: int, r1: int) -> None:
+        apply(padded.band(r0, r1 + halo), out=out[r0:r1])
+
+    strips.run(strip, out_shape[0], rows=plan.rows, threads=plan.threads)
     return out[0] if one_d else out
 
 

@@ -14,8 +14,6 @@ import threading
 import time
 from collections.abc import Callable
 
-import numpy as np
-
 # How many bytes one strip's working set may take. On one thread a strip that stays well
 # inside a core's L2 (2 MiB on the machine measured) is fastest. On several threads each
 # ufunc call must also be long enough to pay for handing the GIL over, so strips are
@@ -30,6 +28,7 @@ _WAIT_SLICE = 0.1
 # leave, before it lets the interrupt go on regardless: a check comes every few milliseconds.
 _CANCEL_GRACE = 2.0
 
+# A filter of one strip: ``apply(band, out=...)`` fills `out` from the input rows in `band`.
 StripFilter = Callable[..., object]
 
 
@@ -75,33 +74,23 @@ def cancellation() -> threading.Event:
     return _current.cancelled
 
 
-def run(
-    apply: StripFilter,
-    band: Callable[[int, int], np.ndarray],
-    out: np.ndarray,
-    halo: int,
-    rows: int,
-    threads: int,
-) -> None:
-    """Call ``apply(band(r0, r1 + halo), out=out[r0 : r1])`` for consecutive strips of `rows`
-    output rows, on up to `threads` threads. `band(start, stop)` gives those rows of the
-    extended input; `halo` is the kernel height less one: the extra input rows a strip of
-    output needs. The first exception raised in any strip propagates, and the other strips
-    are abandoned. An exception in the waiting main thread (KeyboardInterrupt) stops the
-    threads before it propagates.
+def run(work: Callable[[int, int], None], height: int, rows: int, threads: int) -> None:
+    """Call ``work(r0, r1)`` for consecutive strips of `rows` of the `height` output rows, on up
+    to `threads` threads: top to bottom on one, each helper taking the next strip not yet taken
+    on several. The first exception raised in any strip propagates, and the other strips are
+    abandoned. An exception in the waiting main thread (KeyboardInterrupt) stops the threads
+    before it propagates.
     """
-    height = out.shape[0]
     starts = range(0, height, rows)
 
-    def work(r0: int) -> None:
-        r1 = min(r0 + rows, height)
-        apply(band(r0, r1 + halo), out=out[r0:r1])
+    def strip(r0: int) -> None:
+        work(r0, min(r0 + rows, height))
 
     if threads <= 1 or len(starts) == 1:
         for r0 in starts:
-            work(r0)
+            strip(r0)
         return
-    _Strips(work, starts, helpers=min(threads, len(starts))).run()
+    _Strips(strip, starts, helpers=min(threads, len(starts))).run()
 
 
 class _Strips:
