@@ -18,18 +18,31 @@ _NUMPY_PAD_MODE = {
 
 class Padded:
     """`image` extended by `rows` (top, bottom) and `cols` (left, right) on its first two axes,
-    made a band of rows at a time, so that the whole extended image never needs memory of
-    its own. Widths larger than the image repeat the extension periodically, as scipy.ndimage does.
+    made a band of rows at a time in `dtype` (default the image's), so that neither the whole
+    extended image nor the whole image converted to `dtype` ever needs memory of its own: each
+    band's rows are converted as they are copied in. Widths larger than the image repeat the
+    extension periodically, as scipy.ndimage does.
 
     >>> Padded(np.array([[1, 2, 3]]), (1, 0), (2, 2), "reflect").band(0, 2)
     array([[2, 1, 1, 2, 3, 3, 2],
            [2, 1, 1, 2, 3, 3, 2]])
+    >>> Padded(np.array([[1, 2, 3]], np.uint8), (0, 0), (1, 1), "constant", 0.5, dtype=np.float32).band(0, 1)
+    array([[0.5, 1. , 2. , 3. , 0.5]], dtype=float32)
     """
 
-    def __init__(self, image: np.ndarray, rows: tuple[int, int], cols: tuple[int, int], border: str, cval=0.0):
+    def __init__(
+        self,
+        image: np.ndarray,
+        rows: tuple[int, int],
+        cols: tuple[int, int],
+        border: str,
+        cval=0.0,
+        dtype=None,
+    ):
         mode = normalize_border(border)
         height, width = image.shape[:2]
         self.image = image
+        self.dtype = image.dtype if dtype is None else np.dtype(dtype)
         self.cval = cval
         self.left = cols[0]
         self.shape = (height + sum(rows), width + sum(cols)) + image.shape[2:]
@@ -37,13 +50,14 @@ class Padded:
         self._cols = _source_index(width, cols, mode)
 
     def band(self, start: int, stop: int) -> np.ndarray:
-        """Rows `start` to `stop` of the extended image: a view where no extension is needed."""
+        """Rows `start` to `stop` of the extended image: a view where neither an extension nor a
+        conversion is needed."""
         sources = self._rows[start:stop]
         first = int(sources[0])
         consecutive = first >= 0 and np.array_equal(sources, np.arange(first, first + len(sources)))
         if consecutive and self.shape[1] == self.image.shape[1]:
-            return self.image[first : first + len(sources)]
-        band = np.empty((len(sources),) + self.shape[1:], dtype=self.image.dtype)
+            return np.asarray(self.image[first : first + len(sources)], dtype=self.dtype)
+        band = np.empty((len(sources),) + self.shape[1:], dtype=self.dtype)
         middle = band[:, self.left : self.left + self.image.shape[1]]
         if consecutive:
             middle[...] = self.image[first : first + len(sources)]

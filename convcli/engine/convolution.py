@@ -30,7 +30,9 @@ def correlate(
     ----------
     image : array_like, shape (N,), (H, W) or (H, W, C)
         A 1-D signal, a 2-D image, or an image whose channels are filtered independently.
-        Any real dtype; it is converted to `dtype` for the arithmetic.
+        Any real dtype (bool, integers, float16 to float64, either byte order), views and
+        memory maps included; it is never converted as a whole: each strip's rows are
+        converted to `dtype` as they are read.
     kernel : array_like, shape (k,) or (kh, kw)
         A 1-D kernel is a 1 x k row. Must be non-empty, and finite in `dtype` (float32 ends
         at 3.4e38).
@@ -101,6 +103,7 @@ def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method, thre
     dtype, method, threads = _options(size, dtype, method, threads)
     border = normalize_border(border)
     cval = _fitting(_real("cval", cval), "cval", dtype)
+    # The image stays in its own dtype: each strip's rows are converted as they are read.
     signal = np.asarray(image)
     if signal.dtype.kind not in "biuf":
         raise ValueError(f"image must hold real numbers, not {signal.dtype}")
@@ -120,15 +123,16 @@ def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method, thre
     # The FFT would spread a NaN or an infinity over its whole tile, and low rank's terms can
     # turn inf into NaN. A sum is NaN or infinite if any value is (or if it overflows, near
     # the float's limit: then auto merely avoids those two); integers are always finite.
-    if plan.method in ("fft", "lowrank") and signal.dtype.kind == "f" and not np.isfinite(np.sum(signal)):
-        plan = make_plan(weights, out_shape, dtype, method, threads, finite=False)
-    signal = signal.astype(dtype, copy=False)
+    # float16 sums in float32 at least, where its own range would overflow on a large image.
+    if plan.method in ("fft", "lowrank") and signal.dtype.kind == "f":
+        if not np.isfinite(np.sum(signal, dtype=np.result_type(signal.dtype, dtype))):
+            plan = make_plan(weights, out_shape, dtype, method, threads, finite=False)
     if size == "same":
-        padded = Padded(signal, (cy, kh - 1 - cy), (cx, kw - 1 - cx), border, cval)
+        padded = Padded(signal, (cy, kh - 1 - cy), (cx, kw - 1 - cx), border, cval, dtype)
     elif size == "full":
-        padded = Padded(signal, (kh - 1, kh - 1), (kw - 1, kw - 1), "constant", 0.0)
+        padded = Padded(signal, (kh - 1, kh - 1), (kw - 1, kw - 1), "constant", 0.0, dtype)
     else:
-        padded = Padded(signal, (0, 0), (0, 0), "constant")
+        padded = Padded(signal, (0, 0), (0, 0), "constant", dtype=dtype)
     out = np.empty(out_shape, dtype=dtype)
     apply, halo = plan.build(), kh - 1
 
