@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..choices import METHODS, SIZE_MODES, normalize_border
-from . import strips
+from . import output, strips
 from .borders import Padded
+from .output import Finish
 from .planning import Plan, make_plan
 
 
@@ -21,6 +22,8 @@ def correlate(
     dtype=np.float32,
     method: str = "auto",
     threads: int | None = None,
+    out: np.ndarray | None = None,
+    finish: Finish | None = None,
 ) -> np.ndarray:
     """Cross-correlate `image` with `kernel`: the kernel is applied as written (what CNNs compute).
 
@@ -49,7 +52,7 @@ def correlate(
         The kernel cell (cy, cx) placed over the output pixel, default (kh // 2, kw // 2);
         an int for 1-D kernels. Only meaningful for ``size="same"``.
     dtype : float32 or float64
-        The arithmetic and output dtype.
+        The arithmetic's dtype, and the result's when there is no `out`.
     method : {"auto", "direct", "separable", "lowrank", "fft"}
         "direct" shifts and adds once per non-zero tap; "separable" applies a rank-1 kernel
         as a column pass then a row pass (an error for other kernels); "lowrank" applies a
@@ -58,17 +61,69 @@ def correlate(
         cheapest. All give the same result to float rounding.
     threads : int, optional
         Threads to spread the work over, in horizontal strips; default all available cores.
+    out : numpy.ndarray, optional
+        The array to write the result into, strip by strip, instead of a new one: exactly the
+        result's shape, any float or integer dtype, writeable; a view (``rgb[..., 0]``) or a
+        ``numpy.memmap`` will do. Integer dtypes take the values rounded half to even and
+        clipped to their range, NaN as 0 (see Notes). It may be `image` itself: a copy of
+        `image` is then read instead.
+    finish : callable, optional
+        ``finish(values, rows) -> array``, a step applied to each strip of the result before
+        it is written: `values` holds ``out[rows]``'s results in `dtype` (``out[rows]`` itself
+        where `out` has that dtype and is contiguous, else a buffer of the strip's own), `rows`
+        is the slice of output rows (of positions, for a 1-D signal, which is one strip). It
+        returns the values for ``out[rows]``, of that shape and any real dtype; it may work on
+        `values` in place and return it.
 
     Returns
     -------
-    numpy.ndarray of `dtype`; 1-D for a 1-D image.
+    numpy.ndarray
+        `out`, or a new array of `dtype` of the result's shape; 1-D for a 1-D image.
+
+    Notes
+    -----
+    Memory: beyond `image` and `out`, a run holds a few strips per thread, each sized for
+    the cache, of the input rows it reads (with the kernel's halo, extended by `border`) and
+    of its results. An 8-bit image filtered into an 8-bit `out` never needs a float copy of
+    either.
+
+    Integer `out`: the values are rounded half to even (``numpy.rint``), then clipped to the
+    dtype's range, and NaN becomes 0, the rule convcli applies to integer images.
+    ``scipy.ndimage.correlate`` given an integer ``output=`` converts as C does instead:
+    it truncates toward zero and wraps what is out of range (300 becomes 44 and -7.6
+    becomes 249 in uint8). For an image, whose values are levels of its range, rounding and
+    clipping give the nearest level the type holds. Unlike scipy.ndimage, whose result
+    without ``output=`` has the input's dtype, convcli returns `dtype` unless `out` says
+    otherwise.
+
+    `finish` runs on the thread that computed the strip, right after it, while the strip is
+    still in the cache: on one thread strip by strip from the top; on several, each thread
+    takes the next strip not yet taken, so calls for different strips run at the same time
+    and end in any order. It must therefore be thread-safe (write only to its own strip's
+    rows), and it runs in parallel where its time is spent in NumPy calls, which release the
+    GIL. An exception it raises stops the run and propagates, as a failure of the filter
+    itself would; an interrupt is answered between strips.
 
     Examples
     --------
     >>> correlate([1, 0.5, 1, 1], [1, 0.5, 0.25], size="full", dtype=np.float64)
     array([0.25 , 0.625, 1.5  , 1.25 , 1.5  , 1.   ])
+
+    An 8-bit image into an 8-bit result: 132.5 rounds to the even 132.
+
+    >>> image = np.array([[0, 10, 255, 255]], dtype=np.uint8)
+    >>> correlate(image, [[0.5, 0.5]], border="nearest", out=np.empty_like(image))
+    array([[  0,   5, 132, 255]], dtype=uint8)
+
+    A float image in 0..1 into 8 bits, scaled per strip by a finishing step:
+
+    >>> def to_levels(values, rows):
+    ...     return np.multiply(values, 255, out=values)
+    >>> ramp = np.linspace(0, 1, 5)[np.newaxis]
+    >>> correlate(ramp, [[1.0]], out=np.empty(ramp.shape, np.uint8), finish=to_levels)
+    array([[  0,  64, 128, 191, 255]], dtype=uint8)
     """
-    return _filter(image, kernel, False, border, cval, size, anchor, dtype, method, threads)
+    return _filter(image, kernel, False, border, cval, size, anchor, dtype, method, threads, out, finish)
 
 
 def convolve(
@@ -82,27 +137,42 @@ def convolve(
     dtype=np.float32,
     method: str = "auto",
     threads: int | None = None,
+    out: np.ndarray | None = None,
+    finish: Finish | None = None,
 ) -> np.ndarray:
     """Convolve `image` with `kernel`: the kernel is rotated 180 degrees, then applied.
 
     ``out[y, x] = sum over i, j of kernel[i, j] * image[y - i + cy, x - j + cx]``
 
     so ``convolve(f, k, anchor=(cy, cx)) == correlate(f, k[::-1, ::-1], anchor=(kh-1-cy, kw-1-cx))``.
-    Parameters are those of :func:`correlate`; with the default anchor the result matches
-    ``scipy.ndimage.convolve`` (same) and ``scipy.signal.convolve2d`` (full, valid).
+    Parameters, `out`, `finish` and the notes on them are those of :func:`correlate`; with
+    the default anchor the result matches ``scipy.ndimage.convolve`` (same) and
+    ``scipy.signal.convolve2d`` (full, valid).
 
     Examples
     --------
     >>> convolve([1, 0.5, 1, 1], [1, 0.5, 0.25], size="full", dtype=np.float64)
     array([1.   , 1.   , 1.5  , 1.625, 0.75 , 0.25 ])
+
+    A 16-bit image blurred into one channel of a float32 array, in place of that channel:
+
+    >>> rgb = np.zeros((2, 3, 3), np.float32)
+    >>> grey = np.array([[0, 300, 600], [900, 1200, 1500]], dtype=np.uint16)
+    >>> convolve(grey, np.full((1, 3), 1 / 3), border="nearest", out=rgb[..., 1])
+    array([[ 100.,  300.,  500.],
+           [1000., 1200., 1400.]], dtype=float32)
+    >>> rgb[0, :, 1]
+    array([100., 300., 500.], dtype=float32)
     """
-    return _filter(image, kernel, True, border, cval, size, anchor, dtype, method, threads)
+    return _filter(image, kernel, True, border, cval, size, anchor, dtype, method, threads, out, finish)
 
 
-def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method, threads):
+def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method, threads, out, finish):
     dtype, method, threads = _options(size, dtype, method, threads)
     border = normalize_border(border)
     cval = _fitting(_real("cval", cval), "cval", dtype)
+    if finish is not None and not callable(finish):
+        raise TypeError(f"finish must be a function of (values, rows), not {type(finish).__name__}")
     # The image stays in its own dtype: each strip's rows are converted as they are read.
     signal = np.asarray(image)
     if signal.dtype.kind not in "biuf":
@@ -119,6 +189,12 @@ def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method, thre
         cy, cx = weights.shape[0] - 1 - cy, weights.shape[1] - 1 - cx
     kh, kw = weights.shape
     out_shape = _out_shape(shape, weights.shape, size)
+    if out is None:
+        out = np.empty(out_shape[1:] if one_d else out_shape, dtype=dtype)
+    else:
+        out = output.checked_out(out, out_shape[1:] if one_d else out_shape)
+        if output.overlaps(signal, out):  # in place: the strips would read rows already written
+            signal = signal.copy()
     plan = make_plan(weights, out_shape, dtype, method, threads)
     # The FFT would spread a NaN or an infinity over its whole tile, and low rank's terms can
     # turn inf into NaN. A sum is NaN or infinite if any value is (or if it overflows, near
@@ -133,14 +209,14 @@ def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method, thre
         padded = Padded(signal, (kh - 1, kh - 1), (kw - 1, kw - 1), "constant", 0.0, dtype)
     else:
         padded = Padded(signal, (0, 0), (0, 0), "constant", dtype=dtype)
-    out = np.empty(out_shape, dtype=dtype)
+    destination = output.Destination(out[np.newaxis] if one_d else out, dtype, finish, one_d)
     apply, halo = plan.build(), kh - 1
 
     def strip(r0: int, r1: int) -> None:
-        apply(padded.band(r0, r1 + halo), out=out[r0:r1])
+        destination.write(r0, r1, lambda target: apply(padded.band(r0, r1 + halo), out=target))
 
     strips.run(strip, out_shape[0], rows=plan.rows, threads=plan.threads)
-    return out[0] if one_d else out
+    return out
 
 
 def plan_for(
