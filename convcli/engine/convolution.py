@@ -100,10 +100,10 @@ def correlate(
     still in the cache. A run on one thread (``threads=1``, or work too small to share, as
     ``plan_for(...).threads`` tells) calls it on the caller's thread, strip by strip from the
     top; on several, each pool thread takes the next strip not yet taken, so calls for
-    different strips run at the same time and end in any order. It must therefore be thread-safe (write only to its own strip's
-    rows), and it runs in parallel where its time is spent in NumPy calls, which release the
-    GIL. An exception it raises stops the run and propagates, as a failure of the filter
-    itself would; an interrupt is answered between strips.
+    different strips run at the same time and end in any order. It must therefore be
+    thread-safe (write only to its own strip's rows), and it runs in parallel where its time
+    is spent in NumPy calls, which release the GIL. An exception it raises stops the run and
+    propagates, as a failure of the filter itself would; an interrupt is answered between strips.
 
     Examples
     --------
