@@ -1,7 +1,7 @@
 """Whole processes, as a user runs them: convcli against libvips, G'MIC and ImageMagick on issue 15's jobs.
 
-    python benchmarks/pipeline.py                                  # every job, 3 runs: about 20 minutes on 2 cores
-    python benchmarks/pipeline.py --streaming-size 0               # without the 30000x30000 TIFF: about 12 minutes
+    python benchmarks/pipeline.py                                  # every job, 3 runs: about 13 minutes on 2 cores
+    python benchmarks/pipeline.py --streaming-size 0               # without the 30000x30000 TIFF: about 8 minutes
     python benchmarks/pipeline.py --streaming-size 6000 --runs 1 --only ppm,jpeg12,stream,small   # about a minute
     python benchmarks/pipeline.py --convcli /opt/venv/bin/convcli  # another install's convcli
     python benchmarks/pipeline.py --inputs /tmp/photos             # keep the generated inputs, reuse them next time
@@ -33,7 +33,7 @@ Runs alternate between tools (A B C A B C ...), so the machine's moods fall on a
 is the median of --runs runs (the 64x64 job: --small-runs). Peak memory is the OS's: the ru_maxrss that wait4
 returns for the tool's process. A small launcher process starts each tool and waits for it, because a child's
 ru_maxrss includes the memory of the process it was forked from (this one's, with its images); the launcher
-puts a floor of about 10 MiB under every figure. Each tool runs under an address-space limit (--memory-limit),
+puts a floor of about 11 MiB under every figure. Each tool runs under an address-space limit (--memory-limit),
 so that a tool that would need more memory than the machine has fails alone instead of starving the machine.
 
 The report, a markdown table with ratios to libvips in the same run and issue 15's targets, goes to stdout;
@@ -68,7 +68,7 @@ BAND_ROWS = 256  # rows generated at once, and rows compared with scipy's result
 CONVCLI_MAX_PIXELS = 89_478_485  # convcli's --max-pixels default: larger inputs need --max-pixels 0
 SMALL_SLACK = 0.060  # seconds: the 64x64 target, over the import line
 
-# Started by this script with -I -S: a bare interpreter of about 10 MiB, whose only child is the tool.
+# Started by this script with -I -S: a bare interpreter of about 11 MiB, whose only child is the tool.
 LAUNCHER = """
 import os, resource, sys, time
 limit, log, *argv = sys.argv[1:]
