@@ -32,8 +32,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from photos import make_image
 from PIL import Image
-from run import cpu_name, make_image
+from run import cpu_name
 
 BIN = Path(sys.executable).parent
 CONVCLI = str(BIN / "convcli")

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from photos import make_image
 
 import convcli
 from convcli.engine import METHODS, available_cores, plan_for
@@ -61,15 +62,6 @@ def cases(rng: np.random.Generator) -> list[Case]:
         Case("Gaussian sigma 10", named.gaussian(10), sigma=10),
         Case("Sobel magnitude", named.sobel_x(), sobel=True),
     ]
-
-
-def make_image(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
-    """A photo-like float32 RGB image in 0..255: smooth gradients, edges and noise."""
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    base = 127 + 60 * np.sin(x / 97.0) * np.cos(y / 61.0) + 40 * ((x // 256 + y // 256) % 2)
-    channels = [base + 20 * np.sin((x + 50 * c) / 23.0) for c in range(3)]
-    image = np.stack(channels, axis=-1) + rng.normal(0, 8, (height, width, 3)).astype(np.float32)
-    return np.clip(image, 0, 255).astype(np.float32)
 
 
 def timed(run: Callable[[], np.ndarray], repeat: int) -> tuple[float, np.ndarray]:
