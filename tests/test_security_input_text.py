@@ -212,7 +212,7 @@ def test_the_size_is_refused_before_filtering_and_sizes_that_fit_are_written(tmp
         raise AssertionError("filtered")
 
     with pytest.raises(ConvcliError, match="a.gif: GIF holds images of at most 65535x65535"):
-        filter_file(Path(_image((1, 65536), "in.png")), Path("a.gif"), "x", never)
+        filter_file(Path(_image((1, 65536), "in.png")), Path("a.gif"), never)
     for shape in ((256, 256), (10, 200), (48, 48)):
         code, _, err = run(["blur", _image(shape, "icon.png"), "-o", "icon.ico", "--force"], capsys)
         assert code == 0 and err.strip() == "wrote icon.ico"

@@ -21,11 +21,12 @@ from .options import (
     OutputOptions,
     PixelOptions,
     ValueMapping,
+    filter_settings,
 )
 
 if TYPE_CHECKING:
+    from ..imaging.transforms import Filter
     from ..kernels import Kernel
-    from .transforms import Filter
 
 
 class Axis(str, enum.Enum):
@@ -110,14 +111,13 @@ def sobel(
     Examples: convcli sobel photo.png --axis x  |  convcli sobel photo.png --max 400"""
     from ..imaging.alpha import default_mode
     from ..kernels import named
-    from .transforms import SobelFilter
 
     if peak is not None and not (math.isfinite(peak) and peak > 0):
         raise UsageError(f"--max must be a positive number, the gradient that becomes white, not {peak}")
     tag = "sobel" if axis is Axis.both else f"sobel-{axis.value}"
     alpha = default_mode(named.sobel_x())
     value_mapping = ValueMapping("gradient", peak=peak)
-    _run(images, tag, SobelFilter(engine, axis=axis.value), value_mapping, alpha, outputs, pixels)
+    _run(images, tag, engine.sobel_filter(axis.value), value_mapping, alpha, outputs, pixels, engine)
 
 
 @app.command()
@@ -163,11 +163,10 @@ def _run_kernel(
     engine: EngineOptions,
 ) -> None:
     from ..imaging.alpha import default_mode
-    from .transforms import KernelFilter
 
     engine.check_method(kernel.matrix)
-    transform = KernelFilter(engine, kernel=kernel, correlate=as_correlation)
-    _run(images, tag, transform, value_mapping, default_mode(kernel.matrix), outputs, pixels)
+    transform = engine.kernel_filter(kernel, as_correlation)
+    _run(images, tag, transform, value_mapping, default_mode(kernel.matrix), outputs, pixels, engine)
 
 
 def _run(
@@ -178,7 +177,9 @@ def _run(
     default_alpha: str,
     outputs: OutputOptions,
     pixels: PixelOptions,
+    engine: EngineOptions,
 ) -> None:
     from . import batch
 
-    batch.run(batch.Job(tag, transform, value_mapping, default_alpha, pixels, outputs), expand(images))
+    settings = filter_settings(tag, value_mapping, default_alpha, pixels, outputs, engine)
+    batch.run(batch.Job(transform, settings, outputs, verbose=engine.verbose), expand(images))

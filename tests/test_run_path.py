@@ -1,0 +1,112 @@
+"""The run path reads one way: the command line parses into one plain settings record, the
+pipeline (convcli.imaging) runs it and calls the engine, and nothing below the command line
+imports it, Typer or rich."""
+
+from __future__ import annotations
+
+import ast
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from processes import pixels, run_main, save
+
+import convcli
+from convcli.imaging import FilterSettings, KernelFilter, SobelFilter, filter_file
+from convcli.kernels import named_kernel, resolve_kernel
+
+PACKAGE = Path(convcli.__file__).parent
+
+
+def test_the_library_filters_a_file_with_one_settings_record_as_the_command_does(tmp_path):
+    rng = np.random.default_rng(15)
+    source = save(rng.integers(0, 256, (12, 10, 4), dtype=np.uint8), tmp_path / "in.png")
+    settings = FilterSettings(tag="blur", alpha="premultiply", linear=True, depth="16", cval=40.0)
+    blur = KernelFilter(named_kernel("gaussian:sigma=1.5"), border="constant")
+    assert filter_file(source, None, blur, settings) == tmp_path / "in.blur.png"
+    command = ("blur", source, "--sigma", "1.5", "--linear", "--depth", "16", "--border", "constant", "--cval", "40")
+    assert run_main(*command, "-o", tmp_path / "cli.png") == 0
+    assert (tmp_path / "in.blur.png").read_bytes() == (tmp_path / "cli.png").read_bytes()
+    assert (tmp_path / "cli.png").read_bytes()[24] == 16  # the PNG header's bit depth
+
+
+def test_a_fixed_peak_and_a_mapping_are_settings_too(tmp_path):
+    source = save(np.tile(np.repeat(np.array([0, 100], np.uint8), 4), (6, 1)), tmp_path / "step.png")
+    edges = SobelFilter("x", border="nearest")
+    filter_file(source, tmp_path / "peak.png", edges, FilterSettings(peak=800.0))
+    command = ("sobel", source, "--axis", "x", "--max", "800", "--border", "nearest")
+    assert run_main(*command, "-o", tmp_path / "c.png") == 0
+    np.testing.assert_array_equal(pixels(tmp_path / "peak.png"), pixels(tmp_path / "c.png"))
+    assert pixels(tmp_path / "peak.png").max() == round(400 * 255 / 800)
+    shifted = KernelFilter(resolve_kernel("1 -1"), correlate=True)
+    filter_file(source, tmp_path / "abs.png", shifted, FilterSettings(mapping="abs_to_range", scale=0.5))
+    assert set(np.unique(pixels(tmp_path / "abs.png"))) == {0, 50}
+
+
+def test_settings_are_plain_and_picklable_and_refuse_unknown_names():
+    settings = FilterSettings(tag="emboss", mapping="rescale_to_range", depth="float", max_pixels=None)
+    assert pickle.loads(pickle.dumps(settings)) == settings
+    transform = KernelFilter(named_kernel("emboss"), correlate=True, threads=1)
+    again = pickle.loads(pickle.dumps(transform))
+    np.testing.assert_array_equal(again(np.eye(4), 0.0), transform(np.eye(4), 0.0))
+    for wrong, message in (
+        ({"mapping": "stretch"}, "mapping must be one of to_range, clip_to_range"),
+        ({"alpha": "multiply"}, "alpha must be one of premultiply"),
+        ({"depth": "32"}, "depth must be one of 8, 16, float, not '32'"),
+        ({"peak": 0.0}, "peak must be a positive number"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            FilterSettings(**wrong)
+
+
+def _imports(path: Path) -> set[str]:
+    """The modules a source file imports, relative imports resolved to absolute names."""
+    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if path.name != "__init__.py":
+        package = package.rpartition(".")[0]
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)  # `from .. import cli`
+    return names
+
+
+@pytest.mark.parametrize(
+    ("folder", "forbidden"),
+    [
+        ("imaging", ("convcli.cli", "typer", "click", "rich")),
+        ("kernels", ("convcli.cli", "convcli.imaging", "typer", "click", "rich", "PIL")),
+        ("engine", ("convcli.cli", "convcli.imaging", "convcli.kernels", "typer", "click", "rich", "PIL")),
+    ],
+)
+def test_nothing_below_the_command_line_imports_it(folder, forbidden):
+    """Layers call down only: cli -> imaging -> kernels, engine; the engine is pure NumPy."""
+    files = sorted((PACKAGE / folder).rglob("*.py"))
+    assert files
+    wrong = {
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in files
+        for name in _imports(path)
+        if any(name == top or name.startswith(f"{top}.") for top in forbidden)
+    }
+    assert not wrong
+
+
+def test_the_command_line_holds_no_engine_calls():
+    """Filters that call the engine live in the pipeline, not among the commands."""
+    calls = {"convcli.engine.convolve", "convcli.engine.correlate", "convcli.filters"}
+    wrong = {
+        f"{path.name} imports {name}"
+        for path in sorted((PACKAGE / "cli").glob("*.py"))
+        for name in _imports(path)
+        if name in calls
+    }
+    assert not wrong
