@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import ast
 import pickle
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -110,3 +113,49 @@ def test_the_command_line_holds_no_engine_calls():
         if name in calls
     }
     assert not wrong
+
+
+def _loaded(*args: str, cwd: Path) -> set[str]:
+    """The modules a real convcli process has loaded when the command `args` is done."""
+    script = "import sys; from convcli.__main__ import main; code = main(); print(sorted(sys.modules)); sys.exit(code)"
+    result = subprocess.run([sys.executable, "-c", script, *args], cwd=cwd, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return set(ast.literal_eval(result.stdout.splitlines()[-1]))
+
+
+def test_blur_imports_only_what_it_runs(tmp_path):
+    """Start-up is the point: a blur loads neither the other commands, nor the codecs and libraries a
+    PNG does not need, nor more of rich than its messages."""
+    save(np.zeros((8, 8, 3), np.uint8), tmp_path / "small.png")
+    loaded = _loaded("blur", "small.png", "-o", "out.png", cwd=tmp_path)
+    assert (tmp_path / "out.png").exists() and {"convcli.engine", "convcli.imaging.process"} <= loaded
+    for module in (
+        "convcli.cli.compare_command",
+        "convcli.cli.explain_command",
+        "convcli.cli.explanation",
+        "convcli.cli.kernel_commands",
+        "convcli.cli.kernel_report",
+        "convcli.imaging.compare",
+        "convcli.kernels.formats",
+        "convcli.kernels.properties",
+        "convcli.steps",
+        "tifffile",
+        "imagecodecs",
+        "simplejpeg",
+        "scipy",
+    ):
+        assert module not in loaded, module
+    script = (
+        "import sys, rich.console; rich.console.Console(stderr=True).print('[red]a[/]', style='dim'); "
+        "print(sorted(sys.modules))"
+    )
+    printed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    messages = set(ast.literal_eval(printed.stdout))
+    assert {name for name in loaded if name.split(".")[0] == "rich"} <= messages
+
+
+def test_help_lists_the_commands_in_one_order_whichever_ran_first(capsys):
+    assert run_main("sobel", "--help") == 0
+    assert run_main("--help") == 0
+    listed = re.findall(r"^│ (\w+) ", capsys.readouterr().out.split("Commands")[-1], re.MULTILINE)
+    assert listed == ["blur", "sharpen", "sobel", "apply", "compare", "explain", "kernels", "kernel"]
