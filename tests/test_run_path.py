@@ -146,7 +146,7 @@ def test_blur_imports_only_what_it_runs(tmp_path):
     ):
         assert module not in loaded, module
     script = (
-        "import sys, rich.console; rich.console.Console(stderr=True).print('[red]a[/]', style='dim'); "
+        "import sys, rich.console; rich.console.Console(stderr=True, emoji=False).print('[red]a[/]', style='dim'); "
         "print(sorted(sys.modules))"
     )
     printed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)

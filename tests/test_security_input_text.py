@@ -254,6 +254,15 @@ def test_control_characters_are_escaped_in_wrote_skipped_dry_run_and_kernel_show
     assert code == 0 and "\x1b" not in out and out.startswith("k\\x1b[2J: 1 row x 3 columns")
 
 
+def test_emoji_codes_in_a_name_are_shown_as_written(photo, capsys):
+    """rich prints :smile: as its emoji unless told not to: a name is shown as the file is called."""
+    code, _, err = run(["blur", photo, "-o", ":smile:.png"], capsys)
+    assert code == 0 and err == "wrote :smile:.png\n"
+    Path(":x:.txt").write_text("1 2 1")
+    code, out, _ = run(["kernel", "show", ":x:.txt"], capsys)
+    assert code == 0 and out.startswith(":x:: 1 row x 3 columns")
+
+
 def test_a_name_read_as_a_short_option_is_refused_with_the_fix(photo, capsys):
     from convcli.cli.arguments import check_arguments
 

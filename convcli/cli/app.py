@@ -18,7 +18,8 @@ from ..errors import ConvcliError, Terminated, raise_terminated
 from . import commands
 from .arguments import check_arguments
 
-stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+# emoji=False: rich would print a file named :smile:.png as the emoji, and load its table of them too.
+stderr = Console(stderr=True, soft_wrap=True, highlight=False, emoji=False)
 
 app = typer.Typer(
     help="Filter images by true convolution (the kernel rotated 180 degrees) or, with "
