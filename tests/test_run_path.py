@@ -130,6 +130,8 @@ def test_blur_imports_only_what_it_runs(tmp_path):
     loaded = _loaded("blur", "small.png", "-o", "out.png", cwd=tmp_path)
     assert (tmp_path / "out.png").exists() and {"convcli.engine", "convcli.imaging.process"} <= loaded
     for module in (
+        "convcli.cli.apply_command",
+        "convcli.cli.sobel_command",
         "convcli.cli.compare_command",
         "convcli.cli.explain_command",
         "convcli.cli.explanation",

@@ -10,10 +10,10 @@ from typer.core import TyperGroup
 
 # Each command (for a group, its name) and the module that declares it, in --help's order.
 COMMANDS = {
-    "blur": "filtering",
-    "sharpen": "filtering",
-    "sobel": "filtering",
-    "apply": "filtering",
+    "blur": "blur_command",
+    "sharpen": "sharpen_command",
+    "sobel": "sobel_command",
+    "apply": "apply_command",
     "compare": "compare_command",
     "explain": "explain_command",
     "kernels": "kernel_commands",
