@@ -161,3 +161,13 @@ def test_help_lists_the_commands_in_one_order_whichever_ran_first(capsys):
     assert run_main("--help") == 0
     listed = re.findall(r"^│ (\w+) ", capsys.readouterr().out.split("Commands")[-1], re.MULTILINE)
     assert listed == ["blur", "sharpen", "sobel", "apply", "compare", "explain", "kernels", "kernel"]
+
+
+def test_the_packages_load_their_parts_on_use():
+    import convcli.imaging
+    import convcli.kernels
+
+    for package, name in ((convcli.kernels, "Kernel"), (convcli.imaging, "filter_file")):
+        assert name in dir(package) and name in package.__all__
+        with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+            package.nothing  # noqa: B018 - the lookup is the test
