@@ -171,3 +171,20 @@ def test_the_packages_load_their_parts_on_use():
         assert name in dir(package) and name in package.__all__
         with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
             package.nothing  # noqa: B018 - the lookup is the test
+
+
+def test_the_process_leaves_its_objects_to_the_system_at_exit(tmp_path):
+    """The console script's main() freezes the collector when it is done, so that the exit does
+    not search tens of thousands of objects for cycles; the result is written all the same."""
+    save(np.zeros((8, 8), np.uint8), tmp_path / "small.png")
+    script = (
+        "import gc, sys; from convcli.__main__ import main; code = main(); print(gc.get_freeze_count()); sys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, "blur", "small.png", "-o", "out.png"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0 and int(result.stdout) > 10000
+    assert pixels(tmp_path / "out.png").shape == (8, 8)
