@@ -2,7 +2,7 @@
 command line can offer them without loading either: `convcli --help` starts in a blink.
 
 Border modes (scipy.ndimage's names and the aliases numpy and OpenCV use), the engine's methods
-and size modes, output depths, alpha modes, the named kernels, and the pixel limit.
+and size modes, output depths, alpha modes, value mappings, the named kernels, and the pixel limit.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ METHODS = ("auto", "direct", "separable", "lowrank", "fft")
 SIZE_MODES = ("same", "full", "valid")
 DEPTHS = ("8", "16", "float")
 ALPHA_MODES = ("premultiply", "keep", "separate", "ignore")
+# How filtered values become pixels: the functions of imaging/mapping.py of these names.
+MAPPINGS = ("to_range", "clip_to_range", "abs_to_range", "rescale_to_range", "gradient")
 # The registry in kernels/named.py holds the same names, in this order (a test checks).
 KERNEL_NAMES = (
     "identity",

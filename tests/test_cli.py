@@ -474,8 +474,10 @@ def test_every_example_in_the_help_runs(tmp_path, capsys, monkeypatch):
     """The examples in `convcli --help` and each command's help, run on a real photo.png, in
     this process, as from a terminal: results go to files, the text asked for to stdout."""
     from convcli.cli import app  # noqa: PLC0415 - only this test needs them
+    from convcli.cli.commands import load_all
     from convcli.imaging import stdout
 
+    load_all()
     monkeypatch.setattr(stdout, "takes_images", lambda: False)
 
     shutil.copy(SAMPLES / "chelsea.png", tmp_path / "photo.png")

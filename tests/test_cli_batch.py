@@ -365,8 +365,9 @@ def test_an_unforeseen_error_fails_its_image_only(tmp_path):
     from dataclasses import dataclass
 
     from convcli.cli import batch
-    from convcli.cli.options import EngineOptions, OutputOptions, PixelOptions, ValueMapping
-    from convcli.cli.transforms import Filter
+    from convcli.cli.options import OutputOptions
+    from convcli.imaging.settings import FilterSettings
+    from convcli.imaging.transforms import Filter
 
     @dataclass(frozen=True)
     class Exploding(Filter):
@@ -374,7 +375,7 @@ def test_an_unforeseen_error_fails_its_image_only(tmp_path):
             raise RuntimeError("a codec's bug")
 
     source = save(np.zeros((4, 4), np.uint8), tmp_path / "odd.png")
-    job = batch.Job("odd", Exploding(EngineOptions()), ValueMapping(), "ignore", PixelOptions(), OutputOptions())
+    job = batch.Job(Exploding(), FilterSettings(tag="odd", alpha="ignore"), OutputOptions())
     outcome = batch._attempt(job, (source, tmp_path / "out.png"))
     assert outcome.status == "failed" and outcome.code == 1
     assert outcome.error == f"{source}: unexpected RuntimeError: a codec's bug"

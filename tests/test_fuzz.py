@@ -22,7 +22,7 @@ from processes import files_in
 from convcli.choices import KERNEL_NAMES
 from convcli.cli import main
 from convcli.errors import ConvcliError
-from convcli.imaging import filter_file
+from convcli.imaging import FilterSettings, filter_file
 from convcli.kernels import KERNELS, resolve_kernel
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -85,7 +85,7 @@ def test_a_damaged_image_is_read_or_refused_with_convclis_own_error(tmp_path, ca
     output = tmp_path / ("out" + Path(name).suffix)
     output.unlink(missing_ok=True)
     try:
-        filter_file(source, output, "fuzz", identity, force=True)
+        filter_file(source, output, identity, FilterSettings(tag="fuzz", force=True))
     except ConvcliError as exc:
         assert str(exc).startswith(str(source)) and "\n" not in str(exc)
         assert not output.exists()

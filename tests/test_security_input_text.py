@@ -212,7 +212,7 @@ def test_the_size_is_refused_before_filtering_and_sizes_that_fit_are_written(tmp
         raise AssertionError("filtered")
 
     with pytest.raises(ConvcliError, match="a.gif: GIF holds images of at most 65535x65535"):
-        filter_file(Path(_image((1, 65536), "in.png")), Path("a.gif"), "x", never)
+        filter_file(Path(_image((1, 65536), "in.png")), Path("a.gif"), never)
     for shape in ((256, 256), (10, 200), (48, 48)):
         code, _, err = run(["blur", _image(shape, "icon.png"), "-o", "icon.ico", "--force"], capsys)
         assert code == 0 and err.strip() == "wrote icon.ico"
@@ -252,6 +252,15 @@ def test_control_characters_are_escaped_in_wrote_skipped_dry_run_and_kernel_show
     Path("k\x1b[2J.txt").write_text("1 2 1")
     code, out, err = run(["kernel", "show", "k\x1b[2J.txt"], capsys)
     assert code == 0 and "\x1b" not in out and out.startswith("k\\x1b[2J: 1 row x 3 columns")
+
+
+def test_emoji_codes_in_a_name_are_shown_as_written(photo, capsys):
+    """rich prints :smile: as its emoji unless told not to: a name is shown as the file is called."""
+    code, _, err = run(["blur", photo, "-o", ":smile:.png"], capsys)
+    assert code == 0 and err == "wrote :smile:.png\n"
+    Path(":x:.txt").write_text("1 2 1")
+    code, out, _ = run(["kernel", "show", ":x:.txt"], capsys)
+    assert code == 0 and out.startswith(":x:: 1 row x 3 columns")
 
 
 def test_a_name_read_as_a_short_option_is_refused_with_the_fix(photo, capsys):

@@ -15,9 +15,11 @@ from rich.markup import escape
 
 from .. import __version__
 from ..errors import ConvcliError, Terminated, raise_terminated
+from . import commands
 from .arguments import check_arguments
 
-stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+# emoji=False: rich would print a file named :smile:.png as the emoji, and load its table of them too.
+stderr = Console(stderr=True, soft_wrap=True, highlight=False, emoji=False)
 
 app = typer.Typer(
     help="Filter images by true convolution (the kernel rotated 180 degrees) or, with "
@@ -27,6 +29,7 @@ app = typer.Typer(
     "convcli apply photo.png --kernel '1 2 1; 2 4 2; 1 2 1' --normalize",
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    cls=commands.Listed,
 )
 
 
@@ -95,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     signal.signal(signal.SIGTERM, raise_terminated)
     warnings.showwarning = _one_line
+    commands.load(args)
     if not args:
         # A bare `convcli` is a usage error: show the help, but on stderr, as stdout is for data.
         with contextlib.redirect_stdout(sys.stderr):

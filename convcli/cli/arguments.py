@@ -66,7 +66,10 @@ def _options() -> dict[str, bool]:
 
     import typer
 
+    from . import commands
     from .app import app
+
+    commands.load_all()
 
     names: dict[str, bool] = {}
     pending = [typer.main.get_command(app)]

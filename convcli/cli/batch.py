@@ -10,21 +10,25 @@ import os
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from ..engine import available_cores
 from ..errors import ConvcliError, UsageError
-from ..imaging import filter_file, stdout
+from ..imaging import stdout
 from ..imaging.files import STREAM, is_stream
 from ..imaging.naming import check_template, destination_for
-from ..imaging.process import format_for, refuse_directory, same_file
+from ..imaging.process import filter_file, format_for, refuse_directory, same_file
 from ..imaging.writing import is_special, stale_temporaries, through_link
 from ..wording import counted
 from .app import error, note, os_error, printable, shown, stderr, warn
 from .inputs import Inputs
-from .options import OutputOptions, PixelOptions, ValueMapping
-from .transforms import Filter
+from .options import OutputOptions
+
+if TYPE_CHECKING:
+    from ..imaging.settings import FilterSettings
+    from ..imaging.transforms import Filter
 
 # How often the progress bar is redrawn while no image finishes (it has no thread of its own).
 _REFRESH_SECONDS = 0.5
@@ -32,17 +36,15 @@ _REFRESH_SECONDS = 0.5
 
 @dataclass(frozen=True)
 class Job:
-    """What every image of a run goes through: the filter called `tag` (a picklable callable of
-    the colour planes and the value outside them, with the engine options it computes with),
-    how its results become pixels (with `default_alpha` unless --alpha says), how images are
-    read and written, and where they go."""
+    """What every image of a run goes through: the filter (a picklable callable of the colour
+    planes and the value outside them, with the engine options it computes with), the settings
+    the pipeline reads, filters and writes each image with, where the results go and how the
+    run reports, with the engine's plan for each image if `verbose`."""
 
-    tag: str
     transform: Filter
-    value_mapping: ValueMapping
-    default_alpha: str
-    pixels: PixelOptions
+    settings: FilterSettings
     outputs: OutputOptions
+    verbose: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def run(job: Job, inputs: Inputs) -> None:
     """Filter every input with `job` and write each result where its output options say."""
     outputs = job.outputs
     by_default = _stdout_by_default(inputs, outputs)
-    tasks = _destinations(job.tag, inputs, outputs, by_default)
+    tasks = _destinations(job.settings.tag, inputs, outputs, by_default)
     if outputs.dry_run:
         _dry_run(tasks, outputs)
         return
@@ -150,28 +152,8 @@ def _silent(message: str) -> None:
 
 
 def _filter_one(job: Job, source: Path, destination: Path, warn, note) -> Path:
-    engine, pixels = job.transform.engine, job.pixels
-    transform = job.transform.reporting(note) if engine.verbose else job.transform
-    return filter_file(
-        source,
-        destination,
-        job.tag,
-        transform,
-        cval=engine.cval,
-        value_mapping=job.value_mapping.function(),
-        scale=job.value_mapping.scale,
-        offset=job.value_mapping.offset,
-        peak=job.value_mapping.peak,
-        force=job.outputs.force,
-        warn=warn,
-        max_pixels=pixels.max_pixels or None,
-        allow_damaged=pixels.allow_damaged,
-        quality=pixels.quality,
-        alpha=pixels.alpha.value if pixels.alpha else job.default_alpha,
-        linear=pixels.linear,
-        depth=pixels.depth.value if pixels.depth else None,
-        format=job.outputs.format,
-    )
+    transform = job.transform.reporting(note) if job.verbose else job.transform
+    return filter_file(source, destination, transform, job.settings, warn=warn)
 
 
 def _written(path: Path, stdout_chosen: bool = False, quiet: bool = False) -> None:
@@ -240,15 +222,13 @@ def _run_batch(job: Job, to_do: list[tuple[Path, Path]], total: int) -> None:
     outputs = job.outputs
     counts = {"written": 0, "skipped": total - len(to_do), "failed": 0}
     jobs = min(outputs.jobs or available_cores(), max(1, len(to_do)))
-    engine = job.transform.engine
-    if jobs > 1 and engine.threads is None:  # the processes share the cores
-        share = replace(engine, threads=max(1, available_cores() // jobs))
-        job = replace(job, transform=replace(job.transform, engine=share))
+    if jobs > 1 and job.transform.threads is None:  # the processes share the cores
+        job = replace(job, transform=replace(job.transform, threads=max(1, available_cores() // jobs)))
     progress = _progress_bar() if stderr.is_terminal and not outputs.quiet and len(to_do) > 1 else None
     done = 0
     try:
         with progress if progress is not None else contextlib.nullcontext():
-            bar = progress.add_task(shown(job.tag), total=len(to_do)) if progress is not None else None
+            bar = progress.add_task(shown(job.settings.tag), total=len(to_do)) if progress is not None else None
             for task, outcome in _outcomes(job, to_do, jobs):
                 if task is not None:
                     done += 1

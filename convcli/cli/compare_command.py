@@ -54,12 +54,13 @@ def compare(
     """Write original | convolved | correlated | difference side by side; say how much they differ.
     An image with alpha is filtered as apply filters it; its panels show it over grey checks.
     Example: convcli compare photo.png --kernel emboss -o panel.png"""
-    from ..imaging import compare_file, stdout
+    from ..imaging import stdout
     from ..imaging.alpha import default_mode
+    from ..imaging.compare import compare_file
     from ..imaging.files import STREAM, is_stream
+    from ..imaging.mapping import named
     from ..imaging.naming import kernel_name, kernel_title
     from ..kernels.properties import properties
-    from .transforms import KernelFilter
 
     resolved = kernel_options.resolved()
     value_mapping = mapping.for_kernel(resolved)
@@ -72,10 +73,10 @@ def compare(
         source,
         output,
         f"compare-{kernel_name(resolved)}",
-        KernelFilter(engine, kernel=resolved, correlate=False, report=report),
-        KernelFilter(engine, kernel=resolved, correlate=True, report=report),
+        engine.kernel_filter(resolved, correlate=False).reporting(report),
+        engine.kernel_filter(resolved, correlate=True).reporting(report),
         cval=engine.cval,
-        value_mapping=value_mapping.function(),
+        value_mapping=named(value_mapping.name),
         scale=value_mapping.scale,
         offset=value_mapping.offset,
         force=force,

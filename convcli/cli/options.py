@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -23,6 +22,8 @@ from ..choices import (
 from ..errors import ConvcliError, UsageError
 
 if TYPE_CHECKING:
+    from ..imaging.settings import FilterSettings
+    from ..imaging.transforms import KernelFilter, SobelFilter
     from ..kernels import Kernel
 
 Method = enum.Enum("Method", {name: name for name in METHODS}, type=str)
@@ -353,6 +354,17 @@ class EngineOptions:
             raise UsageError(f"--cval must be a finite number, not {self.cval}")
         object.__setattr__(self, "method", Method(self.method).value)
 
+    def kernel_filter(self, kernel: Kernel, correlate: bool) -> KernelFilter:
+        """The filter of `kernel` (correlated or convolved) that computes as these options say."""
+        from ..imaging.transforms import KernelFilter
+
+        return KernelFilter(kernel, correlate, border=self.border, method=self.method, threads=self.threads)
+
+    def sobel_filter(self, axis: str) -> SobelFilter:
+        from ..imaging.transforms import SobelFilter
+
+        return SobelFilter(axis, border=self.border, method=self.method, threads=self.threads)
+
     def check_method(self, kernel) -> None:
         """Refuse a --method the kernel cannot take before any image is read (auto takes any)."""
         if self.method == "auto":
@@ -460,9 +472,9 @@ class MappingOptions:
 
 @dataclass(frozen=True)
 class ValueMapping:
-    """How results become pixels: the function of imaging.mapping called `name`, after `scale`
-    and `offset`: to_range (integer outputs clipped, float ones kept), clip_to_range,
-    abs_to_range, rescale_to_range, or gradient (Sobel's stretch); or, given a `peak` (sobel
+    """How results become pixels: the mapping called `name` (one of choices.MAPPINGS: to_range,
+    integer outputs clipped and float ones kept, clip_to_range, abs_to_range, rescale_to_range,
+    or gradient, Sobel's stretch), after `scale` and `offset`; or, given a `peak` (sobel
     --max, in the input's units), peak_to_white, which maps that value to white."""
 
     name: str = "to_range"
@@ -470,10 +482,35 @@ class ValueMapping:
     offset: float = 0.0
     peak: float | None = None
 
-    def function(self) -> Callable:
-        from ..imaging import mapping
 
-        return getattr(mapping, self.name)
+def filter_settings(
+    tag: str,
+    value_mapping: ValueMapping,
+    default_alpha: str,
+    pixels: PixelOptions,
+    outputs: OutputOptions,
+    engine: EngineOptions,
+) -> FilterSettings:
+    """The settings each image of a filtering command is filtered with: its options, and the
+    filter's `tag` and `default_alpha` where --alpha is not given."""
+    from ..imaging.settings import FilterSettings
+
+    return FilterSettings(
+        tag=tag,
+        mapping=value_mapping.name,
+        scale=value_mapping.scale,
+        offset=value_mapping.offset,
+        peak=value_mapping.peak,
+        cval=engine.cval,
+        alpha=pixels.alpha.value if pixels.alpha else default_alpha,
+        linear=pixels.linear,
+        depth=pixels.depth.value if pixels.depth else None,
+        format=outputs.format,
+        quality=pixels.quality,
+        force=outputs.force,
+        max_pixels=pixels.max_pixels or None,
+        allow_damaged=pixels.allow_damaged,
+    )
 
 
 def result_mapping(

@@ -12,7 +12,7 @@ from rich.console import Console
 def stdout(columns: int = 80) -> Console:
     """stdout for requested text: wide enough for the tables, uncoloured when redirected."""
     width = max(columns, shutil.get_terminal_size((80, 24)).columns)
-    return Console(file=sys.stdout, width=width, highlight=False, soft_wrap=False)
+    return Console(file=sys.stdout, width=width, highlight=False, soft_wrap=False, emoji=False)  # :x: is a name
 
 
 def number(value: float) -> str:

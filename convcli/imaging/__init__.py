@@ -1,18 +1,33 @@
-"""The image pipeline: Pillow and NumPy I/O, channels and alpha, bit depths, mapping values to pixels."""
+"""The image pipeline: Pillow and NumPy I/O, channels and alpha, bit depths, mapping values to pixels.
+
+Its modules load as they are used, so that a command imports only what it runs: a blur
+does not load compare's panels, nor a settings record NumPy.
+"""
 
 from ..choices import DEFAULT_MAX_PIXELS, DEPTHS
-from .compare import compare_file
-from .mapping import stretch_to_max, to_range
-from .naming import destination_for
-from .process import filter_file, load_planes
 
-__all__ = [
-    "DEFAULT_MAX_PIXELS",
-    "DEPTHS",
-    "compare_file",
-    "destination_for",
-    "filter_file",
-    "load_planes",
-    "stretch_to_max",
-    "to_range",
-]
+# Each name, and the module that defines it.
+_HOMES = {
+    "FilterSettings": "settings",
+    "KernelFilter": "transforms",
+    "SobelFilter": "transforms",
+    "compare_file": "compare",
+    "destination_for": "naming",
+    "filter_file": "process",
+    "load_planes": "process",
+    "stretch_to_max": "mapping",
+    "to_range": "mapping",
+}
+__all__ = ["DEFAULT_MAX_PIXELS", "DEPTHS", *_HOMES]
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return [*globals(), *_HOMES]

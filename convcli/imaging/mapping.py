@@ -133,6 +133,21 @@ def effect(function, depth: Depth, peak: float | None = None) -> str | None:
     }.get(function)
 
 
+def named(name: str):
+    """The mapping called `name`, one of ``choices.MAPPINGS`` (as settings name them).
+
+    >>> named("abs_to_range") is abs_to_range
+    True
+    """
+    return {
+        "to_range": to_range,
+        "clip_to_range": clip_to_range,
+        "abs_to_range": abs_to_range,
+        "rescale_to_range": rescale_to_range,
+        "gradient": gradient,
+    }[name]
+
+
 def has_nan(values: np.ndarray) -> bool:
     """Whether any value is NaN: a max propagates NaN, in a tenth of nan_to_num's time."""
     return values.size > 0 and bool(np.isnan(values.max()))

@@ -14,59 +14,54 @@ from . import channels, files, light, mapping, sixteen, stdout, target, writing
 from .alpha import filter_with_alpha, over_black
 from .depth import Depth, convert, convert_alpha
 from .naming import destination_for
+from .settings import FilterSettings
 
 # A filter of colour planes; its second argument is the value outside the image (constant border).
 Transform = Callable[[np.ndarray, float], np.ndarray]
 Mapping = Callable[[np.ndarray, Depth], np.ndarray]
+_DEFAULTS = FilterSettings()
 
 
 def filter_file(
     source: Path,
     output: Path | None,
-    tag: str,
     transform: Transform,
+    settings: FilterSettings = _DEFAULTS,
     *,
-    cval: float = 0.0,
-    value_mapping: Mapping = mapping.to_range,
-    scale: float = 1.0,
-    offset: float = 0.0,
-    peak: float | None = None,
-    force: bool = False,
     warn: Callable[[str], None] = lambda message: None,
-    max_pixels: int | None = files.DEFAULT_MAX_PIXELS,
-    quality: int | None = None,
-    alpha: str = "keep",
-    linear: bool = False,
-    depth: str | None = None,
-    format: str | None = None,
-    allow_damaged: bool = False,
 ) -> Path:
-    """Filter the colour channels of `source` with `transform` and write the result.
+    """Filter the colour channels of `source` with `transform` and write the result to
+    `output`, as `settings` say (see :class:`.settings.FilterSettings`); `warn` is given each
+    warning, a line that names the file.
 
     `output` defaults to ``<stem>.<tag><suffix>`` beside the source. `transform` is given the
-    colour planes and `cval`, the value outside the image in its pixel units. The result, times
-    `scale` plus `offset` (in the input's units, as GIMP's divisor and offset), goes to the
-    output's depth through `value_mapping` (see :mod:`.mapping`), or, given a `peak` (in the
-    input's units), through :func:`.mapping.peak_to_white` with that peak. `alpha` says how an
-    alpha channel is treated (see :func:`filter_with_alpha`; "keep", the default, carries it
-    through unchanged and hides the colour under full transparency, whatever the filter; a
-    kernel's own is :func:`.alpha.default_mode`); `linear` filters in linear light, decoding sRGB
-    first and encoding after.
-    `depth` (8, 16 or float) is the output's; by default the input's where the format holds
-    it (float for .npy). The input file is never replaced unless `force` is set. Images over
-    `max_pixels` are refused (None: no limit), and damaged ones unless `allow_damaged`;
-    `quality` is for JPEG and WebP output. An
-    existing output, the input included, is replaced only with `force`.
-    A `source` of "-" is stdin, whose result goes to stdout unless `output` says otherwise;
-    an `output` of "-" is stdout, in `format` (a name such as png or jpg), by default the
-    input's own format where convcli writes it, else PNG; a file on stdout is written in the
-    format its name says, and no image goes where it must not (see :mod:`.stdout`). Returns
-    the path written ("-" for stdout).
+    colour planes and the value outside the image (`settings.cval`, in the input's units, or
+    in linear light with `settings.linear`). The result, times `scale` plus `offset`, goes to
+    the output's depth through the mapping the settings name, or through
+    :func:`.mapping.peak_to_white` given a `peak`. An existing output, the input included, is
+    replaced only with `force`. A `source` of "-" is stdin, whose result goes to stdout unless
+    `output` says otherwise; an `output` of "-" is stdout, in `format`, by default the input's
+    own format where convcli writes it, else PNG; a file on stdout is written in the format its
+    name says, and no image goes where it must not (see :mod:`.stdout`). Returns the path
+    written ("-" for stdout).
+
+    >>> import tempfile
+    >>> from PIL import Image
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> Image.fromarray(np.full((2, 3), 100, np.uint8)).save(folder / "grey.png")
+    >>> def brighter(colour, cval):
+    ...     return colour + 10
+    >>> filter_file(folder / "grey.png", None, brighter, FilterSettings(tag="brighter", depth="16")).name
+    'grey.brighter.png'
+    >>> np.asarray(Image.open(folder / "grey.brighter.png")).max()  # 110 of 255 in 16 bits
+    np.uint16(28270)
     """
-    output = destination_for(source, output, tag, format)
+    max_pixels, force = settings.max_pixels, settings.force
+    output = destination_for(source, output, settings.tag, settings.format)
     to_stdout = files.is_stream(output)
     destination = Path("stdout") if to_stdout else output
-    fmt = stdout.check(format) if to_stdout else format_for(output, format)  # before stdin is waited for
+    # The format is settled before stdin is waited for.
+    fmt = stdout.check(settings.format) if to_stdout else format_for(output, settings.format)
     source, stream = files.input_data(source, max_pixels)
     if source.is_dir():
         raise ConvcliError(f"{source}: is a directory, not an image")
@@ -74,24 +69,25 @@ def filter_file(
         fmt = files.NPY if _is_array(source, stream) else files.input_format(source, stream)
     if not to_stdout:
         check_destination(source if stream is None else None, destination, force)
-    if quality is not None and fmt not in files.LOSSY_FORMATS:
+    if settings.quality is not None and fmt not in files.LOSSY_FORMATS:
         warn(f"{destination}: --quality applies to JPEG and WebP only; {fmt} is written as usual")
-    planes, info = _read(source, fmt, destination, max_pixels, warn, stream, allow_damaged)
-    if linear and planes.bands == "CMYK":
+    planes, info = _read(source, fmt, destination, max_pixels, warn, stream, settings.allow_damaged)
+    if settings.linear and planes.bands == "CMYK":
         raise UsageError(f"{source}: --linear decodes sRGB, and CMYK ink values are not sRGB")
-    effect = functools.partial(mapping.effect, value_mapping, peak=peak)
-    chosen = target.choose(planes, fmt, depth, destination, warn, effect)
+    value_mapping = mapping.named(settings.mapping)
+    effect = functools.partial(mapping.effect, value_mapping, peak=settings.peak)
+    chosen = target.choose(planes, fmt, settings.depth, destination, warn, effect)
     visible = planes.alpha is not None and bool(planes.alpha.any())
-    filtered, planes.alpha = filter_planes(planes, transform, cval, alpha, linear, source)
+    filtered, planes.alpha = filter_planes(planes, transform, settings.cval, settings.alpha, settings.linear, source)
     with np.errstate(over="ignore", invalid="ignore"):  # what overflows is clipped, or NaN and said below
-        if scale != 1.0:
-            filtered *= scale
-        if offset != 0.0:
-            filtered += offset
+        if settings.scale != 1.0:
+            filtered *= settings.scale
+        if settings.offset != 0.0:
+            filtered += settings.offset
     if not chosen.depth.is_float and mapping.has_nan(filtered):
         warn(f"{destination}: the result has NaN values, written as 0")
-    if peak is not None:  # a fixed scale, in the input's units: converted as the values are
-        top = float(convert(np.array([peak], np.float64), planes.depth, chosen.depth)[0])
+    if settings.peak is not None:  # a fixed scale, in the input's units: converted as the values are
+        top = float(convert(np.array([settings.peak], np.float64), planes.depth, chosen.depth)[0])
         value_mapping = functools.partial(mapping.peak_to_white, peak=top)
     values = value_mapping(convert(filtered, planes.depth, chosen.depth), chosen.depth)
     opacity = None
@@ -99,7 +95,7 @@ def filter_file(
         opacity = mapping.to_range(convert_alpha(planes.alpha, planes.depth, chosen.depth), chosen.depth)
         if visible and not opacity.any():
             warn(
-                f"{destination}: filtering alpha with this kernel (--alpha {alpha}) leaves no opacity, so "
+                f"{destination}: filtering alpha with this kernel (--alpha {settings.alpha}) leaves no opacity, so "
                 "the image is fully transparent; --alpha keep keeps the input's alpha"
             )
         if not chosen.alpha:  # filtered with its alpha, so that the colour hidden under it stays hidden
@@ -112,12 +108,12 @@ def filter_file(
         writing.write_sixteen_atomic(pixels, output, fmt, info, force=force)
         return output
     image = channels.to_image(pixels, chosen.mode)
-    if depth is None:  # a depth asked for is the one written
+    if settings.depth is None:  # a depth asked for is the one written
         image = channels.recode(image, planes.source_mode, lambda mode: files.holds(fmt, mode))
     if image.mode in ("LA", "RGBA") and not files.holds(fmt, image.mode):
         image = channels.one_transparent_colour(image)  # alpha reaches here for GIF's one key only
     _warn_of_losses(image, fmt, info, destination, warn)
-    writing.write_image_atomic(image, output, fmt, quality, info, force=force)
+    writing.write_image_atomic(image, output, fmt, settings.quality, info, force=force)
     return output
 
 

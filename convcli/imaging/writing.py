@@ -7,7 +7,6 @@ import errno
 import io
 import os
 import re
-import secrets
 import stat
 import sys
 import threading
@@ -266,7 +265,7 @@ def _rename_exclusive(folder: int, source: str, destination: str) -> None:
 
 
 def _temporary_name(name: str) -> str:
-    return f".{name}.convcli-{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    return f".{name}.convcli-{os.getpid()}.{os.urandom(4).hex()}.tmp"  # as secrets.token_hex, without hmac and hashlib
 
 
 class _Temporary:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import os
 import re
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import ConvcliError, UsageError
-from . import formats
 from .named import KERNELS
 from .text import MAX_NUMBER, KernelSyntaxError, echoed, parse_kernel_text
+
+if TYPE_CHECKING:
+    from .formats import Parsed
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*")
 _MAX_FILE_BYTES = 1 << 20
@@ -194,6 +196,8 @@ def read_kernel_file(path: Path) -> Kernel:
     """Read a kernel file, by its extension: .npy, .json, .csv, .mat (libvips), or text of
     any of these kinds: rows of numbers, an ImageMagick string, a libvips matrix, JSON.
     Every problem becomes a ConvcliError naming the file."""
+    from . import formats  # the file formats load for a kernel file or text only, not for a named kernel
+
     try:
         # Read to the bound, not to the end: a device or a pipe (-k /dev/zero, -k <(yes)) has no size to check first.
         with open(path, "rb") as source:
@@ -234,6 +238,8 @@ def _text(data: bytes, where: str) -> str:
 
 def _from_text(text: str, label: str, source: str | None) -> Kernel:
     """Text of any kind, told apart by its shape; `source` names it in errors (None: inline)."""
+    from . import formats
+
     where = source or ""
     stripped = text.lstrip()
     if stripped.startswith(("[", "{")):
@@ -252,8 +258,10 @@ def _from_text(text: str, label: str, source: str | None) -> Kernel:
     return Kernel(matrix, label, kind="rows of numbers", source=where)
 
 
-def _kernel(parsed: formats.Parsed, label: str, kind: str, where: str) -> Kernel:
+def _kernel(parsed: Parsed, label: str, kind: str, where: str) -> Kernel:
     """The kernel `parsed` from `where` (a file's path; "" inline), its anchor checked."""
+    from . import formats
+
     shape = parsed.matrix.shape
     if parsed.anchor is not None and not all(0 <= a < n for a, n in zip(parsed.anchor, shape, strict=True)):
         height, width = parsed.matrix.shape
@@ -281,6 +289,8 @@ def _is_float(word: str) -> bool:
 
 
 def _suggestion(key: str) -> str:
+    import difflib  # for a misspelt name only
+
     close = difflib.get_close_matches(key, list(KERNELS), n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"{hint} (known kernels: {', '.join(KERNELS)})"
