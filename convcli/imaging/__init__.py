@@ -5,6 +5,7 @@ does not load compare's panels, nor a settings record NumPy.
 """
 
 from ..choices import DEFAULT_MAX_PIXELS, DEPTHS
+from ..lazy import lazy_names
 
 # Each name, and the module that defines it.
 _HOMES = {
@@ -20,14 +21,4 @@ _HOMES = {
 }
 __all__ = ["DEFAULT_MAX_PIXELS", "DEPTHS", *_HOMES]
 
-
-def __getattr__(name: str):
-    if name in _HOMES:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return [*globals(), *_HOMES]
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, globals())

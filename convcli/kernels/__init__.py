@@ -4,6 +4,8 @@ Its modules load as they are used: a named kernel needs neither the file formats
 parser of kernel text.
 """
 
+from ..lazy import lazy_names
+
 # Each name, and the module that defines it.
 _HOMES = {
     "KERNELS": "named",
@@ -18,14 +20,4 @@ _HOMES = {
 }
 __all__ = sorted(_HOMES)
 
-
-def __getattr__(name: str):
-    if name in _HOMES:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return [*globals(), *_HOMES]
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, globals())
