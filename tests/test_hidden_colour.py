@@ -177,7 +177,7 @@ def test_nan_under_full_transparency_stays_hidden():
     hidden = colour.copy()
     hidden[alpha == 0] = np.nan
 
-    def blur(planes):
+    def blur(planes, outside):
         return (planes + np.roll(planes, 1, axis=1) + np.roll(planes, -1, axis=0)) / 3
 
     for mode in ("premultiply", "keep"):
@@ -224,3 +224,23 @@ def test_an_output_without_alpha_shows_the_result_over_black_never_the_hidden_co
     flattened = np.round(rgba[..., :3] * rgba[..., 3:] / 255)
     if suffix != ".jpg":  # lossless: exactly the result with alpha, composited over black
         np.testing.assert_array_equal(outputs[0], flattened)
+
+
+@pytest.mark.parametrize("alpha_mode", ["premultiply", "separate", "keep"])
+@pytest.mark.parametrize("cval", ["0", "200"])
+def test_a_constant_border_is_opaque_cval_so_an_opaque_image_with_alpha_filters_as_one_without(
+    alpha_mode, cval, tmp_path
+):
+    """--cval is a colour: beyond the image lies opaque cval, so alpha stays opaque at the edge
+    (it took cval too: alpha 92 in a corner for cval 0) and the colour is that of the same
+    picture without alpha (cval 200 showed as white through premultiplication)."""
+    rgb = np.random.default_rng(3).integers(0, 256, (12, 14, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "rgb.png")
+    Image.fromarray(np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])).save(tmp_path / "rgba.png")
+    common = ["-k", "gaussian", "--border", "constant", "--cval", cval]
+    assert run_main("apply", "rgb.png", *common, "-o", "rgb.out.png", cwd=tmp_path) == 0
+    assert run_main("apply", "rgba.png", *common, "--alpha", alpha_mode, "-o", "rgba.out.png", cwd=tmp_path) == 0
+    without = np.asarray(Image.open(tmp_path / "rgb.out.png")).astype(int)
+    with_alpha = np.asarray(Image.open(tmp_path / "rgba.out.png")).astype(int)
+    assert (with_alpha[..., 3] == 255).all()
+    assert np.abs(with_alpha[..., :3] - without).max() <= 1

@@ -148,7 +148,10 @@ BorderOpt = Annotated[
 ]
 CvalOpt = Annotated[
     float,
-    typer.Option(help="Value outside the image for --border constant, in pixel units.", rich_help_panel=_ENGINE),
+    typer.Option(
+        help="Value outside the image for --border constant, in pixel units; with alpha, outside is opaque.",
+        rich_help_panel=_ENGINE,
+    ),
 ]
 AlphaMode = enum.Enum("AlphaMode", {name: name for name in ALPHA_MODES}, type=str)
 AlphaOpt = Annotated[

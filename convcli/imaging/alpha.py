@@ -30,12 +30,16 @@ def filter_with_alpha(
     colour: np.ndarray,
     alpha: np.ndarray,
     white: float,
-    transform: Callable[[np.ndarray], np.ndarray],
+    transform: Callable[[np.ndarray, float], np.ndarray],
     mode: str,
     faint: float = 0.5,
+    cval: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Filter `colour` ((H, W) or (H, W, C) float) and its `alpha` ((H, W) float, opaque at
-    `white`) with `transform`, which filters channels independently.
+    `white`) with `transform(planes, outside)`, which filters channels independently, taking
+    `outside` as the value beyond the image (a constant border's). Beyond the image lies
+    opaque `cval`: colour `cval`, alpha `white`, so that a constant border darkens or lightens
+    an opaque image with alpha as it does one without, and its edge stays opaque.
 
     - "premultiply": colour is weighted by opacity, colour and alpha are filtered together,
       and colour is divided by the filtered alpha: what ImageMagick does (libvips after its
@@ -59,7 +63,7 @@ def filter_with_alpha(
 
     >>> colour = np.array([[0.0, 200.0, 200.0]])
     >>> alpha = np.array([[0.0, 255.0, 255.0]])
-    >>> blur = lambda planes: (planes + np.roll(planes, 1, axis=1)) / 2
+    >>> blur = lambda planes, outside: (planes + np.roll(planes, 1, axis=1)) / 2
     >>> filter_with_alpha(colour, alpha, 255, blur, "premultiply")[0].round(1)
     array([[200., 200., 200.]])
     >>> filter_with_alpha(colour, alpha, 255, blur, "keep")[0]
@@ -70,17 +74,16 @@ def filter_with_alpha(
     if mode not in ALPHA_MODES:
         raise ValueError(f"unknown alpha mode {mode!r}; choose one of {', '.join(ALPHA_MODES)}")
     if mode == "ignore":
-        return transform(colour), alpha
+        return transform(colour, cval), alpha
     if mode == "keep":
-        return transform(fill_hidden(colour, alpha, white)), alpha
+        return transform(fill_hidden(colour, alpha, white), cval), alpha
     grey = colour.ndim == 2
     planes = colour[..., np.newaxis] if grey else colour
     if mode == "premultiply":
         # where, not a product: NaN or infinite colour under alpha 0 would survive times 0.
         opacity = (alpha / white)[..., np.newaxis]
         planes = np.where(opacity > 0, planes * opacity, 0).astype(planes.dtype, copy=False)
-    filtered = transform(np.concatenate([planes, alpha[..., np.newaxis]], axis=-1))
-    colour_out, alpha_out = filtered[..., :-1], filtered[..., -1]
+    colour_out, alpha_out = transform(planes, cval), transform(alpha, white)
     if mode == "premultiply":
         # Dividing the FFT's rounding noise by a near-zero alpha gave random colours: below
         # `faint` the colour is left black.

@@ -147,18 +147,14 @@ def filter_planes(
     white = planes.depth.white
     colour = light.to_linear(planes.colour, white) if linear else planes.colour
     outside = float(light.to_linear(np.array(cval, np.float64), white)) if linear else cval
-
-    def filtered(values: np.ndarray) -> np.ndarray:
-        return transform(values, outside)
-
     try:
         if planes.alpha is None:
-            result, opacity = filtered(colour), None
+            result, opacity = transform(colour, outside), None
         else:
             # Below half a step of the input's opacity there is no colour left to recover.
             opaque = planes.depth.opaque
             faint = opaque / 131070 if planes.depth.is_float else 0.5
-            result, opacity = filter_with_alpha(colour, planes.alpha, opaque, filtered, alpha, faint)
+            result, opacity = filter_with_alpha(colour, planes.alpha, opaque, transform, alpha, faint, outside)
     except ValueError as exc:  # what the engine refuses for this image's values (NaN for the FFT)
         raise ConvcliError(f"{source}: {exc}") from None
     return (light.to_srgb(result, white) if linear else result), opacity
