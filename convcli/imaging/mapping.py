@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..engine.output import store
 from .depth import EIGHT, Depth
 
 
@@ -20,11 +21,10 @@ def to_range(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
     if depth.is_float:
         with np.errstate(over="ignore"):  # float64 results past float32's range become infinite, as in C
             return values.astype(depth.dtype, copy=False)
-    if has_nan(values):
-        np.nan_to_num(values, copy=False, nan=0.0)
-    np.rint(values, out=values)
-    np.clip(values, depth.low, depth.high, out=values)
-    return values.astype(depth.dtype)
+    # The engine's rule for an integer out=, whose ends are the integer depths' own.
+    pixels = np.empty(values.shape, depth.dtype)
+    store(values, pixels, owned=True)
+    return pixels
 
 
 def clip_to_range(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
