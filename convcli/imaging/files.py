@@ -95,8 +95,7 @@ def _decoded(
                     "the result has 8-bit precision (convcli keeps 16 bits of grey or RGB, with or without alpha, "
                     "in PNG and in TIFF uncompressed or with LZW, deflate or PackBits)"
                 )
-            size = len(stream.getvalue()) if stream is not None else os.stat(path).st_size
-            problem = integrity.check_promise(opened.tile, size)
+            problem = integrity.check_promise(opened.tile, _byte_size(path, stream))
             if opened.format in ("JPEG", "MPO"):
                 problem = problem or integrity.check_jpeg_promise(_data(path, stream))
             if opened.format == "TIFF":
@@ -117,6 +116,11 @@ def _decoded(
                 # Pillow reads 16-bit PGM as 32-bit; its values never pass 65535.
                 upright = upright.convert("I;16")
             return upright, metadata(opened)  # after turning upright: it drops the orientation
+
+
+def _byte_size(path: Path, stream: BinaryIO | None) -> int:
+    """How many bytes the image has: stdin's data held in `stream`, or the file's."""
+    return len(stream.getvalue()) if stream is not None else os.stat(path).st_size
 
 
 def _narrowed(opened: Image.Image) -> bool:
@@ -147,8 +151,8 @@ def _decoded_sixteen(
     if wide.frames:
         _refuse_frames(path)
     if wide.format == "PNG":
-        size = len(stream.getvalue()) if stream is not None else os.stat(path).st_size
-        problem = integrity.check_png_promise(wide.width, wide.height, 2 * wide.channels, size - wide.data_offset)
+        data_size = _byte_size(path, stream) - wide.data_offset
+        problem = integrity.check_png_promise(wide.width, wide.height, 2 * wide.channels, data_size)
     else:
         problem = _on_the_file(integrity.check_tiff_promise, path, stream)
     if problem:
