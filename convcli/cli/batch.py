@@ -134,7 +134,7 @@ def _stdout_by_default(inputs: Inputs, outputs: OutputOptions) -> bool:
     """One image named on the command line, no output named, and stdout a pipe or a file named
     for an image format: the result goes down the pipe or into the file stdout was redirected to."""
     named = outputs.output is not None or outputs.out_dir is not None or outputs.name is not None
-    return not inputs.batch and not named and not is_stream(inputs.sources[0]) and stdout.takes_images()
+    return not inputs.batch and not named and stdout.takes_result_of(inputs.sources[0])
 
 
 def _skipped(task: tuple[Path, Path], outputs: OutputOptions) -> bool:

@@ -66,7 +66,7 @@ def compare(
     value_mapping = mapping.for_kernel(resolved)
     engine.check_method(resolved.matrix)
     source = one_image(image)
-    if stdout.means_stdout(output) or (output is None and not is_stream(source) and stdout.takes_images()):
+    if stdout.means_stdout(output) or (output is None and stdout.takes_result_of(source)):
         output = STREAM
     report = note if engine.verbose else None
     result = compare_file(

@@ -88,6 +88,12 @@ def takes_images() -> bool:
     return out.kind == "pipe" or (out.kind == "file" and out.name is not None and _named(Path(out.name)) is not None)
 
 
+def takes_result_of(source: Path) -> bool:
+    """Whether the result of the image file `source`, given no output, goes to stdout: where
+    :func:`takes_images`. stdin's image ("-") is left to the caller: its result has nowhere else to go."""
+    return not files.is_stream(source) and takes_images()
+
+
 def check(format: str | None = None, *, default: str | None = None) -> str | None:
     """Refuse to write image data where stdout leads if it must not go there, with one line
     that says why and what to do instead; else the format to write: a file's name's (which
