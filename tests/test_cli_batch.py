@@ -371,7 +371,7 @@ def test_an_unforeseen_error_fails_its_image_only(tmp_path):
 
     @dataclass(frozen=True)
     class Exploding(Filter):
-        def __call__(self, colour, cval):
+        def planned(self, shape, dtype, finite, cval):
             raise RuntimeError("a codec's bug")
 
     source = save(np.zeros((4, 4), np.uint8), tmp_path / "odd.png")

@@ -22,8 +22,8 @@ from processes import files_in
 from convcli.choices import KERNEL_NAMES
 from convcli.cli import main
 from convcli.errors import ConvcliError
-from convcli.imaging import FilterSettings, filter_file
-from convcli.kernels import KERNELS, resolve_kernel
+from convcli.imaging import FilterSettings, KernelFilter, filter_file
+from convcli.kernels import KERNELS, named_kernel, resolve_kernel
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -72,8 +72,7 @@ def damaged(draw) -> tuple[str, bytes]:
     return name, bytes(data)
 
 
-def identity(colour, cval):
-    return colour.astype(np.float64)
+identity = KernelFilter(named_kernel("identity"))
 
 
 @FUZZ

@@ -12,7 +12,11 @@ from PIL import Image
 from processes import run_main
 
 from convcli.choices import KERNEL_NAMES
-from convcli.imaging.alpha import fill_hidden, filter_with_alpha
+from convcli.imaging.alpha import fill_hidden
+from convcli.imaging.channels import from_array
+from convcli.imaging.pipeline import Pipeline, Treatment
+from convcli.imaging.transforms import KernelFilter
+from convcli.kernels import Kernel
 
 
 def _disc(size: int = 40) -> tuple[np.ndarray, np.ndarray]:
@@ -176,16 +180,19 @@ def test_nan_under_full_transparency_stays_hidden():
     colour, alpha = _disc(16)
     hidden = colour.copy()
     hidden[alpha == 0] = np.nan
+    blur = KernelFilter(Kernel(np.array([[0.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]) / 3, "blur"))
 
-    def blur(planes, outside):
-        return (planes + np.roll(planes, 1, axis=1) + np.roll(planes, -1, axis=0)) / 3
+    def filtered(colour, mode):
+        planes = from_array(np.dstack([colour, alpha]).astype(np.float32) / 255, "disc")
+        return Pipeline(planes, blur, Treatment(alpha=mode)).filtered()
 
     for mode in ("premultiply", "keep"):
-        want = filter_with_alpha(colour, alpha, 255, blur, mode)
-        got = filter_with_alpha(hidden, alpha, 255, blur, mode)
+        want = filtered(colour, mode)
+        got = filtered(hidden, mode)
         seen = want[1] > 0
         np.testing.assert_array_equal(got[1], want[1])
         np.testing.assert_array_equal(got[0][seen], want[0][seen])
+        assert np.isfinite(got[0][seen]).all()
 
 
 @pytest.mark.parametrize("kernel", ["shift:dx=5", "emboss", "gaussian"])

@@ -67,11 +67,13 @@ def test_every_mode_splits_and_rebuilds_exactly(mode, bands, alpha, dtype):
     image = channels.to_image(data, mode)
     assert image.mode == mode
     planes = channels.from_image(image, "x.png")
-    assert planes.bands == bands and planes.colour.dtype == (np.float64 if mode in ("I", "F") else np.float32)
-    assert (planes.alpha is not None) == alpha
+    assert planes.bands == bands and planes.colour().dtype == (np.float64 if mode in ("I", "F") else np.float32)
+    assert planes.has_alpha == alpha and planes.pixels.dtype == dtype  # the pixels as decoded
     assert planes.source_mode == mode and planes.depth.dtype == dtype
-    opacity = None if planes.alpha is None else to_range(planes.alpha, planes.depth)
-    back = channels.stack(to_range(planes.colour, planes.depth), opacity)
+    back = to_range(planes.colour(), planes.depth)
+    if alpha:
+        colour = back if back.ndim == 3 else back[..., np.newaxis]
+        back = np.dstack([colour, to_range(planes.alpha(), planes.depth)])
     rebuilt = channels.to_image(back, channels.pillow_mode(bands, alpha, planes.depth))
     assert rebuilt.mode == mode
     np.testing.assert_array_equal(np.asarray(rebuilt), data)  # every 32-bit value too: float64 planes
@@ -83,40 +85,40 @@ def test_sixteen_bit_grey_stays_sixteen_bit_in_either_byte_order(tmp_path):
         Image.fromarray(data).save(tmp_path / name)
         planes = channels.from_image(files.read_image(tmp_path / name)[0], name)
         assert planes.depth is SIXTEEN and planes.bands == "L"
-        np.testing.assert_array_equal(planes.colour, data)
+        np.testing.assert_array_equal(planes.colour(), data)
     big_endian = Image.frombytes("I;16B", (5, 4), data.astype(">u2").tobytes())
-    np.testing.assert_array_equal(channels.from_image(big_endian, "c.tif").colour, data)
+    np.testing.assert_array_equal(channels.from_image(big_endian, "c.tif").colour(), data)
 
 
 def test_palette_and_bilevel_images_are_read_as_the_colours_they_show():
     rgb = Image.new("RGB", (3, 2), (10, 200, 30)).convert("P", palette=Image.Palette.ADAPTIVE)
     planes = channels.from_image(rgb, "p.png")
-    assert planes.bands == "RGB" and planes.alpha is None and planes.source_mode == "P"
-    assert planes.colour[0, 0].tolist() == [10, 200, 30]
+    assert planes.bands == "RGB" and not planes.has_alpha and planes.source_mode == "P"
+    assert planes.colour()[0, 0].tolist() == [10, 200, 30]
     transparent = Image.new("P", (3, 2), 0)
     transparent.putpalette([0, 0, 0, 255, 0, 0])
     transparent.info["transparency"] = 0
     planes = channels.from_image(transparent, "t.png")
-    assert planes.bands == "RGB" and planes.alpha.tolist() == [[0, 0, 0]] * 2
+    assert planes.bands == "RGB" and planes.alpha().tolist() == [[0, 0, 0]] * 2
     for mode, key in (("L", 7), ("RGB", (1, 2, 3))):
         keyed = Image.new(mode, (2, 1), key)
         keyed.putpixel((1, 0), 200 if mode == "L" else (200, 200, 200))
         keyed.info["transparency"] = key
         planes = channels.from_image(keyed, "k.png")
-        assert planes.alpha.tolist() == [[0, 255]]  # the colour key is transparent
+        assert planes.alpha().tolist() == [[0, 255]]  # the colour key is transparent
     bilevel = channels.from_image(Image.new("1", (2, 2), 1), "b.png")
-    assert bilevel.bands == "L" and bilevel.colour.tolist() == [[255, 255]] * 2 and bilevel.source_mode == "1"
+    assert bilevel.bands == "L" and bilevel.colour().tolist() == [[255, 255]] * 2 and bilevel.source_mode == "1"
 
 
 def test_arrays_of_each_supported_shape_and_type():
     grey = channels.from_array(np.arange(6, dtype=np.float64).reshape(2, 3) - 2.5, "g.npy")
-    assert grey.bands == "L" and grey.depth.is_float and grey.colour.tolist() == [[-2.5, -1.5, -0.5], [0.5, 1.5, 2.5]]
+    assert grey.bands == "L" and grey.depth.is_float and grey.colour().tolist() == [[-2.5, -1.5, -0.5], [0.5, 1.5, 2.5]]
     assert channels.from_array(np.zeros((2, 3, 1), np.uint16), "a.npy").depth is SIXTEEN
     assert channels.from_array(np.zeros((2, 3), np.int16), "a.npy").depth is INT32
     grey_alpha = channels.from_array(np.zeros((2, 3, 2), np.uint8), "a.npy")
-    assert grey_alpha.bands == "L" and grey_alpha.colour.shape == (2, 3) and grey_alpha.alpha.shape == (2, 3)
+    assert grey_alpha.bands == "L" and grey_alpha.colour().shape == (2, 3) and grey_alpha.alpha().shape == (2, 3)
     rgba = channels.from_array(np.zeros((2, 3, 4), np.uint8), "a.npy")
-    assert rgba.bands == "RGB" and rgba.colour.shape == (2, 3, 3) and rgba.alpha is not None
+    assert rgba.bands == "RGB" and rgba.colour().shape == (2, 3, 3) and rgba.has_alpha
     with pytest.raises(ConvcliError, match="b.npy: arrays of complex128 are not supported"):
         channels.from_array(np.zeros((2, 2), complex), "b.npy")
     with pytest.raises(ConvcliError, match=r"b.npy: an array of shape \(2, 2, 5\) is not an image"):
@@ -193,7 +195,7 @@ def test_output_depth_follows_the_input_and_steps_down_with_a_warning(tmp_path):
         return target.choose(planes, fmt, requested, Path("out"), warnings.append)
 
     def planes(depth_, bands="L", alpha=False):
-        return channels.Planes(np.zeros((1, 1)), np.zeros((1, 1)) if alpha else None, bands, depth_, "x")
+        return channels.Planes(np.zeros((1, 1, len(bands) + alpha)), alpha, bands, depth_, "x")
 
     assert choose(planes(SIXTEEN), "PNG") == target.Target(SIXTEEN, False, "I;16")
     assert choose(planes(EIGHT), "NPY").depth.is_float  # .npy: the exact values by default

@@ -204,13 +204,16 @@ def test_an_image_larger_than_its_output_format_holds_is_refused_naming_the_limi
 
 
 def test_the_size_is_refused_before_filtering_and_sizes_that_fit_are_written(tmp_path, monkeypatch, capsys):
-    from convcli.imaging import filter_file
+    from convcli.imaging import KernelFilter, filter_file
+    from convcli.kernels import named_kernel
 
     monkeypatch.chdir(tmp_path)
 
-    def never(values, cval):
-        raise AssertionError("filtered")
+    class Never(KernelFilter):
+        def planned(self, *args, **kwargs):
+            raise AssertionError("filtered")
 
+    never = Never(named_kernel("identity"))
     with pytest.raises(ConvcliError, match="a.gif: GIF holds images of at most 65535x65535"):
         filter_file(Path(_image((1, 65536), "in.png")), Path("a.gif"), never)
     for shape in ((256, 256), (10, 200), (48, 48)):

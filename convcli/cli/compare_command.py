@@ -58,8 +58,8 @@ def compare(
     from ..imaging.alpha import default_mode
     from ..imaging.compare import compare_file
     from ..imaging.files import STREAM, is_stream
-    from ..imaging.mapping import named
     from ..imaging.naming import kernel_name, kernel_title
+    from ..imaging.settings import FilterSettings
     from ..kernels.properties import properties
 
     resolved = kernel_options.resolved()
@@ -69,19 +69,22 @@ def compare(
     if stdout.means_stdout(output) or (output is None and stdout.takes_result_of(source)):
         output = STREAM
     report = note if engine.verbose else None
+    settings = FilterSettings(
+        tag=f"compare-{kernel_name(resolved)}",
+        mapping=value_mapping.name,
+        scale=value_mapping.scale,
+        offset=value_mapping.offset,
+        cval=engine.cval,
+        alpha=default_mode(resolved.matrix),
+        force=force,
+        max_pixels=max_pixels or None,
+    )
     result = compare_file(
         source,
         output,
-        f"compare-{kernel_name(resolved)}",
         engine.kernel_filter(resolved, correlate=False).reporting(report),
         engine.kernel_filter(resolved, correlate=True).reporting(report),
-        cval=engine.cval,
-        value_mapping=named(value_mapping.name),
-        scale=value_mapping.scale,
-        offset=value_mapping.offset,
-        force=force,
-        max_pixels=max_pixels or None,
-        alpha=default_mode(resolved.matrix),
+        settings,
     )
     facts = properties(resolved.matrix, resolved.centre)
     if result.max_difference == 0:

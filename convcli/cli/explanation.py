@@ -149,7 +149,7 @@ def explain_pixel(
     planes = load_planes(path, max_pixels)
     try:
         sums = pixel_sums(
-            planes.colour,
+            planes.colour(),
             kernel.matrix,
             at,
             anchor=kernel.anchor,
@@ -191,7 +191,7 @@ def explain_pixel(
             grid.add_row(_table(s.values, here, s.inside), _table(s.weights, here), _table(s.products, here))
             out.print(grid)
         out.print(_result(s.total, mapping, planes.depth), soft_wrap=True, markup=False)
-    if planes.alpha is not None:
+    if planes.has_alpha:
         out.print(
             "The image has alpha; these sums are of colour as stored (--alpha ignore). Where the kernel "
             "reaches a transparent pixel, apply's default differs: it weighs colour by opacity (--alpha "

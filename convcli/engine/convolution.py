@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
+
 import numpy as np
 
 from ..choices import METHODS, SIZE_MODES, normalize_border
@@ -179,16 +182,10 @@ def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method, thre
     if signal.dtype.kind not in "biuf":
         raise ValueError(f"image must hold real numbers, not {signal.dtype}")
     weights = _as_kernel(kernel)
-    _fitting(float(np.abs(weights).max()), "the kernel's largest weight", dtype)
     one_d = signal.ndim == 1
     shape = _image_shape(signal.shape, weights.shape)
     signal = signal.reshape(shape)
     cy, cx = _anchor(anchor, weights.shape, one_d, size)
-
-    if flip:
-        weights = weights[::-1, ::-1]
-        cy, cx = weights.shape[0] - 1 - cy, weights.shape[1] - 1 - cx
-    kh, kw = weights.shape
     out_shape = _out_shape(shape, weights.shape, size)
     if out is None:
         out = np.empty(out_shape[1:] if one_d else out_shape, dtype=dtype)
@@ -196,28 +193,109 @@ def _filter(image, kernel, flip, border, cval, size, anchor, dtype, method, thre
         out = output.checked_out(out, out_shape[1:] if one_d else out_shape)
         if output.overlaps(signal, out):  # in place: the strips would read rows already written
             signal = signal.copy()
-    plan = make_plan(weights, out_shape, dtype, method, threads)
     # The FFT would spread a NaN or an infinity over its whole tile, and low rank's terms can
     # turn inf into NaN. A sum is NaN or infinite if any value is (or if it overflows, near
     # the float's limit: then auto merely avoids those two); integers are always finite.
     # float16 sums in float32 at least, where its own range would overflow on a large image.
-    if plan.method in ("fft", "lowrank") and signal.dtype.kind == "f":
+    planned = _band_filter(weights, out_shape, flip, (cy, cx), dtype, method, threads, finite=True)
+    if planned.plan.method in ("fft", "lowrank") and signal.dtype.kind == "f":
         if not np.isfinite(np.sum(signal, dtype=np.result_type(signal.dtype, dtype))):
-            plan = make_plan(weights, out_shape, dtype, method, threads, finite=False)
+            planned = _band_filter(weights, out_shape, flip, (cy, cx), dtype, method, threads, finite=False)
+    (kh, kw), rows, cols = planned.kernel_shape, planned.rows, planned.cols
     if size == "same":
-        padded = Padded(signal, (cy, kh - 1 - cy), (cx, kw - 1 - cx), border, cval, dtype)
+        padded = Padded(signal, rows, cols, border, cval, dtype)
     elif size == "full":
         padded = Padded(signal, (kh - 1, kh - 1), (kw - 1, kw - 1), "constant", 0.0, dtype)
     else:
         padded = Padded(signal, (0, 0), (0, 0), "constant", dtype=dtype)
     destination = output.Destination(out[np.newaxis] if one_d else out, dtype, finish, one_d)
-    apply, halo = plan.build(), kh - 1
+    halo = kh - 1
 
     def strip(r0: int, r1: int) -> None:
-        destination.write(r0, r1, lambda target: apply(padded.band(r0, r1 + halo), out=target))
+        destination.write(r0, r1, lambda target: planned(padded.band(r0, r1 + halo), out=target))
 
-    strips.run(strip, out_shape[0], rows=plan.rows, threads=plan.threads)
+    strips.run(strip, out_shape[0], rows=planned.plan.rows, threads=planned.plan.threads)
     return out
+
+
+@dataclass(frozen=True)
+class BandFilter:
+    """One filter planned for one image, applied a band of rows at a time: the pieces
+    :func:`correlate` runs, for a caller that extends the image and runs the strips itself
+    (convcli's image pipeline, which treats each band's values before and after).
+
+    ``band_filter(band, out=None)`` correlates `band`, rows ``r0`` to ``r1 + kh - 1`` of the
+    image extended by `rows` (above, below) and `cols` (left, right), into output rows ``r0``
+    to ``r1`` (into `out`, of `dtype`, where given). `plan` says how, with its strip height
+    ``plan.rows`` and its ``plan.threads``.
+    """
+
+    plan: Plan
+    rows: tuple[int, int]
+    cols: tuple[int, int]
+    kernel_shape: tuple[int, int]
+    dtype: np.dtype
+
+    @cached_property
+    def _apply(self) -> strips.StripFilter:
+        # Built once, on first use: a plan the caller then drops never computes an FFT spectrum.
+        return self.plan.build()
+
+    def __call__(self, band: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        if out is None:
+            kh, kw = self.kernel_shape
+            out = np.empty((band.shape[0] - kh + 1, band.shape[1] - kw + 1) + band.shape[2:], self.dtype)
+        self._apply(band, out=out)
+        return out
+
+
+def band_filter(
+    image_shape,
+    kernel,
+    *,
+    correlate: bool = False,
+    anchor=None,
+    dtype=np.float32,
+    method: str = "auto",
+    threads: int | None = None,
+    finite: bool = True,
+    cval: float = 0.0,
+) -> BandFilter:
+    """The filter :func:`convolve` (or with `correlate`, :func:`correlate`) applies to an image
+    of `image_shape`, (H, W) or (H, W, C), for ``size="same"``, as a :class:`BandFilter` that
+    filters one band of the extended image's rows. `finite` says the image is free of NaN and
+    infinities (as for :func:`plan_for`); `cval`, the value a constant border extends it with,
+    must be finite in `dtype`, as for :func:`convolve`. A caller extending the image itself
+    (in `dtype`, with ``borders.Padded``) by ``rows`` and ``cols`` and filtering bands of
+    ``plan.rows`` output rows gets exactly what :func:`convolve` returns.
+
+    >>> image = np.arange(12.0).reshape(3, 4)
+    >>> planned = band_filter(image.shape, [[1, 2, 3]], dtype=np.float64)
+    >>> planned.rows, planned.cols
+    ((0, 0), (1, 1))
+    >>> band = np.pad(image, ((0, 0), planned.cols), mode="symmetric")
+    >>> np.array_equal(planned(band), convolve(image, [[1, 2, 3]], dtype=np.float64))
+    True
+    """
+    dtype, method, threads = _options("same", dtype, method, threads)
+    _fitting(_real("cval", cval), "cval", dtype)
+    weights = _as_kernel(kernel)
+    shape = _image_shape(tuple(image_shape), weights.shape)
+    cy, cx = _anchor(anchor, weights.shape, False, "same")
+    return _band_filter(weights, shape, not correlate, (cy, cx), dtype, method, threads, finite)
+
+
+def _band_filter(weights, out_shape, flip, anchor, dtype, method, threads, finite) -> BandFilter:
+    """The correlation by `weights` (flipped for a convolution, with its anchor mirrored)
+    planned for a valid output of `out_shape`, and the extension "same" needs."""
+    _fitting(float(np.abs(weights).max()), "the kernel's largest weight", dtype)
+    cy, cx = anchor
+    if flip:
+        weights = weights[::-1, ::-1]
+        cy, cx = weights.shape[0] - 1 - cy, weights.shape[1] - 1 - cx
+    kh, kw = weights.shape
+    plan = make_plan(weights, out_shape, dtype, method, threads, finite=finite)
+    return BandFilter(plan, (cy, kh - 1 - cy), (cx, kw - 1 - cx), (kh, kw), dtype)
 
 
 def plan_for(

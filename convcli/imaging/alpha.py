@@ -1,13 +1,32 @@
-"""Filtering an image with an alpha channel: which treatment a kernel gets by default, and each
-treatment (premultiplied, alpha kept over filled-in hidden colour, separately, as stored)."""
+"""Filtering an image with an alpha channel: which treatment a kernel gets by default, and the
+steps of the treatments that :mod:`.pipeline` applies a strip at a time.
+
+Beyond the image lies opaque `cval`: colour `cval`, alpha opaque, so that a constant border
+darkens or lightens an opaque image with alpha as it does one without, and its edge stays
+opaque. The treatments (``choices.ALPHA_MODES``):
+
+- "premultiply": colour is weighted by opacity, colour and alpha are filtered together, and
+  colour is divided by the filtered alpha: what ImageMagick does (libvips after its
+  `premultiply`), so that transparent pixels' hidden colour does not bleed in as a dark
+  fringe. Where the filtered alpha is below half a step of the input's opacity there is no
+  colour to recover, and it is left black. Colour is divided by the filtered opacity clipped
+  to opaque, so that a kernel's gain (weights summing over 1) acts on opaque colour as it
+  would without alpha.
+- "keep": alpha is returned unchanged; only colour is filtered, after the colour of each fully
+  transparent pixel is replaced by :func:`fill_hidden`'s, which comes from visible pixels
+  alone. A kernel sees the visible colour carry on under the transparency, as a border mode
+  carries an image past its edge, so the shape's outline makes no edge of its own, and the
+  result's visible pixels are the same whatever colour was hidden.
+- "separate": colour and alpha are filtered each as they are, hidden colour included.
+- "ignore": alpha is returned unchanged; colour is filtered as stored, hidden colour included
+  (it shows wherever the kernel reaches it).
+
+In "premultiply" and "keep" the visible result does not depend on the colour stored under
+fully transparent pixels (alpha 0), NaN included."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
-
-from ..choices import ALPHA_MODES
 
 
 def default_mode(kernel: np.ndarray) -> str:
@@ -24,75 +43,6 @@ def default_mode(kernel: np.ndarray) -> str:
     ('premultiply', 'keep')
     """
     return "premultiply" if bool((np.asarray(kernel) >= 0).all()) else "keep"
-
-
-def filter_with_alpha(
-    colour: np.ndarray,
-    alpha: np.ndarray,
-    white: float,
-    transform: Callable[[np.ndarray, float], np.ndarray],
-    mode: str,
-    faint: float = 0.5,
-    cval: float = 0.0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Filter `colour` ((H, W) or (H, W, C) float) and its `alpha` ((H, W) float, opaque at
-    `white`) with `transform(planes, outside)`, which filters channels independently, taking
-    `outside` as the value beyond the image (a constant border's). Beyond the image lies
-    opaque `cval`: colour `cval`, alpha `white`, so that a constant border darkens or lightens
-    an opaque image with alpha as it does one without, and its edge stays opaque.
-
-    - "premultiply": colour is weighted by opacity, colour and alpha are filtered together,
-      and colour is divided by the filtered alpha: what ImageMagick does (libvips after its
-      `premultiply`), so that transparent pixels' hidden colour does not bleed in as a dark
-      fringe. Where the filtered alpha is below `faint` there is no colour to recover, and it
-      is left black. Colour is
-      divided by the filtered opacity clipped to opaque, so that a kernel's gain (weights
-      summing over 1) acts on opaque colour as it would without alpha.
-    - "keep": alpha is returned unchanged; only colour is filtered, after the colour of each
-      fully transparent pixel is replaced by :func:`fill_hidden`'s, which comes from visible
-      pixels alone. A kernel sees the visible colour carry on under the transparency, as a
-      border mode carries an image past its edge, so the shape's outline makes no edge of its
-      own, and the result's visible pixels are the same whatever colour was hidden.
-    - "separate": colour and alpha are filtered each as they are, hidden colour included.
-    - "ignore": alpha is returned unchanged; colour is filtered as stored, hidden colour
-      included (it shows wherever the kernel reaches it).
-
-    In "premultiply" and "keep" the visible result does not depend on the colour stored under
-    fully transparent pixels (alpha 0), NaN included. Returns the filtered colour and alpha,
-    both float.
-
-    >>> colour = np.array([[0.0, 200.0, 200.0]])
-    >>> alpha = np.array([[0.0, 255.0, 255.0]])
-    >>> blur = lambda planes, outside: (planes + np.roll(planes, 1, axis=1)) / 2
-    >>> filter_with_alpha(colour, alpha, 255, blur, "premultiply")[0].round(1)
-    array([[200., 200., 200.]])
-    >>> filter_with_alpha(colour, alpha, 255, blur, "keep")[0]
-    array([[200., 200., 200.]])
-    >>> filter_with_alpha(colour, alpha, 255, blur, "ignore")[0]
-    array([[100., 100., 200.]])
-    """
-    if mode not in ALPHA_MODES:
-        raise ValueError(f"unknown alpha mode {mode!r}; choose one of {', '.join(ALPHA_MODES)}")
-    if mode == "ignore":
-        return transform(colour, cval), alpha
-    if mode == "keep":
-        return transform(fill_hidden(colour, alpha, white), cval), alpha
-    grey = colour.ndim == 2
-    planes = colour[..., np.newaxis] if grey else colour
-    if mode == "premultiply":
-        # where, not a product: NaN or infinite colour under alpha 0 would survive times 0.
-        opacity = (alpha / white)[..., np.newaxis]
-        planes = np.where(opacity > 0, planes * opacity, 0).astype(planes.dtype, copy=False)
-    colour_out, alpha_out = transform(planes, cval), transform(alpha, white)
-    if mode == "premultiply":
-        # Dividing the FFT's rounding noise by a near-zero alpha gave random colours: below
-        # `faint` the colour is left black.
-        weight = np.minimum(alpha_out, white) / white
-        covered = alpha_out >= faint
-        colour_out = np.divide(
-            colour_out, weight[..., np.newaxis], out=np.zeros_like(colour_out), where=covered[..., np.newaxis]
-        )
-    return (colour_out[..., 0] if grey else colour_out), alpha_out
 
 
 def over_black(values: np.ndarray, opacity: np.ndarray, opaque: float) -> np.ndarray:

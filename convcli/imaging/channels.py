@@ -32,19 +32,43 @@ _BANDS = {"L": "L", "LA": "L", "RGB": "RGB", "RGBA": "RGB", "CMYK": "CMYK"}
 
 @dataclass
 class Planes:
-    """An image as float colour planes, (H, W) or (H, W, C), and its alpha plane (or None), in
-    the units of `depth` and in its compute type. `bands` is L, RGB or CMYK; `source_mode` the
-    Pillow mode the file had ("array" for .npy), which a palette or bilevel output can return to."""
+    """An image as decoded: `pixels`, (H, W) or (H, W, C) in the image's own dtype, with alpha
+    last where `has_alpha`; or, for a file read a band of rows at a time, any object that
+    gives them as ``pixels[r0:r1]`` and has their ``shape`` and ``dtype``. Its values are in
+    the units of `depth`. `bands` is L, RGB or CMYK; `source_mode` the Pillow mode the file
+    had ("array" for .npy), which a palette or bilevel output can return to."""
 
-    colour: np.ndarray
-    alpha: np.ndarray | None
+    pixels: np.ndarray
+    has_alpha: bool
     bands: str
     depth: Depth
     source_mode: str
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(height, width)."""
+        return tuple(self.pixels.shape[:2])
+
+    @property
+    def colours(self) -> int:
+        """How many colour channels there are: 1 (grey), 3 (RGB) or 4 (CMYK)."""
+        return len(self.bands)
+
+    def colour(self) -> np.ndarray:
+        """The colour planes of the whole image, (H, W) or (H, W, C), as floats of the depth's
+        compute type: a copy, for what looks at the image whole (compare's panels, explain)."""
+        pixels = np.asarray(self.pixels[:])
+        if pixels.ndim == 3:
+            pixels = pixels[..., 0] if self.colours == 1 else pixels[..., : self.colours]
+        return pixels.astype(self.depth.compute)
+
+    def alpha(self) -> np.ndarray | None:
+        """The alpha plane of the whole image as floats of the depth's compute type; None without one."""
+        return np.asarray(self.pixels[:])[..., -1].astype(self.depth.compute) if self.has_alpha else None
+
 
 def from_image(image: Image.Image, source: str) -> Planes:
-    """Split a Pillow image into planes. Palette images become RGB(A), bilevel images grey, a
+    """The planes of a Pillow image. Palette images become RGB(A), bilevel images grey, a
     transparent colour key an alpha channel; 16-bit, 32-bit integer and float grey keep their
     depth; CMYK keeps its four inks."""
     mode = image.mode
@@ -58,17 +82,17 @@ def from_image(image: Image.Image, source: str) -> Planes:
         raise ConvcliError(f"{source}: image mode {image.mode} is not supported")
     pixels = np.asarray(image)
     if grey_depth is not None:
-        return Planes(pixels.astype(grey_depth.compute), None, "L", grey_depth, mode)
-    return _split_alpha(pixels, image.mode.endswith("A"), _BANDS[image.mode], EIGHT, mode)
+        return Planes(_native(pixels), False, "L", grey_depth, mode)
+    return Planes(pixels, image.mode.endswith("A"), _BANDS[image.mode], EIGHT, mode)
 
 
 def from_array(array: np.ndarray, source: str, mode: str = "array") -> Planes:
-    """Planes of a NumPy array: (H, W) grey, or (H, W, C) with C = 1 grey, 2 grey and alpha,
-    3 RGB, 4 RGBA, alpha last. uint8, uint16, signed integers up to 32 bits and floats.
-    `mode` names where it came from: a .npy file ("array"), or a 16-bit colour image that
-    :mod:`.sixteen` read (its mode, "RGB;16")."""
-    array = array.astype(array.dtype.newbyteorder("="), copy=False)  # FITS and astropy write big-endian
-    depth = of_dtype(array.dtype)
+    """Planes of a NumPy array (a memory map will do: it is read only where filtered):
+    (H, W) grey, or (H, W, C) with C = 1 grey, 2 grey and alpha, 3 RGB, 4 RGBA, alpha last.
+    uint8, uint16, signed integers up to 32 bits and floats, in either byte order (FITS and
+    astropy write big-endian). `mode` names where it came from: a .npy file ("array"), or a
+    16-bit colour image that :mod:`.sixteen` read (its mode, "RGB;16")."""
+    depth = of_dtype(array.dtype.newbyteorder("="))
     if depth is None:
         raise ConvcliError(f"{source}: arrays of {array.dtype} are not supported (uint8, uint16, int8-int32 or float)")
     if array.ndim == 3 and array.shape[2] == 1:
@@ -80,23 +104,19 @@ def from_array(array: np.ndarray, source: str, mode: str = "array") -> Planes:
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise ConvcliError(f"{source}: an array of shape {array.shape} has no pixels")
     if array.ndim == 2:
-        return Planes(array.astype(depth.compute), None, "L", depth, mode)
+        return Planes(array, False, "L", depth, mode)
     channels = array.shape[2]
     if channels in (2, 4) and depth is INT32:
         raise ConvcliError(
             f"{source}: signed integers have no agreed opaque value for an alpha channel; "
             "give alpha as uint8, uint16 or float (0..1)"
         )
-    return _split_alpha(array, channels in (2, 4), "L" if channels == 2 else "RGB", depth, mode)
+    return Planes(array, channels in (2, 4), "L" if channels == 2 else "RGB", depth, mode)
 
 
-def _split_alpha(pixels: np.ndarray, has_alpha: bool, bands: str, depth: Depth, mode: str) -> Planes:
-    alpha = None
-    if has_alpha:
-        pixels, alpha = pixels[..., :-1], pixels[..., -1].astype(depth.compute)
-    if bands == "L" and pixels.ndim == 3:
-        pixels = pixels[..., 0]
-    return Planes(pixels.astype(depth.compute), alpha, bands, depth, mode)
+def _native(pixels: np.ndarray) -> np.ndarray:
+    """`pixels` in the machine's byte order (Pillow's "I;16B" arrives big-endian)."""
+    return pixels.astype(pixels.dtype.newbyteorder("="), copy=False)
 
 
 def file_mode(bands: str, has_alpha: bool, depth: Depth) -> str | None:
@@ -125,15 +145,6 @@ def pillow_mode(bands: str, has_alpha: bool, depth: Depth) -> str | None:
     if bands == "L" and not has_alpha:
         return {"16": "I;16", "32": "I", "float": "F"}[depth.name]
     return None
-
-
-def stack(colour: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
-    """Colour values and alpha in one array, alpha last, as Pillow and .npy files hold them."""
-    if alpha is None:
-        return colour
-    if colour.ndim == 2:
-        colour = colour[..., np.newaxis]
-    return np.concatenate([colour, alpha[..., np.newaxis].astype(colour.dtype)], axis=-1)
 
 
 def to_image(pixels: np.ndarray, mode: str) -> Image.Image:

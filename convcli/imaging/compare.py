@@ -8,12 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UsageError
+from ..errors import ConvcliError, UsageError
 from . import channels, files, mapping, stdout, writing
 from .depth import EIGHT, convert, convert_alpha
 from .naming import destination_for
-from .process import Mapping, Transform, check_destination, filter_planes, format_for, load_planes
+from .pipeline import Pipeline, Treatment
+from .process import check_destination, format_for, load_planes
+from .settings import FilterSettings
 from .target import check_size
+from .transforms import Filter
+
+_DEFAULTS = FilterSettings(tag="compare")
 
 GAP = 4  # pixels of mid-grey between the panels
 _GAP_VALUE = 128
@@ -36,33 +41,23 @@ class Comparison:
 
 
 def compare_file(
-    source: Path,
-    output: Path | None,
-    tag: str,
-    convolve: Transform,
-    correlate: Transform,
-    *,
-    cval: float = 0.0,
-    value_mapping: Mapping = mapping.to_range,
-    scale: float = 1.0,
-    offset: float = 0.0,
-    force: bool = False,
-    max_pixels: int | None = files.DEFAULT_MAX_PIXELS,
-    alpha: str = "keep",
+    source: Path, output: Path | None, convolve: Filter, correlate: Filter, settings: FilterSettings = _DEFAULTS
 ) -> Comparison:
     """Filter `source` both ways and write one 8-bit panel, left to right: the original, the
-    convolution, the correlation (each mapped to pixels as `value_mapping` does, after `scale`
-    and `offset`), and |convolution - correlation| amplified so that its 99th percentile is
-    white: stretched to its largest value, a few edges would outshine the rest and leave the
-    panel dark. The transforms take the colour planes and `cval`, the value outside the image.
-    An alpha channel is treated as `alpha` says (see :func:`.alpha.filter_with_alpha`), and the
+    convolution, the correlation (each mapped to pixels as `settings.mapping` names, after
+    `scale` and `offset`), and |convolution - correlation| amplified so that its 99th
+    percentile is white: stretched to its largest value, a few edges would outshine the rest
+    and leave the panel dark. Of `settings`, `tag`, `cval`, `alpha`, `force` and `max_pixels`
+    count too, as for :func:`.process.filter_file`. An alpha channel is treated as `alpha`
+    says (see :class:`.settings.FilterSettings`), and the
     first three panels show each image as it is seen: composited over grey checks
     (CHECK_SIZE-pixel squares of CHECK_GREYS), so the colour hidden under transparency is not
     shown; the difference is then of colour weighted by opacity, which is 0 where both are
     transparent. `output` defaults to ``<stem>.<tag>.png`` beside the source, or stdout ("-")
     for stdin's image ("-"); the panel goes to stdout as PNG, or into a file there in the format
     its name says (see :mod:`.stdout`)."""
-    destination = destination_for(source, output, tag, format="png")
+    value_mapping, scale, offset = mapping.named(settings.mapping), settings.scale, settings.offset
+    destination = destination_for(source, output, settings.tag, format="png")
     to_stdout = files.is_stream(destination)
     if to_stdout:
         fmt = stdout.check(default="PNG")
@@ -74,13 +69,17 @@ def compare_file(
             "(use .png, .jpg, .tif, .webp)"
         )
     if not to_stdout:
-        check_destination(None if files.is_stream(source) else source, destination, force)
-    planes = load_planes(source, max_pixels, cmyk_as_rgb=True)
-    height, width = planes.colour.shape[:2]
+        check_destination(None if files.is_stream(source) else source, destination, settings.force)
+    planes = load_planes(source, settings.max_pixels, cmyk_as_rgb=True)
+    height, width = planes.shape
     check_size(fmt, 4 * width + 3 * GAP, height, destination)  # the panel's, before any filtering
-    convolved, convolved_alpha = filter_planes(planes, convolve, cval, alpha, False, source)
-    correlated, correlated_alpha = filter_planes(planes, correlate, cval, alpha, False, source)
-    if planes.alpha is None:
+    treatment = Treatment(settings.cval, settings.alpha)
+    try:
+        convolved, convolved_alpha = Pipeline(planes, convolve, treatment).filtered()
+        correlated, correlated_alpha = Pipeline(planes, correlate, treatment).filtered()
+    except ValueError as exc:  # what the engine refuses for this image's values (NaN for the FFT)
+        raise ConvcliError(f"{source}: {exc}") from None
+    if not planes.has_alpha:
         difference = np.abs(convolved - correlated)
     else:
         difference = np.abs(_seen(convolved, convolved_alpha, planes) - _seen(correlated, correlated_alpha, planes))
@@ -101,17 +100,17 @@ def compare_file(
         return _over_checks(pixels, mapping.to_range(convert_alpha(opacity.copy(), planes.depth, EIGHT), EIGHT))
 
     gain = EIGHT.white / convert(np.array([white]), planes.depth, EIGHT)[0] if white > 0 else 0.0
-    original = planes.colour.copy()  # convert() scales in place
+    original = planes.colour()
     panels = [
-        shown(original, planes.alpha, mapping.to_range, adjust=False),
+        shown(original, planes.alpha(), mapping.to_range, adjust=False),
         shown(convolved, convolved_alpha),
         shown(correlated, correlated_alpha),
         mapping.to_range(convert(difference, planes.depth, EIGHT) * gain, EIGHT),
     ]
-    gap = np.full((planes.colour.shape[0], GAP) + planes.colour.shape[2:], _GAP_VALUE, np.uint8)
+    gap = np.full((height, GAP) + original.shape[2:], _GAP_VALUE, np.uint8)
     strip = np.concatenate([part for panel in panels for part in (panel, gap)][:-1], axis=1)
     writing.write_image_atomic(
-        channels.to_image(strip, "L" if strip.ndim == 2 else "RGB"), destination, fmt, force=force
+        channels.to_image(strip, "L" if strip.ndim == 2 else "RGB"), destination, fmt, force=settings.force
     )
     return Comparison(destination, largest, mean, white, float(gain))
 

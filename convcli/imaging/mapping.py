@@ -1,7 +1,10 @@
 """Mapping filtered float values to an output depth: rounded and clipped for integers, kept for float.
 
-Each mapping takes the values in the output's units and overwrites them (an image-sized
-temporary less)."""
+Each mapping takes the values in the output's units and overwrites them. Those that stretch
+by the result's lowest and highest values (:func:`rescale_to_range`, :func:`stretch_to_max`,
+:func:`gradient` at integer depths, see :func:`needs_extent`) take them as `extent`, which a
+pipeline working a strip at a time finds with :func:`extent` in a first pass; without it, a
+mapping finds them in the `values` given."""
 
 from __future__ import annotations
 
@@ -9,6 +12,9 @@ import numpy as np
 
 from ..engine.output import store
 from .depth import EIGHT, Depth
+
+# The lowest and highest finite values of a result.
+Extent = tuple[float, float]
 
 
 def to_range(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
@@ -39,7 +45,7 @@ def clip_to_range(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
     return to_range(values, depth)
 
 
-def gradient(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
+def gradient(values: np.ndarray, depth: Depth = EIGHT, extent: Extent | None = None) -> np.ndarray:
     """Sobel's mapping: integer outputs are stretched as :func:`stretch_to_max` does; float
     outputs keep the exact, signed gradient.
 
@@ -47,7 +53,7 @@ def gradient(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
     >>> gradient(np.array([-2.0, 4.0]), EIGHT), gradient(np.array([-2.0, 4.0]), floating())
     (array([128, 255], dtype=uint8), array([-2.,  4.], dtype=float32))
     """
-    return to_range(values, depth) if depth.is_float else stretch_to_max(values, depth)
+    return to_range(values, depth) if depth.is_float else stretch_to_max(values, depth, extent)
 
 
 def peak_to_white(values: np.ndarray, depth: Depth, peak: float) -> np.ndarray:
@@ -71,33 +77,37 @@ def peak_to_white(values: np.ndarray, depth: Depth, peak: float) -> np.ndarray:
     return to_range(magnitude, depth)
 
 
-def stretch_to_max(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
+def stretch_to_max(values: np.ndarray, depth: Depth = EIGHT, extent: Extent | None = None) -> np.ndarray:
     """Scale absolute values so their maximum becomes the depth's white (all zeros stay zero),
     then round as :func:`to_range` does. For gradients, whose range depends on the kernel
     and would otherwise clip or look dark; the sign is dropped. `values` is overwritten.
+    The maximum is that of the finite values in `extent` (the whole result's), else in `values`.
 
     >>> stretch_to_max(np.array([0.0, -2.0, 4.0]))
     array([  0, 128, 255], dtype=uint8)
+    >>> stretch_to_max(np.array([0.0, -2.0]), extent=(-2.0, 4.0))  # a strip of that result
+    array([  0, 128], dtype=uint8)
     """
+    low, high = extent or _extent(values)
+    peak = max(-low, high, 0.0)
     magnitude = np.abs(values, out=values)
-    peak = _finite_max(magnitude)
     if peak > 0:
         magnitude *= depth.white / peak
     return to_range(magnitude, depth)
 
 
-def rescale_to_range(values: np.ndarray, depth: Depth = EIGHT) -> np.ndarray:
+def rescale_to_range(values: np.ndarray, depth: Depth = EIGHT, extent: Extent | None = None) -> np.ndarray:
     """Stretch linearly so the smallest value becomes 0 and the largest the depth's white,
     then round as :func:`to_range` does. A flat result has nothing to stretch and is only
-    clipped, as ImageMagick's -auto-level leaves it. `values` is overwritten.
+    clipped, as ImageMagick's -auto-level leaves it. `values` is overwritten. The smallest and
+    largest are those of the finite values in `extent` (the whole result's), else in `values`.
 
     >>> rescale_to_range(np.array([-2.0, 0.0, 2.0]))
     array([  0, 128, 255], dtype=uint8)
     >>> rescale_to_range(np.array([100.0, 100.0]))
     array([100, 100], dtype=uint8)
     """
-    low = -_finite_max(-values)
-    high = _finite_max(values)
+    low, high = extent or _extent(values)
     if high > low:
         values -= low
         values *= depth.white / (high - low)
@@ -148,12 +158,45 @@ def named(name: str):
     }[name]
 
 
+def needs_extent(function, depth: Depth) -> bool:
+    """Whether the mapping `function` at `depth` stretches by the whole result's extent.
+
+    >>> from convcli.imaging.depth import floating
+    >>> needs_extent(rescale_to_range, floating()), needs_extent(gradient, floating()), needs_extent(gradient, EIGHT)
+    (True, False, True)
+    """
+    return function in (rescale_to_range, stretch_to_max) or (function is gradient and not depth.is_float)
+
+
+def extent(values: np.ndarray) -> Extent:
+    """The lowest and highest finite values, (inf, -inf) for none: :func:`merged` over the
+    strips of a result gives the whole result's.
+
+    >>> extent(np.array([3.0, np.nan, -1.0, np.inf]))
+    (-1.0, 3.0)
+    """
+    finite = np.isfinite(values)
+    low = np.min(values, initial=np.inf, where=finite)
+    high = np.max(values, initial=-np.inf, where=finite)
+    return float(low), float(high)
+
+
+def merged(extents) -> Extent:
+    """The extent of the values whose parts have `extents`; (0, 0) where none is finite,
+    which stretches nothing (NaN or infinity would make every pixel the same).
+
+    >>> merged([(1.0, 2.0), (np.inf, -np.inf), (-3.0, 0.0)])
+    (-3.0, 2.0)
+    """
+    lows, highs = zip(*extents, strict=True) if extents else ((), ())
+    low, high = min(lows, default=np.inf), max(highs, default=-np.inf)
+    return (low, high) if low <= high else (0.0, 0.0)
+
+
 def has_nan(values: np.ndarray) -> bool:
     """Whether any value is NaN: a max propagates NaN, in a tenth of nan_to_num's time."""
     return values.size > 0 and bool(np.isnan(values.max()))
 
 
-def _finite_max(values: np.ndarray) -> float:
-    """The largest finite value (0 for none): NaN or infinity would make every pixel the same."""
-    peak = np.max(values, initial=-np.inf, where=np.isfinite(values))
-    return float(peak) if np.isfinite(peak) else 0.0
+def _extent(values: np.ndarray) -> Extent:
+    return merged([extent(values)])

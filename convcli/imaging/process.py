@@ -10,33 +10,31 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConvcliError, UsageError
-from . import channels, files, light, mapping, sixteen, stdout, target, writing
-from .alpha import filter_with_alpha, over_black
-from .depth import Depth, convert, convert_alpha
+from . import channels, files, mapping, sixteen, stdout, target, writing
+from .depth import convert
 from .naming import destination_for
+from .pipeline import Output, Pipeline, Treatment
 from .settings import FilterSettings
+from .transforms import Filter
 
-# A filter of colour planes; its second argument is the value outside the image (constant border).
-Transform = Callable[[np.ndarray, float], np.ndarray]
-Mapping = Callable[[np.ndarray, Depth], np.ndarray]
 _DEFAULTS = FilterSettings()
 
 
 def filter_file(
     source: Path,
     output: Path | None,
-    transform: Transform,
+    transform: Filter,
     settings: FilterSettings = _DEFAULTS,
     *,
     warn: Callable[[str], None] = lambda message: None,
 ) -> Path:
-    """Filter the colour channels of `source` with `transform` and write the result to
-    `output`, as `settings` say (see :class:`.settings.FilterSettings`); `warn` is given each
-    warning, a line that names the file.
+    """Filter the colour channels of `source` with `transform` (a :class:`.transforms.Filter`)
+    and write the result to `output`, as `settings` say (see :class:`.settings.FilterSettings`);
+    `warn` is given each warning, a line that names the file.
 
-    `output` defaults to ``<stem>.<tag><suffix>`` beside the source. `transform` is given the
-    colour planes and the value outside the image (`settings.cval`, in the input's units, or
-    in linear light with `settings.linear`). The result, times `scale` plus `offset`, goes to
+    `output` defaults to ``<stem>.<tag><suffix>`` beside the source. The image is filtered a
+    strip at a time by :class:`.pipeline.Pipeline`, the value outside it being `settings.cval`,
+    in the input's units. The result, times `scale` plus `offset`, goes to
     the output's depth through the mapping the settings name, or through
     :func:`.mapping.peak_to_white` given a `peak`. An existing output, the input included, is
     replaced only with `force`. A `source` of "-" is stdin, whose result goes to stdout unless
@@ -47,10 +45,11 @@ def filter_file(
 
     >>> import tempfile
     >>> from PIL import Image
+    >>> from convcli.kernels import resolve_kernel
+    >>> from convcli.imaging.transforms import KernelFilter
     >>> folder = Path(tempfile.mkdtemp())
     >>> Image.fromarray(np.full((2, 3), 100, np.uint8)).save(folder / "grey.png")
-    >>> def brighter(colour, cval):
-    ...     return colour + 10
+    >>> brighter = KernelFilter(resolve_kernel("1.1"))
     >>> filter_file(folder / "grey.png", None, brighter, FilterSettings(tag="brighter", depth="16")).name
     'grey.brighter.png'
     >>> np.asarray(Image.open(folder / "grey.brighter.png")).max()  # 110 of 255 in 16 bits
@@ -77,30 +76,26 @@ def filter_file(
     value_mapping = mapping.named(settings.mapping)
     effect = functools.partial(mapping.effect, value_mapping, peak=settings.peak)
     chosen = target.choose(planes, fmt, settings.depth, destination, warn, effect)
-    visible = planes.alpha is not None and bool(planes.alpha.any())
-    filtered, planes.alpha = filter_planes(planes, transform, settings.cval, settings.alpha, settings.linear, source)
-    with np.errstate(over="ignore", invalid="ignore"):  # what overflows is clipped, or NaN and said below
-        if settings.scale != 1.0:
-            filtered *= settings.scale
-        if settings.offset != 0.0:
-            filtered += settings.offset
-    if not chosen.depth.is_float and mapping.has_nan(filtered):
-        warn(f"{destination}: the result has NaN values, written as 0")
     if settings.peak is not None:  # a fixed scale, in the input's units: converted as the values are
         top = float(convert(np.array([settings.peak], np.float64), planes.depth, chosen.depth)[0])
         value_mapping = functools.partial(mapping.peak_to_white, peak=top)
-    values = value_mapping(convert(filtered, planes.depth, chosen.depth), chosen.depth)
-    opacity = None
-    if planes.alpha is not None:
-        opacity = mapping.to_range(convert_alpha(planes.alpha, planes.depth, chosen.depth), chosen.depth)
-        if visible and not opacity.any():
-            warn(
-                f"{destination}: filtering alpha with this kernel (--alpha {settings.alpha}) leaves no opacity, so "
-                "the image is fully transparent; --alpha keep keeps the input's alpha"
-            )
-        if not chosen.alpha:  # filtered with its alpha, so that the colour hidden under it stays hidden
-            values, opacity = over_black(values, opacity, chosen.depth.opaque), None
-    pixels = channels.stack(values, opacity)
+    treatment = Treatment(settings.cval, settings.alpha, settings.linear, settings.scale, settings.offset)
+    count = planes.colours + chosen.alpha
+    pixels = np.empty(planes.shape + ((count,) if count > 1 else ()), chosen.depth.dtype)
+    try:
+        run = Pipeline(planes, transform, treatment)
+        run.write(pixels, Output(chosen.depth, chosen.alpha, value_mapping))
+    except ValueError as exc:  # what the engine refuses for this image's values (NaN for the FFT)
+        raise ConvcliError(f"{source}: {exc}") from None
+    if run.saw_nan:
+        warn(f"{destination}: the result has NaN values, written as 0")
+    if run.visible and not run.opaque:
+        warn(
+            f"{destination}: filtering alpha with this kernel (--alpha {settings.alpha}) leaves no opacity, so "
+            "the image is fully transparent; --alpha keep keeps the input's alpha"
+        )
+    source_mode = planes.source_mode
+    del planes, run  # the decoded image is not needed to encode the result
     if chosen.mode is None:
         writing.write_array_atomic(pixels, output, force=force)
         return output
@@ -108,8 +103,9 @@ def filter_file(
         writing.write_sixteen_atomic(pixels, output, fmt, info, force=force)
         return output
     image = channels.to_image(pixels, chosen.mode)
+    del pixels  # Pillow holds its own copy
     if settings.depth is None:  # a depth asked for is the one written
-        image = channels.recode(image, planes.source_mode, lambda mode: files.holds(fmt, mode))
+        image = channels.recode(image, source_mode, lambda mode: files.holds(fmt, mode))
     if image.mode in ("LA", "RGBA") and not files.holds(fmt, image.mode):
         image = channels.one_transparent_colour(image)  # alpha reaches here for GIF's one key only
     _warn_of_losses(image, fmt, info, destination, warn)
@@ -136,28 +132,6 @@ def format_for(destination: Path, format: str | None) -> str | None:
         if named != fmt:
             raise UsageError(f"{destination}: its extension says {named}, --format says {fmt}; choose one")
     return fmt
-
-
-def filter_planes(
-    planes: channels.Planes, transform: Transform, cval: float, alpha: str, linear: bool, source: Path
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """The filtered colour planes, in the input's units, and the alpha `alpha` makes of
-    `planes.alpha` (None without one). `cval` is in the input's pixel units, and so decoded to
-    linear light with the image."""
-    white = planes.depth.white
-    colour = light.to_linear(planes.colour, white) if linear else planes.colour
-    outside = float(light.to_linear(np.array(cval, np.float64), white)) if linear else cval
-    try:
-        if planes.alpha is None:
-            result, opacity = transform(colour, outside), None
-        else:
-            # Below half a step of the input's opacity there is no colour left to recover.
-            opaque = planes.depth.opaque
-            faint = opaque / 131070 if planes.depth.is_float else 0.5
-            result, opacity = filter_with_alpha(colour, planes.alpha, opaque, transform, alpha, faint, outside)
-    except ValueError as exc:  # what the engine refuses for this image's values (NaN for the FFT)
-        raise ConvcliError(f"{source}: {exc}") from None
-    return (light.to_srgb(result, white) if linear else result), opacity
 
 
 def _warn_of_losses(image, fmt: str, info: dict, destination: Path, warn) -> None:

@@ -33,7 +33,7 @@ class FilterSettings:
         The value outside the image for a constant border, in the input's pixel units.
     alpha : str
         How an alpha channel is treated, one of ``choices.ALPHA_MODES`` (see
-        :func:`.alpha.filter_with_alpha`); "keep" carries it through unchanged and hides the
+        :mod:`.alpha`); "keep" carries it through unchanged and hides the
         colour under full transparency, whatever the filter. A kernel's own is
         :func:`.alpha.default_mode`.
     linear : bool

@@ -89,9 +89,9 @@ def choose(
     `effect` gives for what the value mapping does at that depth (None: rounding and clipping).
     Warnings come only once the choice stands, not before an error. An image larger than the
     format holds is an error (see SIDE_LIMITS)."""
-    check_size(fmt, planes.colour.shape[1], planes.colour.shape[0], destination)
+    check_size(fmt, planes.shape[1], planes.shape[0], destination)
     notes = []
-    alpha = planes.alpha is not None
+    alpha = planes.has_alpha
     if alpha and not holds(fmt, "LA" if planes.bands == "L" else "RGBA"):
         # GIF keeps one fully transparent colour, and a result's alpha is thresholded to it.
         if not holds(fmt, "P+key"):

@@ -1,23 +1,25 @@
-"""The filters filter_file applies: callables of the colour planes and the value outside them
-that call the engine, picklable so that worker processes can run them, and timed on request."""
+"""The filters filter_file applies, planned for one image and applied a band of rows at a
+time by :mod:`.pipeline`: picklable, so that worker processes can run them, and timed on request."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..engine import convolve, correlate, plan_for
-from ..filters import sobel
+from ..engine import BandFilter, Plan, band_filter
 from ..kernels import Kernel, named
 
 
 @dataclass(frozen=True, kw_only=True)
 class Filter:
     """A filter computing with the engine's `border`, `method` and `threads` (None: all cores);
-    `report`, if any, is given a line saying the engine's plan and the time it took."""
+    `report`, if any, is given a line saying the engine's plan and the time it took.
+
+    ``planned(shape, dtype, finite, cval)`` is the filter for an image of `shape`, (H, W, C),
+    in `dtype` (`finite`: free of NaN and infinities), extended by a constant border of `cval`
+    where the border is constant: a :class:`Planned`."""
 
     border: str = "reflect"
     method: str = "auto"
@@ -27,8 +29,53 @@ class Filter:
     def reporting(self, report: Callable[[str], None]) -> Filter:
         return replace(self, report=report)
 
-    def _options(self, cval: float) -> dict:
-        return {"border": self.border, "cval": cval, "method": self.method, "threads": self.threads}
+    def _band(self, shape, kernel, dtype, finite: bool, cval: float, correlate: bool, anchor=None) -> BandFilter:
+        options = {"method": self.method, "threads": self.threads, "finite": finite, "cval": cval}
+        return band_filter(shape, kernel, correlate=correlate, anchor=anchor, dtype=dtype, **options)
+
+    def told(self, shape: tuple[int, ...], planned: Planned, seconds: float) -> None:
+        """Give `report` the plan followed for an image of `shape` and the `seconds` it took."""
+        if self.report is None:
+            return
+        plan, passes = planned.plan, planned.passes
+        what = f"{plan.method} ({plan.detail})" + (f" x{passes} passes" if passes > 1 else "")
+        shown = shape[:2] if shape[2:] == (1,) else shape  # grey is H x W, as the image's size is said
+        self.report(
+            f"{'x'.join(map(str, shown))}: {what} on {plan.threads} thread(s), "
+            f"estimated {passes * plan.seconds:.3f} s, took {seconds:.3f} s"
+        )
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A filter planned for one image: ``planned(band)`` filters `band`, rows ``r0`` to
+    ``r1 + rows[0] + rows[1]`` of the image extended by `rows` (above, below) and `cols`
+    (left, right) by the filter's `border`, into output rows ``r0`` to ``r1``; in strips
+    of ``plan.rows`` on ``plan.threads`` threads. Sobel's magnitude makes `passes` 2."""
+
+    bands: tuple[BandFilter, ...]
+    border: str
+    combine: Callable[[list[np.ndarray]], np.ndarray] | None = None
+
+    @property
+    def plan(self) -> Plan:
+        return self.bands[0].plan
+
+    @property
+    def passes(self) -> int:
+        return len(self.bands)
+
+    @property
+    def rows(self) -> tuple[int, int]:
+        return self.bands[0].rows
+
+    @property
+    def cols(self) -> tuple[int, int]:
+        return self.bands[0].cols
+
+    def __call__(self, band: np.ndarray) -> np.ndarray:
+        results = [apply(band) for apply in self.bands]
+        return results[0] if self.combine is None else self.combine(results)
 
 
 @dataclass(frozen=True)
@@ -36,51 +83,34 @@ class KernelFilter(Filter):
     """Convolution with `kernel`, or correlation.
 
     >>> from convcli.kernels import named_kernel
-    >>> KernelFilter(named_kernel("shift:dx=1,dy=0"), correlate=False, border="constant")(np.eye(2), 0.0)
+    >>> planned = KernelFilter(named_kernel("shift:dx=1,dy=0"), border="constant").planned((2, 2, 1))
+    >>> planned.rows, planned.cols
+    ((0, 0), (1, 1))
+    >>> planned(np.pad(np.eye(2)[..., np.newaxis], ((0, 0), (1, 1), (0, 0))))[..., 0]
     array([[0., 1.],
-           [0., 0.]])
+           [0., 0.]], dtype=float32)
     """
 
     kernel: Kernel
     correlate: bool = False
 
-    def __call__(self, colour: np.ndarray, cval: float) -> np.ndarray:
-        operation = correlate if self.correlate else convolve
-        start = time.perf_counter()
-        options = self._options(cval)
-        result = operation(colour, self.kernel.matrix, anchor=self.kernel.anchor, dtype=colour.dtype, **options)
-        _time(self, colour, self.kernel.matrix, start)
-        return result
+    def planned(self, shape, dtype=np.float32, finite: bool = True, cval: float = 0.0) -> Planned:
+        matrix, anchor = self.kernel.matrix, self.kernel.anchor
+        return Planned((self._band(shape, matrix, dtype, finite, cval, self.correlate, anchor),), self.border)
 
 
 @dataclass(frozen=True)
 class SobelFilter(Filter):
-    """The Sobel gradient along `axis` (x, y) or its magnitude (both)."""
+    """The Sobel gradient along `axis` (x, y) or its magnitude (both), as :func:`convcli.filters.sobel`."""
 
     axis: str = "both"
 
-    def __call__(self, colour: np.ndarray, cval: float) -> np.ndarray:
-        start = time.perf_counter()
-        result = sobel(colour, self.axis, dtype=colour.dtype, **self._options(cval))
-        _time(self, colour, named.sobel_x(), start, passes=1 if self.axis != "both" else 2)
-        return result
+    def planned(self, shape, dtype=np.float32, finite: bool = True, cval: float = 0.0) -> Planned:
+        kernels = {"x": (named.sobel_x(),), "y": (named.sobel_y(),), "both": (named.sobel_x(), named.sobel_y())}
+        bands = tuple(self._band(shape, kernel, dtype, finite, cval, correlate=False) for kernel in kernels[self.axis])
+        return Planned(bands, self.border, _magnitude if self.axis == "both" else None)
 
 
-def _time(applied: Filter, colour: np.ndarray, kernel: np.ndarray, start: float, passes: int = 1) -> None:
-    """For `applied.report`, the plan the engine follows and the time the filtering took."""
-    if applied.report is None:
-        return
-    elapsed = time.perf_counter() - start
-    plan = plan_for(
-        colour.shape,
-        kernel,
-        method=applied.method,
-        threads=applied.threads,
-        dtype=colour.dtype,
-        finite=bool(np.isfinite(colour).all()),
-    )
-    what = f"{plan.method} ({plan.detail})" + (f" x{passes} passes" if passes > 1 else "")
-    applied.report(
-        f"{'x'.join(map(str, colour.shape))}: {what} on {plan.threads} thread(s), "
-        f"estimated {passes * plan.seconds:.3f} s, took {elapsed:.3f} s"
-    )
+def _magnitude(gradients: list[np.ndarray]) -> np.ndarray:
+    gx, gy = gradients
+    return np.hypot(gx, gy, out=gx)
