@@ -220,3 +220,27 @@ def test_a_big_endian_memory_map_is_filtered_as_it_is(tmp_path):
     Pipeline(planes, KernelFilter(named_kernel("box:3")), Treatment()).write(out, Output(floating(65535), False))
     want = reference.kernel_transform(named_kernel("box:3").matrix)(array.astype(np.float32), 0.0)
     np.testing.assert_allclose(out, want, rtol=1e-6)
+
+
+def test_a_npy_file_is_mapped_and_filtered_where_it_lies(tmp_path):
+    from convcli.imaging import FilterSettings, files, filter_file
+
+    array = _image("RGBAf64")
+    np.save(tmp_path / "scan.npy", array)
+    mapped = files.read_array(tmp_path / "scan.npy")
+    assert isinstance(mapped, np.memmap) and not mapped.flags.writeable
+    kernel = named_kernel("gaussian:sigma=1.5")
+    settings = FilterSettings(tag="soft", alpha="premultiply")
+    written = filter_file(tmp_path / "scan.npy", None, KernelFilter(kernel), settings)
+    planes = from_array(array, "scan")
+    want = reference.pixels(
+        planes.colour(),
+        planes.alpha(),
+        planes.depth,
+        reference.kernel_transform(kernel.matrix),
+        planes.depth,
+        True,
+        mode="premultiply",
+    )
+    np.testing.assert_allclose(np.load(written), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(np.load(tmp_path / "scan.npy"), array)  # read, never written

@@ -114,6 +114,14 @@ def from_array(array: np.ndarray, source: str, mode: str = "array") -> Planes:
     return Planes(array, channels in (2, 4), "L" if channels == 2 else "RGB", depth, mode)
 
 
+def from_decoded(pixels: np.ndarray, source: str) -> Planes:
+    """Planes of the array a decoder gave (see :func:`.files.read_image`): 16-bit colour or
+    grey with alpha, named by :mod:`.sixteen`'s modes, or an 8-bit JPEG's grey or RGB."""
+    if pixels.dtype == np.uint16:
+        return from_array(pixels, source, MODES[pixels.shape[-1]])
+    return from_array(pixels, source, "L" if pixels.ndim == 2 else "RGB")
+
+
 def _native(pixels: np.ndarray) -> np.ndarray:
     """`pixels` in the machine's byte order (Pillow's "I;16B" arrives big-endian)."""
     return pixels.astype(pixels.dtype.newbyteorder("="), copy=False)

@@ -24,7 +24,7 @@ from PIL import Image, ImageFile, ImageOps, TiffImagePlugin, UnidentifiedImageEr
 from ..choices import DEFAULT_MAX_PIXELS
 from ..errors import ConvcliError, UsageError
 from ..kernels.text import echoed
-from . import allowlist, integrity, sixteen
+from . import allowlist, background, integrity, sixteen
 
 LOSSY_FORMATS = ("JPEG", "WEBP")
 
@@ -40,8 +40,9 @@ def read_image(
     """Open and fully decode `path`, with its EXIF orientation applied; return it and the
     :func:`metadata` to write with its result (taken before turning it upright, which drops
     a TIFF's tags). A PNG or TIFF of 16-bit colour or 16-bit grey with alpha, which Pillow
-    has no mode for, is returned as an (H, W, C) uint16 array read by :mod:`.sixteen`; any
-    other image as a Pillow image.
+    has no mode for, is returned as an (H, W, C) uint16 array read by :mod:`.sixteen`; a grey
+    or colour JPEG as an (H, W) or (H, W, 3) uint8 array that libjpeg-turbo decoded strictly;
+    any other image as a Pillow image (see :func:`.channels.from_decoded`).
 
     Only the formats of :mod:`.allowlist` are opened, recognised by their content. An image
     over `max_pixels` (None: no limit) is refused before it is decoded, and so is an animation
@@ -102,6 +103,8 @@ def _decoded(
                 problem = problem or _on_the_file(integrity.check_tiff_promise, path, stream)
             if problem:
                 damaged(problem, opened.format)
+            if opened.format == "JPEG" and opened.mode in _STRICT_JPEG and not allow_damaged:
+                return _decoded_jpeg(opened, path, stream, damaged)
             _load(
                 opened.load,
                 opened.format,
@@ -111,11 +114,30 @@ def _decoded(
                 lambda line: damaged(line.removeprefix(f"{path}: "), opened.format),  # a codec's words: damage
                 tolerant=allow_damaged,
             )
-            upright = ImageOps.exif_transpose(opened)
+            upright = opened
+            if _orientation(opened.getexif(), opened.info.get("xmp")) != 1:  # else a copy, for nothing
+                upright = ImageOps.exif_transpose(opened)
             if opened.format == "PPM" and upright.mode == "I":
                 # Pillow reads 16-bit PGM as 32-bit; its values never pass 65535.
                 upright = upright.convert("I;16")
             return upright, metadata(opened)  # after turning upright: it drops the orientation
+
+
+def _decoded_jpeg(opened: Image.Image, path: Path, stream: BinaryIO | None, damaged) -> tuple[np.ndarray, dict]:
+    """A grey or YCbCr JPEG's pixels, upright: decoded once, strictly, by libjpeg-turbo into
+    an array, which is both the check for damage and the image (Pillow's decoding alongside
+    the check took a second decoding, and its image then a copy into NumPy)."""
+    data = _data(path, stream)
+    pixels, problem = background.in_background(lambda: integrity.decode_jpeg(data, _STRICT_JPEG[opened.mode]))
+    if problem:
+        damaged(problem, "JPEG")
+    if pixels is None:  # a colour model TurboJPEG does not convert: Pillow's own decoding
+        opened.load()
+        pixels = np.asarray(opened)
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[..., 0]
+    orientation = _orientation(opened.getexif(), opened.info.get("xmp"))
+    return sixteen.upright(pixels, orientation), metadata(opened)
 
 
 def _byte_size(path: Path, stream: BinaryIO | None) -> int:
@@ -348,6 +370,8 @@ def _reading(path: Path, undecodable: Callable[[Exception], str]):
 
 # Modes convcli converts to RGB on load: their ICC profile describes another colour space.
 _OTHER_COLOUR_SPACES = ("LAB", "YCbCr", "HSV")
+# The JPEG modes that libjpeg-turbo decodes strictly into an array, and the colour space it decodes them to.
+_STRICT_JPEG = {"L": "GRAY", "RGB": "RGB"}
 
 
 # The tags of an EXIF, or of a TIFF's own directory, whose meaning survives filtering: who
@@ -731,7 +755,8 @@ def is_array_file(path: Path) -> bool:
 def read_array(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS, stream: BinaryIO | None = None) -> np.ndarray:
     """Load a .npy file (no pickled objects), refusing one over `max_pixels`, or one cut short,
     from its header, before reading its data; a `stream` is read instead of the file, as
-    :func:`read_image` does."""
+    :func:`read_image` does. A file is memory-mapped, read-only: its values are read where they
+    are used, and a file larger than memory can be filtered."""
     with _reading(path, lambda exc: f"not a NumPy .npy array ({exc})"):
         with open(path, "rb") if stream is None else contextlib.nullcontext(stream) as source:
             shape, dtype = _npy_header(source, path)
@@ -748,6 +773,8 @@ def read_array(path: Path, max_pixels: int | None = DEFAULT_MAX_PIXELS, stream: 
                     f"{'x'.join(map(str, shape))} {dtype} values, and {size - data:,} follow"
                 )
             source.seek(0)
+            if stream is None:  # a file is mapped, and read only where it is filtered
+                return np.load(path, mmap_mode="r", allow_pickle=False)
             return np.load(source, allow_pickle=False)
 
 

@@ -17,6 +17,8 @@ import struct
 import zlib
 from typing import BinaryIO
 
+import numpy as np
+
 from ..wording import counted
 
 # The most pixels one byte of compressed data can stand for. zlib's deflate peaks at 1032:1;
@@ -75,20 +77,27 @@ def check_jpeg(data: bytes) -> str | None:
     >>> check_jpeg(b"\\xff\\xd8\\xff\\xc0\\x00\\x0b\\x08\\x23\\x28\\x23\\x28\\x01\\x01\\x11\\x00\\xff\\xd9")
     'its header promises 9000x9000 pixels, and its 17 bytes can hold at most 8,704'
     """
+    # Grey output entropy-decodes every component but converts none: the warnings come from decoding.
+    return decode_jpeg(data, "GRAY")[1]
+
+
+def decode_jpeg(data: bytes, colorspace: str) -> tuple[np.ndarray | None, str | None]:
+    """A JPEG's pixels decoded strictly by libjpeg-turbo in `colorspace` (RGB or GRAY), as
+    Pillow decodes them (the same library, its accurate IDCT and fancy upsampling), and None;
+    or None and what is wrong with the data, where libjpeg-turbo warns of anything at all.
+    A colour model TurboJPEG cannot convert to `colorspace` is no damage: (None, None)."""
     promise = check_jpeg_promise(data)
     if promise:
-        return promise
+        return None, promise
     import simplejpeg  # libjpeg-turbo through its TurboJPEG API, which reports libjpeg's warnings
 
     try:
-        # Grey output entropy-decodes every component but converts none: the warnings come from decoding.
-        simplejpeg.decode_jpeg(data, colorspace="GRAY", strict=True)
+        return simplejpeg.decode_jpeg(data, colorspace=colorspace, strict=True), None
     except ValueError as exc:
         message = str(exc)
-        if "Unsupported color conversion" in message:  # a colour model TurboJPEG cannot turn grey
-            return None
-        return message.rstrip(".") or "libjpeg-turbo cannot decode it"
-    return None
+        if "Unsupported color conversion" in message:
+            return None, None
+        return None, message.rstrip(".") or "libjpeg-turbo cannot decode it"
 
 
 def check_jpeg_promise(data: bytes) -> str | None:

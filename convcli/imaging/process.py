@@ -161,7 +161,7 @@ def load_planes(
         return channels.from_array(files.read_array(source, max_pixels, stream), str(source))
     image = files.read_image(source, max_pixels, stream=stream)[0]
     if isinstance(image, np.ndarray):
-        return channels.from_array(image, str(source), sixteen.MODES[image.shape[-1]])
+        return channels.from_decoded(image, str(source))
     if cmyk_as_rgb and image.mode == "CMYK":
         image = image.convert("RGB")
     return channels.from_image(image, str(source))
@@ -178,8 +178,8 @@ def _read(
     if _is_array(source, stream):
         return channels.from_array(files.read_array(source, max_pixels, stream), str(source)), {}
     image, info = files.read_image(source, max_pixels, warn, stream, allow_damaged=allow_damaged)
-    if isinstance(image, np.ndarray):  # 16-bit colour
-        return channels.from_array(image, str(source), sixteen.MODES[image.shape[-1]]), info
+    if isinstance(image, np.ndarray):  # 16-bit colour, or a JPEG
+        return channels.from_decoded(image, str(source)), info
     if image.mode == "CMYK" and not files.holds(fmt, "CMYK"):
         warn(f"{destination}: {fmt} has no CMYK; converted to RGB by Pillow's simple formula (no colour management)")
         image = image.convert("RGB")
