@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,15 +96,34 @@ class Pipeline:
         self._halo = sum(rows)
         self._inside = (slice(rows[0], None), slice(cols[0], cols[0] + width))
 
-    def write(self, out: np.ndarray, output: Output, start: int = 0) -> np.ndarray:
-        """Fill `out`, rows ``start`` to ``start + len(out)`` of the result at `output`'s depth,
-        (H, W) or (H, W, C), colour then alpha where `output` keeps it, and return it. The
-        extent a stretching mapping needs comes from a first pass over the whole image."""
+    def write(self, out: np.ndarray, output: Output) -> np.ndarray:
+        """Fill `out` with the result at `output`'s depth, (H, W) or (H, W, C), colour then
+        alpha where `output` keeps it, and return it. The extent a stretching mapping needs
+        comes from a first pass over the whole image."""
+        for _ in self.blocks(output, len(out), out):
+            pass
+        return out
+
+    def blocks(self, output: Output, rows: int, out: np.ndarray | None = None) -> Iterator[np.ndarray]:
+        """The result as :meth:`write` makes it, in blocks of `rows` rows from the top, each
+        made when it is asked for (views of `out` where given, else an array of its own): what
+        a writer that takes the image a band of rows at a time consumes."""
         began = time.perf_counter()
-        extent = None
-        if mapping.needs_extent(output.mapping, output.depth):
-            extent = self._extent(output.depth)
-        layered = out.reshape(out.shape[:2] + (-1,))
+        height, width, _ = self._shape
+        count = self.planes.colours + (output.alpha and self._mode is not None)
+        extent = self._extent(output.depth) if mapping.needs_extent(output.mapping, output.depth) else None
+        for start in range(0, height, rows):
+            stop = min(start + rows, height)
+            if out is None:
+                block = np.empty((stop - start, width) + ((count,) if count > 1 else ()), output.depth.dtype)
+            else:
+                block = out[start:stop]
+            self._fill(block, start, output, extent)
+            yield block
+        self._transform.told(self._shape, self.planned, time.perf_counter() - began)
+
+    def _fill(self, block: np.ndarray, start: int, output: Output, extent: mapping.Extent | None) -> None:
+        layered = block.reshape(block.shape[:2] + (-1,))
 
         def strip(r0: int, r1: int) -> None:
             colour, alpha = self._values(r0, r1)
@@ -123,9 +142,7 @@ class Pipeline:
                     pixels = over_black(pixels, opacity, output.depth.opaque)
             part[..., : self.planes.colours] = pixels
 
-        self._run(strip, start, start + out.shape[0])
-        self._transform.told(self._shape, self.planned, time.perf_counter() - began)
-        return out
+        self._run(strip, start, start + len(block))
 
     def filtered(self) -> tuple[np.ndarray, np.ndarray | None]:
         """The filtered colour, (H, W) or (H, W, C), in the input's units, and the result's
