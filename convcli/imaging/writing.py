@@ -47,7 +47,7 @@ def write_image_atomic(
     where the format has room for it (Pillow's writers pass over what they cannot hold)."""
     if quality is None and fmt == "JPEG":
         quality = JPEG_QUALITY
-    params = _save_params(info or {}, fmt, image.mode)
+    params = save_params(info or {}, fmt, image.mode)
     if quality is not None and fmt in LOSSY_FORMATS:
         params["quality"] = quality
     if fmt == "JPEG" and quality >= 90:
@@ -61,11 +61,11 @@ def write_sixteen_atomic(
     """Write (H, W, C) uint16 `pixels` (grey and alpha, RGB or RGBA) as a 16-bit PNG or TIFF,
     which Pillow cannot write, through :mod:`.sixteen`, atomically as :func:`write_image_atomic`
     does, with `info`'s metadata as Pillow's writers would place it."""
-    params = _save_params(info or {}, fmt, sixteen.MODES[pixels.shape[-1]])
+    params = save_params(info or {}, fmt, sixteen.MODES[pixels.shape[-1]])
     _write_atomic(path, fmt, lambda stream: sixteen.write(pixels, stream, fmt, params), force)
 
 
-def _save_params(info: dict, fmt: str, mode: str) -> dict:
+def save_params(info: dict, fmt: str, mode: str) -> dict:
     """:func:`metadata`'s entries as `fmt`'s writer takes them: PNG holds text, comments and
     XMP as text chunks; TIFF holds the EXIF's tags, the XMP and the IPTC in its own directory,
     and a TIFF's resolution as it was (other formats get it per inch); fax compression is for
