@@ -79,7 +79,8 @@ def write_tiff_rows(
     big = height * row_bytes * _GROWTH[code] > _CLASSIC_ROOM
     resolution, unit = sixteen.tiff_resolution(params)
     strips = _strips(blocks, height, rowsperstrip, (width, channels) if channels > 1 else (width,), dtype)
-    with tifffile.TiffWriter(stream, bigtiff=big) as tiff:
+    # Named here: tifffile would take a file opened from a descriptor's number for its name.
+    with tifffile.TiffWriter(tifffile.FileHandle(stream, name="image.tif"), bigtiff=big) as tiff:
         tiff.write(
             _encoded(strips, code, predictor),
             shape=shape,
