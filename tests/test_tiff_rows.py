@@ -147,6 +147,15 @@ def test_a_missing_file_and_a_fifo_are_left_to_read_image(tmp_path):
     assert tiff_rows.open_rows(tmp_path / "fifo.tif", None) is None
 
 
+def test_an_image_over_pillows_own_limit_is_streamed(tmp_path, monkeypatch):
+    """The user's --max-pixels is the limit, not Pillow's process-wide one (which read_image turns off)."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    data = pixels((20, 30, 3))
+    with tiff_rows.open_rows(write(tmp_path / "in.tif", data), None) as rows:
+        assert np.array_equal(rows[:], data)
+    assert Image.MAX_IMAGE_PIXELS == 100
+
+
 def test_an_image_over_max_pixels_is_refused_as_read_image_refuses_it(tmp_path):
     path = write(tmp_path / "in.tif", pixels((20, 30, 3)))
     with pytest.raises(ConvcliError) as read:

@@ -74,7 +74,7 @@ def _decoded(
     stream: BinaryIO | None,
     allow_damaged: bool,
 ) -> tuple[Image.Image | np.ndarray, dict]:
-    with _reading(path, _undecodable_image), _pillow_limit_off():
+    with _reading(path, _undecodable_image), pillow_limit_off():
         problem = _on_the_file(_ico_damage, path, stream)  # Pillow decodes an ICO as it opens it
         if problem:
             damaged(problem, "ICO")
@@ -535,7 +535,7 @@ def _truncated_allowed(allowed: bool):
 
 
 @contextlib.contextmanager
-def _pillow_limit_off():
+def pillow_limit_off():
     """read_image checks the size itself, with the user's limit: Pillow's own check is a
     process-wide setting that only warns up to twice its limit."""
     saved = Image.MAX_IMAGE_PIXELS

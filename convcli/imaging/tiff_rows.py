@@ -101,7 +101,7 @@ def _metadata(source, layout: _Layout, path: Path, warn) -> tuple[dict, int] | N
             if layout.file_dtype.itemsize == 2 and layout.channels > 1:
                 found = files.tiff_file_metadata(source)
             else:
-                with allowlist.open_image(source) as opened:
+                with files.pillow_limit_off(), allowlist.open_image(source) as opened:  # the size is checked
                     orientation = opened.getexif().get(0x0112, 1)  # before metadata() strips the tags
                     found = files.metadata(opened), orientation
         except Exception:  # noqa: BLE001 - tags Pillow cannot read: read_image says what it makes of them
