@@ -59,7 +59,7 @@ def appears_while_encoding(monkeypatch, make) -> None:
 
     def saving(self, fp, *args, **kwargs):
         save(self, fp, *args, **kwargs)
-        if isinstance(fp, io.BufferedWriter) and not getattr(saving, "done", False):
+        if isinstance(fp, (io.BufferedWriter, io.BufferedRandom)) and not getattr(saving, "done", False):
             saving.done = True
             make()
 

@@ -55,10 +55,9 @@ def read_image(
     """
 
     def damaged(problem: str, fmt: str | None = None) -> None:
-        what = f"damaged {fmt}" if fmt else "damaged"
         if not allow_damaged:
-            raise ConvcliError(f"{path}: {what}: {problem} (--allow-damaged reads what can be decoded)")
-        warn(f"{path}: {what}: {problem}; read anyway, as --allow-damaged asks")
+            raise damage_error(path, problem, fmt)
+        warn(f"{path}: {_damaged(fmt)}: {problem}; read anyway, as --allow-damaged asks")
 
     with warnings.catch_warnings(record=True) as pillows:
         warnings.simplefilter("always")
@@ -76,7 +75,7 @@ def _decoded(
     stream: BinaryIO | None,
     allow_damaged: bool,
 ) -> tuple[Image.Image | np.ndarray, dict]:
-    with _reading(path, _undecodable_image), _pillow_limit_off():
+    with _reading(path, _undecodable_image), pillow_limit_off():
         problem = _on_the_file(_ico_damage, path, stream)  # Pillow decodes an ICO as it opens it
         if problem:
             damaged(problem, "ICO")
@@ -86,7 +85,7 @@ def _decoded(
         with _said_by_codecs(path, warn):
             opened = allowlist.open_image(stream if stream is not None else str(path))
         with opened:
-            _check_size(path, *opened.size, max_pixels)
+            check_size(path, *opened.size, max_pixels)
             # is_animated looks for a second frame only: counting them all walks every page.
             if getattr(opened, "is_animated", False):
                 _refuse_frames(path)
@@ -169,7 +168,7 @@ def _decoded_sixteen(
 ) -> tuple[np.ndarray, dict]:
     """A 16-bit colour PNG or TIFF, decoded by :mod:`.sixteen` under the checks that the other
     images get from Pillow's header: the size, the frames, the header's promise, the damage."""
-    _check_size(path, wide.width, wide.height, max_pixels)
+    check_size(path, wide.width, wide.height, max_pixels)
     if wide.frames:
         _refuse_frames(path)
     if wide.format == "PNG":
@@ -208,11 +207,21 @@ def _decoded_sixteen(
         orientation = _orientation(exif, info.get("xmp"))
         kept = _kept(info, info.pop("text"), exif, wide.mode)
     else:
-        kept, orientation = _on_the_file(_sixteen_tiff_metadata, path, stream)
+        kept, orientation = _on_the_file(tiff_file_metadata, path, stream)
     return sixteen.upright(pixels, orientation), kept
 
 
-def _check_size(path: Path, width: int, height: int, max_pixels: int | None) -> None:
+def damage_error(path: Path, problem: str, fmt: str | None = None) -> ConvcliError:
+    """The failure of an image damaged as `problem` says, in `fmt` (TIFF, PNG, ...) if known."""
+    return ConvcliError(f"{path}: {_damaged(fmt)}: {problem} (--allow-damaged reads what can be decoded)")
+
+
+def _damaged(fmt: str | None) -> str:
+    return f"damaged {fmt}" if fmt else "damaged"
+
+
+def check_size(path: Path, width: int, height: int, max_pixels: int | None) -> None:
+    """Refuse an image of `width` x `height` over `max_pixels` (None: no limit) before it is decoded."""
     if max_pixels is not None and width * height > max_pixels:
         raise ConvcliError(
             f"{path}: {width}x{height} is {width * height:,} pixels, over the limit of "
@@ -530,7 +539,7 @@ def _tiff_tags(source: BinaryIO) -> Image.Exif:
     return tags
 
 
-def _sixteen_tiff_metadata(source: BinaryIO) -> tuple[dict, int]:
+def tiff_file_metadata(source: BinaryIO) -> tuple[dict, int]:
     """:func:`tiff_metadata` and the orientation of a TIFF, read while the file is open (its
     EXIF sub-directory is read from it)."""
     tags = _tiff_tags(source)
@@ -550,7 +559,7 @@ def _truncated_allowed(allowed: bool):
 
 
 @contextlib.contextmanager
-def _pillow_limit_off():
+def pillow_limit_off():
     """read_image checks the size itself, with the user's limit: Pillow's own check is a
     process-wide setting that only warns up to twice its limit."""
     saved = Image.MAX_IMAGE_PIXELS

@@ -249,10 +249,9 @@ def check_tiff(stream: BinaryIO) -> str | None:
         with quiet("tifffile"), tifffile.TiffFile(stream) as tiff:
             page = tiff.pages.first
             offsets, counts = page.dataoffsets, page.databytecounts
-            size = stream.seek(0, io.SEEK_END)
-            for index, (offset, count) in enumerate(zip(offsets, counts, strict=True)):
-                if count and offset + count > size:
-                    return f"it ends inside its strip or tile {index + 1} of {len(offsets)} (cut short)"
+            problem = check_tiff_extent(offsets, counts, stream.seek(0, io.SEEK_END))
+            if problem:
+                return problem
             compression = int(page.compression)
             if compression not in (7, 8, 32946):  # JPEG, deflate, Adobe deflate
                 return None
@@ -270,6 +269,19 @@ def check_tiff(stream: BinaryIO) -> str | None:
                     return f"strip or tile {index + 1} of {len(offsets)}: {problem}"
     except (tifffile.TiffFileError, ValueError, struct.error, OSError, KeyError, IndexError):
         return None  # a structure tifffile cannot follow: libtiff, decoding it, is the judge
+    return None
+
+
+def check_tiff_extent(offsets, counts, size: int) -> str | None:
+    """Whether a TIFF's strips or tiles, at `offsets` and `counts` bytes long, run past the end
+    of its `size` bytes (cut short).
+
+    >>> check_tiff_extent((8, 108), (100, 100), 150)
+    'it ends inside its strip or tile 2 of 2 (cut short)'
+    """
+    for index, (offset, count) in enumerate(zip(offsets, counts, strict=True)):
+        if count and offset + count > size:
+            return f"it ends inside its strip or tile {index + 1} of {len(offsets)} (cut short)"
     return None
 
 

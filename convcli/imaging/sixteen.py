@@ -124,7 +124,7 @@ def _tiff_header(source: BinaryIO) -> Header | None:
             channels = _tiff_channels(page)
             if channels is None:
                 return None
-            return Header("TIFF", page.imagewidth, page.imagelength, channels, _second_page(tiff))
+            return Header("TIFF", page.imagewidth, page.imagelength, channels, second_page(tiff))
     except Exception:  # noqa: BLE001 - a structure tifffile cannot follow: Pillow, opening it, judges it
         return None
 
@@ -147,7 +147,7 @@ def _tiff_channels(page) -> int | None:
     return None
 
 
-def _second_page(tiff) -> bool:
+def second_page(tiff) -> bool:
     """Whether a second page follows the first, looked for without counting them all."""
     import tifffile
 
@@ -247,7 +247,7 @@ def upright(pixels: np.ndarray, orientation: int) -> np.ndarray:
 
 def write(pixels: np.ndarray, stream: BinaryIO, fmt: str, params: dict) -> None:
     """Write (H, W, C) uint16 `pixels` as a PNG or TIFF into `stream`, with the metadata of
-    `params`, Pillow's save() keywords as writing._save_params gives them for `fmt`."""
+    `params`, Pillow's save() keywords as writing.save_params gives them for `fmt`."""
     stream.write(_png(pixels, params) if fmt == "PNG" else _tiff(pixels, params))
 
 
@@ -282,7 +282,7 @@ def _tiff(pixels: np.ndarray, params: dict) -> bytes:
 
     height, width, channels = pixels.shape
     compression = _PILLOW_COMPRESSIONS.get(params.get("compression", "raw"))
-    resolution, unit = _tiff_resolution(params)
+    resolution, unit = tiff_resolution(params)
     stream = io.BytesIO()  # tifffile takes no file opened from a bare descriptor
     tifffile.imwrite(
         stream,
@@ -296,16 +296,16 @@ def _tiff(pixels: np.ndarray, params: dict) -> bytes:
         resolution=resolution,
         resolutionunit=unit,
         iccprofile=params.get("icc_profile"),
-        extratags=_extratags(params.get("tiffinfo", {})),
+        extratags=extratags(params.get("tiffinfo", {})),
         metadata=None,  # tifffile's own JSON description of the array
         software=False,  # tifffile would name itself
     )
     if resolution is None:
-        _drop_tags(stream, {282, 283, 296})
+        drop_tags(stream, {282, 283, 296})
     return stream.getvalue()
 
 
-def _tiff_resolution(params: dict) -> tuple[tuple | None, int | None]:
+def tiff_resolution(params: dict) -> tuple[tuple | None, int | None]:
     """The resolution and unit of `params` as tifffile takes them: exact rationals."""
     if "x_resolution" in params:
         x, y = (_rational(params[key]) for key in ("x_resolution", "y_resolution"))
@@ -324,7 +324,7 @@ def _rational(value) -> tuple[int, int]:
     return fraction.numerator, fraction.denominator
 
 
-def _extratags(tags) -> list[tuple]:
+def extratags(tags) -> list[tuple]:
     """tifffile's (code, type, count, value, writeonce) of each tag Pillow would write from
     `tags` (its `tiffinfo`), typed as Pillow types them; the EXIF and GPS sub-directories,
     which tifffile cannot nest, are left out."""
@@ -352,7 +352,7 @@ def _extratags(tags) -> list[tuple]:
     return kept
 
 
-def _drop_tags(stream: io.BytesIO, codes: set[int]) -> None:
+def drop_tags(stream: io.BytesIO, codes: set[int]) -> None:
     """Remove the entries of `codes` from the first directory of the TIFF in `stream`:
     tifffile always writes a resolution (1 by 1, no unit), and a file without one must not get
     one. The directory is rewritten in place, shorter, its next-directory link moved up."""

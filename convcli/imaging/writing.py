@@ -6,11 +6,12 @@ import contextlib
 import errno
 import io
 import os
+import queue
 import re
 import stat
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -47,7 +48,7 @@ def write_image_atomic(
     where the format has room for it (Pillow's writers pass over what they cannot hold)."""
     if quality is None and fmt == "JPEG":
         quality = JPEG_QUALITY
-    params = _save_params(info or {}, fmt, image.mode)
+    params = save_params(info or {}, fmt, image.mode)
     if quality is not None and fmt in LOSSY_FORMATS:
         params["quality"] = quality
     if fmt == "JPEG" and quality >= 90:
@@ -61,11 +62,11 @@ def write_sixteen_atomic(
     """Write (H, W, C) uint16 `pixels` (grey and alpha, RGB or RGBA) as a 16-bit PNG or TIFF,
     which Pillow cannot write, through :mod:`.sixteen`, atomically as :func:`write_image_atomic`
     does, with `info`'s metadata as Pillow's writers would place it."""
-    params = _save_params(info or {}, fmt, sixteen.MODES[pixels.shape[-1]])
+    params = save_params(info or {}, fmt, sixteen.MODES[pixels.shape[-1]])
     _write_atomic(path, fmt, lambda stream: sixteen.write(pixels, stream, fmt, params), force)
 
 
-def _save_params(info: dict, fmt: str, mode: str) -> dict:
+def save_params(info: dict, fmt: str, mode: str) -> dict:
     """:func:`metadata`'s entries as `fmt`'s writer takes them: PNG holds text, comments and
     XMP as text chunks; TIFF holds the EXIF's tags, the XMP and the IPTC in its own directory,
     and a TIFF's resolution as it was (other formats get it per inch); fax compression is for
@@ -113,14 +114,101 @@ class Appeared(ConvcliError):
 
 
 def _write_atomic(path: Path, fmt: str, write, force: bool) -> None:
+    with _writing(path, fmt, write, force):
+        pass
+
+
+@contextlib.contextmanager
+def streamed(path: Path, fmt: str, write: Callable[[BinaryIO, Iterator], None], *, force: bool = False):
+    """Write a file of `fmt` as its blocks are made, atomically as :func:`write_image_atomic`
+    writes one: ``with streamed(path, "TIFF", write) as sink: sink.put(block) ...``.
+
+    The calling thread makes the blocks and puts them; a background thread runs
+    ``write(stream, blocks)``, `blocks` an iterator of what was put, in order, with a few
+    blocks queued between them, so that neither the image nor its file need be in memory whole.
+    `stream` is seekable and readable. The calling thread waits only in short slices, so that
+    Ctrl-C and SIGTERM are answered at once. When the block ends the file is put in place as
+    write_image_atomic puts it (refused without `force` if something appeared at `path`); when
+    it raises, or `write` fails (raised here as write_image_atomic raises it, naming `path`),
+    nothing is put in place and no temporary file is left. stdout, a device or a FIFO gets the
+    file whole once it is written, as write_image_atomic writes into them: it is then held in
+    memory.
+    """
+    sink = _Sink()
+    with _writing(path, fmt, lambda stream: write(stream, sink.blocks()), force) as encoder:
+        sink.encoder = encoder
+        try:
+            yield sink
+        except BaseException:
+            sink.abandon()
+            raise
+        sink.put(_Sink.END)
+
+
+class _Sink:
+    """The queue between the thread that makes an image's blocks and the encoder that writes them."""
+
+    END = object()  # put after the last block
+    _WAIT = 0.05  # seconds at a time: a signal is answered between two waits
+    _QUEUED = 4  # blocks made ahead of the encoder
+
+    def __init__(self):
+        self.encoder: _Background | None = None
+        self._queue: queue.Queue = queue.Queue(self._QUEUED)
+        self._abandoned = threading.Event()
+
+    def put(self, block) -> None:
+        """Queue `block` for the encoder, waiting while the queue is full; raise what the encoder
+        raised if it stopped meanwhile."""
+        while True:
+            try:
+                self._queue.put(block, timeout=self._WAIT)
+                return
+            except queue.Full:
+                if not self.encoder.alive:
+                    raise _EncoderStopped() from None
+
+    def blocks(self) -> Iterator:
+        """The blocks put, on the encoder's side, until the end; stops the encoder when the writing is abandoned."""
+        while True:
+            try:
+                block = self._queue.get(timeout=self._WAIT)
+            except queue.Empty:
+                block = None
+            if self._abandoned.is_set():
+                raise _Abandoned()
+            if block is _Sink.END:
+                return
+            if block is not None:
+                yield block
+
+    def abandon(self) -> None:
+        self._abandoned.set()
+
+
+class _EncoderStopped(Exception):
+    """The encoder ended while blocks were still coming: what it raised is raised by the writer."""
+
+
+class _Abandoned(Exception):
+    """The encoder's end when the blocks stop coming: the run failed or was interrupted."""
+
+
+@contextlib.contextmanager
+def _writing(path: Path, fmt: str, write, force: bool):
+    """Run `write` (given the stream to write into) in the background while the block runs,
+    and then put what it wrote in place: see :func:`write_image_atomic`."""
     if is_stream(path):
-        _write_into(path, fmt, write, None)
+        with _writing_into(path, fmt, write, None) as encoder:
+            yield encoder
         return
     stream = _open_special(path) if is_special(path) else None
     if stream is not None:
-        _write_into(path, fmt, write, stream)
+        with _writing_into(path, fmt, write, stream) as encoder:
+            yield encoder
         return
-    _write_file(path, _target(path, force), fmt, write, force)
+    with _writing_file(path, _target(path, force), fmt, write, force) as encoder:
+        yield encoder
 
 
 def _open_special(path: Path) -> BinaryIO | None:
@@ -139,39 +227,76 @@ def _open_special(path: Path) -> BinaryIO | None:
     return os.fdopen(fd, "wb")
 
 
-def _in_the_background(encode: Callable[[], None]) -> None:
-    """Run `encode` on a daemon thread and wait for it in short slices, raising what it raised.
-    An encoder may hold its thread for many seconds in one call (Pillow's WebP encodes the whole
-    image at once), and a signal is answered only between two of the main thread's steps: this
-    way Ctrl-C and SIGTERM stop the run at once. An interrupted encoder is left to finish into
-    what it writes to, its own: nothing of it reaches the destination."""
-    failure: list[BaseException] = []
+class _Background:
+    """`encode` run on a daemon thread, waited for in short slices. An encoder may hold its
+    thread for many seconds in one call (Pillow's WebP encodes the whole image at once), and a
+    signal is answered only between two of the main thread's steps: this way Ctrl-C and SIGTERM
+    stop the run at once. An interrupted encoder is left to finish into what it writes to, its
+    own: nothing of it reaches the destination."""
 
-    def run() -> None:
-        try:
-            encode()
-        except BaseException as exc:  # noqa: BLE001 - raised in the waiting thread, below
-            failure.append(exc)
+    def __init__(self, encode: Callable[[], None]):
+        self._failure: list[BaseException] = []
 
-    worker = threading.Thread(target=run, name="convcli-encoder", daemon=True)
-    worker.start()
-    while worker.is_alive():
-        worker.join(0.05)
-    if failure:
-        raise failure[0]
+        def run() -> None:
+            try:
+                encode()
+            except BaseException as exc:  # noqa: BLE001 - raised in the waiting thread, by wait()
+                self._failure.append(exc)
+
+        self._thread = threading.Thread(target=run, name="convcli-encoder", daemon=True)
+        self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def wait(self) -> None:
+        """Wait for the encoder to end; raise what it raised."""
+        while self._thread.is_alive():
+            self._thread.join(0.05)
+        if self._failure:
+            raise self._failure[0]
 
 
-def _write_into(path: Path, fmt: str, write, stream: BinaryIO | None) -> None:
+@contextlib.contextmanager
+def _cannot_write(name: str, fmt: str):
+    """An encoder's failure as one line naming `name` (never a temporary file: an OSError's
+    strerror alone)."""
+    try:
+        yield
+    except (OSError, ValueError, KeyError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConvcliError(f"{name}: cannot write {fmt}: {reason}") from None
+
+
+@contextlib.contextmanager
+def _stopped_early(encoder: _Background, name: str, fmt: str):
+    """Where the encoder ended before it took every block, raise what it raised, as its failure
+    is raised at the end (the block's own failures pass as they are)."""
+    try:
+        yield
+    except _EncoderStopped:
+        with _cannot_write(name, fmt):
+            encoder.wait()
+            raise ValueError("the encoder stopped before it took every block") from None
+
+
+@contextlib.contextmanager
+def _writing_into(path: Path, fmt: str, write, stream: BinaryIO | None):
     """Encode the image whole, so that a failed encoding writes nothing, then write it to stdout
     (`stream` None) or into the device or FIFO `stream`."""
     name = "stdout" if stream is None else str(path)
     buffer = io.BytesIO()
     try:
-        _in_the_background(lambda: write(buffer))
-    except (OSError, ValueError, KeyError) as exc:
+        encoder = _Background(lambda: write(buffer))
+        with _stopped_early(encoder, name, fmt):
+            yield encoder
+        with _cannot_write(name, fmt):
+            encoder.wait()
+    except BaseException:
         if stream is not None:
             stream.close()
-        raise ConvcliError(f"{name}: cannot write {fmt}: {exc}") from None
+        raise
     try:
         if stream is None:
             _write_all(sys.stdout.buffer, buffer.getbuffer())
@@ -213,30 +338,32 @@ def leads_nowhere(path: Path) -> str:
     return f"{path}: is a symbolic link that leads to no file (a loop?); use --force to replace it"
 
 
-def _write_file(path: Path, target: Path, fmt: str, write, force: bool) -> None:
-    """Write a regular file: into a temporary file in `target`'s folder, then into place in one
-    step that, without `force`, fails if anything is at `target` by then, and with it replaces
-    that atomically. Errors name `path`, never the temporary file."""
+@contextlib.contextmanager
+def _writing_file(path: Path, target: Path, fmt: str, write, force: bool):
+    """Write a regular file: into a temporary file in `target`'s folder while the block runs,
+    then into place in one step that, without `force`, fails if anything is at `target` by then,
+    and with it replaces that atomically. Errors name `path`, never the temporary file."""
     directory = target.parent
     _remove_stale_temporaries(directory)
     temporary = _open_temporary(path, directory, target.name)
     try:
-        own = os.dup(temporary.fd)  # the encoder's to close: it may outlive an interrupted run
+        with _cannot_write(str(path), fmt):
+            own = os.dup(temporary.fd)  # the encoder's to close: it may outlive an interrupted run
 
         def encode() -> None:
-            with os.fdopen(own, "wb") as stream:
+            with os.fdopen(own, "r+b") as stream:  # readable: a TIFF's tags are mended after
                 write(stream)
 
-        _in_the_background(encode)
-        os.fchmod(temporary.fd, _file_mode(target))
-        try:
-            temporary.publish(target.name, force)
-        except FileExistsError:
-            raise Appeared(f"{path}: appeared while convcli was working; use --force to replace it") from None
-    except (OSError, ValueError, KeyError) as exc:
-        # strerror alone: the full OSError text would name the temporary file.
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise ConvcliError(f"{path}: cannot write {fmt}: {reason}") from None
+        encoder = _Background(encode)
+        with _stopped_early(encoder, str(path), fmt):
+            yield encoder
+        with _cannot_write(str(path), fmt):
+            encoder.wait()
+            os.fchmod(temporary.fd, _file_mode(target))
+            try:
+                temporary.publish(target.name, force)
+            except FileExistsError:
+                raise Appeared(f"{path}: appeared while convcli was working; use --force to replace it") from None
     finally:
         temporary.close()
 
@@ -350,14 +477,14 @@ def _create(folder: int, name: str) -> tuple[int, str | None]:
     0600 until written: the image's mode is set at the end."""
     if _unnamed_files():
         try:
-            return os.open(".", os.O_TMPFILE | os.O_WRONLY, 0o600, dir_fd=folder), None
+            return os.open(".", os.O_TMPFILE | os.O_RDWR, 0o600, dir_fd=folder), None
         except OSError as exc:
             if exc.errno not in _NO_TMPFILE:
                 raise
     while True:
         temporary = _temporary_name(name)
         try:
-            return os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600, dir_fd=folder), temporary
+            return os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600, dir_fd=folder), temporary
         except FileExistsError:
             continue
 
