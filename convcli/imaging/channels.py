@@ -66,6 +66,12 @@ class Planes:
         """The alpha plane of the whole image as floats of the depth's compute type; None without one."""
         return np.asarray(self.pixels[:])[..., -1].astype(self.depth.compute) if self.has_alpha else None
 
+    def close(self) -> None:
+        """Let go of the pixels, closing the file that a row source reads them from."""
+        if self.pixels is not None and not isinstance(self.pixels, np.ndarray):
+            self.pixels.close()
+        self.pixels = None
+
 
 def from_image(image: Image.Image, source: str) -> Planes:
     """The planes of a Pillow image. Palette images become RGB(A), bilevel images grey, a
@@ -120,6 +126,25 @@ def from_decoded(pixels: np.ndarray, source: str) -> Planes:
     if pixels.dtype == np.uint16:
         return from_array(pixels, source, MODES[pixels.shape[-1]])
     return from_array(pixels, source, "L" if pixels.ndim == 2 else "RGB")
+
+
+# What a TIFF read a band of rows at a time (:mod:`.tiff_rows`) holds, by its mode: bands, alpha, depth.
+_ROW_MODES = {
+    "L": ("L", False, EIGHT),
+    "LA": ("L", True, EIGHT),
+    "RGB": ("RGB", False, EIGHT),
+    "RGBA": ("RGB", True, EIGHT),
+    "I;16": ("L", False, SIXTEEN),
+    "LA;16": ("L", True, SIXTEEN),
+    "RGB;16": ("RGB", False, SIXTEEN),
+    "RGBA;16": ("RGB", True, SIXTEEN),
+}
+
+
+def from_rows(rows) -> Planes:
+    """Planes of a TIFF read a band of rows at a time (a :class:`.tiff_rows.TiffRows`)."""
+    bands, alpha, depth = _ROW_MODES[rows.mode]
+    return Planes(rows, alpha, bands, depth, rows.mode)
 
 
 def _native(pixels: np.ndarray) -> np.ndarray:

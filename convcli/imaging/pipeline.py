@@ -27,6 +27,9 @@ from .alpha import fill_hidden, over_black
 from .channels import Planes
 from .depth import Depth, convert, convert_alpha
 
+# The bytes of pixels looked at at a time for fully transparent ones.
+_SCAN_BYTES = 8 << 20
+
 
 @dataclass(frozen=True)
 class Treatment:
@@ -237,19 +240,25 @@ class Pipeline:
         the second value says so)."""
         planes = self.planes
         pixels = planes.pixels
-        if self._mode == "keep":
-            alpha = planes.alpha()
-            if not (alpha > 0).all():
-                colour = planes.colour()
-                if self.treatment.linear:
-                    colour = light.to_linear(colour, planes.depth.white)
-                filled = fill_hidden(colour, alpha, planes.depth.opaque)
-                return (filled if filled.ndim == 3 else filled[..., np.newaxis]), True
+        if self._mode == "keep" and self._hides_colour():
+            colour = planes.colour()
+            if self.treatment.linear:
+                colour = light.to_linear(colour, planes.depth.white)
+            filled = fill_hidden(colour, planes.alpha(), planes.depth.opaque)
+            return (filled if filled.ndim == 3 else filled[..., np.newaxis]), True
         channels = planes.colours + self._filters_alpha
         if isinstance(pixels, np.ndarray):
             layered = pixels if pixels.ndim == 3 else pixels[..., np.newaxis]
             return layered[..., :channels], False
         return _Channels(pixels, channels), False
+
+    def _hides_colour(self) -> bool:
+        """Whether a pixel is fully transparent (alpha 0 or below, or NaN), looked for a band
+        of rows at a time, as a file read so is read."""
+        pixels, height = self.planes.pixels, self.planes.shape[0]
+        row_bytes = max(1, np.dtype(pixels.dtype).itemsize * int(np.prod(pixels.shape[1:])))
+        step = max(1, _SCAN_BYTES // row_bytes)
+        return any(not (np.asarray(pixels[r0 : r0 + step])[..., -1] > 0).all() for r0 in range(0, height, step))
 
     def _finite(self, pixels, cval: float) -> bool:
         """Whether the values are free of NaN and infinities, which rule out the FFT and low

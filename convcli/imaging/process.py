@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import ConvcliError, UsageError
 from . import channels, files, mapping, sixteen, stdout, target, writing
+from .allowlist import TIFF_SIGNATURES
 from .depth import convert
 from .naming import destination_for
 from .pipeline import Output, Pipeline, Treatment
@@ -71,6 +72,25 @@ def filter_file(
     if settings.quality is not None and fmt not in files.LOSSY_FORMATS:
         warn(f"{destination}: --quality applies to JPEG and WebP only; {fmt} is written as usual")
     planes, info = _read(source, fmt, destination, max_pixels, warn, stream, settings.allow_damaged)
+    try:
+        return _write_filtered(planes, info, transform, settings, source, output, fmt, warn)
+    finally:
+        planes.close()
+
+
+def _write_filtered(
+    planes: channels.Planes,
+    info: dict,
+    transform: Filter,
+    settings: FilterSettings,
+    source: Path,
+    output: Path,
+    fmt: str,
+    warn: Callable[[str], None],
+) -> Path:
+    """filter_file's filtering and writing of the `planes` read from `source`, with `info`'s metadata."""
+    force = settings.force
+    destination = Path("stdout") if files.is_stream(output) else output
     if settings.linear and planes.bands == "CMYK":
         raise UsageError(f"{source}: --linear decodes sRGB, and CMYK ink values are not sRGB")
     value_mapping = mapping.named(settings.mapping)
@@ -80,22 +100,21 @@ def filter_file(
         top = float(convert(np.array([settings.peak], np.float64), planes.depth, chosen.depth)[0])
         value_mapping = functools.partial(mapping.peak_to_white, peak=top)
     treatment = Treatment(settings.cval, settings.alpha, settings.linear, settings.scale, settings.offset)
-    count = planes.colours + chosen.alpha
-    pixels = np.empty(planes.shape + ((count,) if count > 1 else ()), chosen.depth.dtype)
+    result = Output(chosen.depth, chosen.alpha, value_mapping)
     try:
         run = Pipeline(planes, transform, treatment)
-        run.write(pixels, Output(chosen.depth, chosen.alpha, value_mapping))
+        if _streams(planes, fmt, chosen, info):
+            _write_rows(run, result, output, chosen.mode, info, force)
+            _warn_of_run(run, destination, settings.alpha, warn)
+            return output
+        count = planes.colours + chosen.alpha
+        pixels = run.write(np.empty(planes.shape + ((count,) if count > 1 else ()), chosen.depth.dtype), result)
     except ValueError as exc:  # what the engine refuses for this image's values (NaN for the FFT)
         raise ConvcliError(f"{source}: {exc}") from None
-    if run.saw_nan:
-        warn(f"{destination}: the result has NaN values, written as 0")
-    if run.visible and not run.opaque:
-        warn(
-            f"{destination}: filtering alpha with this kernel (--alpha {settings.alpha}) leaves no opacity, so "
-            "the image is fully transparent; --alpha keep keeps the input's alpha"
-        )
+    _warn_of_run(run, destination, settings.alpha, warn)
     source_mode = planes.source_mode
-    del planes, run  # the decoded image is not needed to encode the result
+    planes.close()  # the decoded image is not needed to encode the result
+    del run
     if chosen.mode is None:
         writing.write_array_atomic(pixels, output, force=force)
         return output
@@ -134,6 +153,49 @@ def format_for(destination: Path, format: str | None) -> str | None:
     return fmt
 
 
+# The most bytes of output rows made ahead of a TIFF writer taking them a block at a time.
+_BLOCK_BYTES = 8 << 20
+
+
+def _streams(planes: channels.Planes, fmt: str, chosen: target.Target, info: dict) -> bool:
+    """Whether the result is written a block of rows at a time: a TIFF read so is written so,
+    where the writer of row blocks keeps all of it (else the result is made whole, and
+    written as any other)."""
+    if isinstance(planes.pixels, np.ndarray) or fmt != "TIFF":
+        return False
+    from .tiff_writer import keeps
+
+    return keeps(chosen.mode, info)
+
+
+def _write_rows(run: Pipeline, result: Output, output: Path, mode: str, info: dict, force: bool) -> None:
+    """Write the TIFF `run` makes as its blocks of rows are made, atomically."""
+    from . import tiff_writer
+
+    height, width = run.planes.shape
+    count = run.planes.colours + result.alpha
+    shape = (height, width) + ((count,) if count > 1 else ())
+    row_bytes = width * count * np.dtype(result.depth.dtype).itemsize
+
+    def write(stream, blocks) -> None:
+        tiff_writer.write_tiff_rows(stream, shape, result.depth.dtype, blocks, mode=mode, info=info)
+
+    with writing.streamed(output, "TIFF", write, force=force) as sink:
+        for block in run.blocks(result, max(1, _BLOCK_BYTES // row_bytes)):
+            sink.put(block)
+
+
+def _warn_of_run(run: Pipeline, destination: Path, alpha: str, warn) -> None:
+    """Say what the run found in the values: NaN, or opacity filtered away."""
+    if run.saw_nan:
+        warn(f"{destination}: the result has NaN values, written as 0")
+    if run.visible and not run.opaque:
+        warn(
+            f"{destination}: filtering alpha with this kernel (--alpha {alpha}) leaves no opacity, so "
+            "the image is fully transparent; --alpha keep keeps the input's alpha"
+        )
+
+
 def _warn_of_losses(image, fmt: str, info: dict, destination: Path, warn) -> None:
     """Say what Pillow's writer will change on its own, and drop a profile it would mislabel."""
     quantises = files.holds(fmt, "P") and not files.holds(fmt, "RGB")  # GIF and the like
@@ -167,6 +229,14 @@ def load_planes(
     return channels.from_image(image, str(source))
 
 
+def _is_tiff(source: Path) -> bool:
+    try:
+        with open(source, "rb") as file:
+            return file.read(4) in TIFF_SIGNATURES
+    except OSError:  # read_image says why
+        return False
+
+
 def _is_array(source: Path, stream) -> bool:
     return stream.getvalue().startswith(files.NPY_MAGIC) if stream is not None else files.is_array_file(source)
 
@@ -177,6 +247,12 @@ def _read(
     """The planes of `source` (or of `stream`, stdin's data) and the metadata to carry into the output."""
     if _is_array(source, stream):
         return channels.from_array(files.read_array(source, max_pixels, stream), str(source)), {}
+    if stream is None and not allow_damaged and _is_tiff(source):
+        from .tiff_rows import open_rows
+
+        rows = open_rows(source, max_pixels, warn=warn)
+        if rows is not None:  # read a band at a time, as it is filtered
+            return channels.from_rows(rows), rows.info
     image, info = files.read_image(source, max_pixels, warn, stream, allow_damaged=allow_damaged)
     if isinstance(image, np.ndarray):  # 16-bit colour, or a JPEG
         return channels.from_decoded(image, str(source)), info

@@ -66,28 +66,33 @@ def open_rows(
         source = open(path, "rb")  # noqa: SIM115 - kept open by the TiffRows, closed by its close()
     except OSError:
         return None  # read_image says why
+    rows = None
     try:
-        if not stat.S_ISREG(os.fstat(source.fileno()).st_mode) or source.read(4) not in TIFF_SIGNATURES:
-            return None
-        source.seek(0)  # tifffile reads a file from where it stands
-        layout = _layout(source)
-        if layout is None:
-            return None
-        files.check_size(path, layout.width, layout.height, max_pixels)
-        source.seek(0)
-        problem = integrity.check_tiff_promise(source) or integrity.check_tiff_extent(
-            layout.offsets, layout.counts, os.fstat(source.fileno()).st_size
-        )
-        if problem:
-            raise files.damage_error(path, problem, "TIFF")
-        found = _metadata(source, layout, path, warn)
-        if found is None or found[1] != 1:
-            return None
-        rows = TiffRows(path, source, layout, found[0], cache_bytes)
-    except BaseException:
-        source.close()
-        raise
+        rows = _opened(source, path, max_pixels, warn, cache_bytes)
+    finally:
+        if rows is None:  # refused, or left to read_image: the file is not kept open
+            source.close()
     return rows
+
+
+def _opened(source, path: Path, max_pixels: int | None, warn, cache_bytes: int) -> TiffRows | None:
+    if not stat.S_ISREG(os.fstat(source.fileno()).st_mode) or source.read(4) not in TIFF_SIGNATURES:
+        return None
+    source.seek(0)  # tifffile reads a file from where it stands
+    layout = _layout(source)
+    if layout is None:
+        return None
+    files.check_size(path, layout.width, layout.height, max_pixels)
+    source.seek(0)
+    problem = integrity.check_tiff_promise(source) or integrity.check_tiff_extent(
+        layout.offsets, layout.counts, os.fstat(source.fileno()).st_size
+    )
+    if problem:
+        raise files.damage_error(path, problem, "TIFF")
+    found = _metadata(source, layout, path, warn)
+    if found is None or found[1] != 1:
+        return None
+    return TiffRows(path, source, layout, found[0], cache_bytes)
 
 
 def _metadata(source, layout: _Layout, path: Path, warn) -> tuple[dict, int] | None:

@@ -25,6 +25,10 @@ import numpy as np
 from . import sixteen
 from .writing import save_params
 
+# The modes written: Pillow's 8-bit ones and 16-bit grey, and :mod:`.sixteen`'s 16-bit ones.
+MODES = ("L", "LA", "RGB", "RGBA", "I;16", *sixteen.MODES.values())
+# The tags that point to the EXIF and GPS sub-directories.
+_EXIF_DIRECTORY, _GPS_DIRECTORY = 0x8769, 0x8825
 # Pillow's compression names as tifffile's codes: Pillow writes "tiff_deflate" as Adobe's code
 # 8 (its old code, 32946, is what sixteen's writer keeps).
 _PILLOW_CODES = {"raw": 1, "tiff_lzw": 5, "tiff_adobe_deflate": 8, "tiff_deflate": 8, "packbits": 32773}
@@ -36,6 +40,24 @@ _CLASSIC_ROOM = 2**32 - (64 << 20)
 _GROWTH = {1: 1.0, 5: 1.5, 8: 1.01, 32946: 1.01, 32773: 1.01}
 # Strips encoded ahead on the encoder's threads: enough to keep each core busy.
 _AHEAD = 2 * (os.cpu_count() or 1)
+
+
+def keeps(mode: str, info: dict) -> bool:
+    """Whether a TIFF of `mode` with `info` (:func:`.files.metadata`'s) is written here with all
+    that the whole-image writers keep of it: not where its EXIF nests the EXIF or GPS directory.
+
+    >>> keeps("RGB", {}), keeps("F", {})
+    (True, False)
+    """
+    if mode not in MODES:
+        return False
+    if not info.get("exif"):
+        return True
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif.load(info["exif"])
+    return not ({_EXIF_DIRECTORY, _GPS_DIRECTORY} & set(exif))
 
 
 def write_tiff_rows(
