@@ -257,3 +257,17 @@ def test_an_uncompressed_single_strip_is_read_a_piece_at_a_time(tmp_path):
     with tiff_rows.open_rows(path, None, cache_bytes=1) as rows:
         assert np.array_equal(rows[100:110], data[100:110])
         assert rows.cache.nbytes <= 1 << 20  # one piece of at most 1 MiB, not the 3.6 MB strip
+
+
+def test_tags_that_disagree_on_the_strips_are_left_to_read_image(tmp_path):
+    """Found by the fuzz test: two StripByteCounts and one StripOffsets."""
+    import struct
+
+    path = tmp_path / "odd.tif"
+    tifffile.imwrite(path, np.zeros((16, 12), np.uint8), rowsperstrip=8)
+    with tifffile.TiffFile(path) as tiff:
+        entry = tiff.pages.first.tags["StripOffsets"].offset
+    data = bytearray(path.read_bytes())
+    data[entry + 4 : entry + 8] = struct.pack("<I", 1)
+    path.write_bytes(bytes(data))
+    assert tiff_rows.open_rows(path, None) is None

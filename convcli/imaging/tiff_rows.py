@@ -138,6 +138,11 @@ class _Layout:
             self.stride = min(page.rowsperstrip, self.height)
             self.unit_rows = max(1, min(self.stride, _PIECE_BYTES // self.row_bytes)) if self.pieces else self.stride
             self.per_stride = -(-self.stride // self.unit_rows)
+        # How many strips or tiles the page's size and layout make.
+        if self.tiled:
+            self.segments = self.across * -(-self.height // self.unit_rows)
+        else:
+            self.segments = -(-self.height // self.stride)
         # tifffile's decoder of the page: made here, on one thread, as tifffile asks.
         self.decode = None if self.pieces else page.decode
 
@@ -164,6 +169,8 @@ def _layout(source) -> _Layout | None:
             layout = _Layout(page, channels)
     except Exception:  # noqa: BLE001 - a structure tifffile cannot follow: read_image judges it
         return None
+    if len(layout.offsets) != layout.segments or len(layout.counts) != layout.segments:
+        return None  # tags that do not agree on the strips or tiles: read_image judges them
     if not layout.pieces and layout.unit_rows * layout.width * layout.samples * layout.file_dtype.itemsize > (
         _MOST_UNIT_BYTES
     ):

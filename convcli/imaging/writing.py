@@ -20,6 +20,7 @@ from PIL import Image, PngImagePlugin
 
 from ..errors import ConvcliError
 from . import sixteen
+from .background import Background
 from .files import LOSSY_FORMATS, is_stream
 
 JPEG_QUALITY = 92  # ImageMagick's default; Pillow's 75 visibly blurs filtered detail.
@@ -153,7 +154,7 @@ class _Sink:
     _QUEUED = 4  # blocks made ahead of the encoder
 
     def __init__(self):
-        self.encoder: _Background | None = None
+        self.encoder: Background | None = None
         self._queue: queue.Queue = queue.Queue(self._QUEUED)
         self._abandoned = threading.Event()
 
@@ -227,37 +228,6 @@ def _open_special(path: Path) -> BinaryIO | None:
     return os.fdopen(fd, "wb")
 
 
-class _Background:
-    """`encode` run on a daemon thread, waited for in short slices. An encoder may hold its
-    thread for many seconds in one call (Pillow's WebP encodes the whole image at once), and a
-    signal is answered only between two of the main thread's steps: this way Ctrl-C and SIGTERM
-    stop the run at once. An interrupted encoder is left to finish into what it writes to, its
-    own: nothing of it reaches the destination."""
-
-    def __init__(self, encode: Callable[[], None]):
-        self._failure: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                encode()
-            except BaseException as exc:  # noqa: BLE001 - raised in the waiting thread, by wait()
-                self._failure.append(exc)
-
-        self._thread = threading.Thread(target=run, name="convcli-encoder", daemon=True)
-        self._thread.start()
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def wait(self) -> None:
-        """Wait for the encoder to end; raise what it raised."""
-        while self._thread.is_alive():
-            self._thread.join(0.05)
-        if self._failure:
-            raise self._failure[0]
-
-
 @contextlib.contextmanager
 def _cannot_write(name: str, fmt: str):
     """An encoder's failure as one line naming `name` (never a temporary file: an OSError's
@@ -270,7 +240,7 @@ def _cannot_write(name: str, fmt: str):
 
 
 @contextlib.contextmanager
-def _stopped_early(encoder: _Background, name: str, fmt: str):
+def _stopped_early(encoder: Background, name: str, fmt: str):
     """Where the encoder ended before it took every block, raise what it raised, as its failure
     is raised at the end (the block's own failures pass as they are)."""
     try:
@@ -288,7 +258,7 @@ def _writing_into(path: Path, fmt: str, write, stream: BinaryIO | None):
     name = "stdout" if stream is None else str(path)
     buffer = io.BytesIO()
     try:
-        encoder = _Background(lambda: write(buffer))
+        encoder = Background(lambda: write(buffer))
         with _stopped_early(encoder, name, fmt):
             yield encoder
         with _cannot_write(name, fmt):
@@ -354,7 +324,7 @@ def _writing_file(path: Path, target: Path, fmt: str, write, force: bool):
             with os.fdopen(own, "r+b") as stream:  # readable: a TIFF's tags are mended after
                 write(stream)
 
-        encoder = _Background(encode)
+        encoder = Background(encode)
         with _stopped_early(encoder, str(path), fmt):
             yield encoder
         with _cannot_write(str(path), fmt):
