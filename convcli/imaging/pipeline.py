@@ -77,7 +77,7 @@ class Pipeline:
     array([[ 33, 100, 167]], dtype=uint8)
     """
 
-    def __init__(self, planes: Planes, transform, treatment: Treatment, source: str = "image"):
+    def __init__(self, planes: Planes, transform, treatment: Treatment):
         self.planes, self.treatment = planes, treatment
         self.saw_nan = self.visible = self.opaque = False
         self._lock = threading.Lock()
