@@ -271,3 +271,22 @@ def test_new_file_gets_ordinary_permissions(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "o.png").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+
+
+def test_pillow_images_are_copied_out_a_band_of_rows_at_a_time(monkeypatch):
+    """Pillow's tobytes holds a whole image's bytes twice beside the image: 72 MiB more at the
+    peak for a 12 Mpx RGB photo. Bands of rows hold a few MiB."""
+    monkeypatch.setattr(channels, "_COPY_BYTES", 3000)
+    largest = []
+    tobytes = Image.Image.tobytes
+
+    def watched(self, *args, **kwargs):
+        data = tobytes(self, *args, **kwargs)
+        largest.append(len(data))
+        return data
+
+    monkeypatch.setattr(Image.Image, "tobytes", watched)
+    pixels = np.random.default_rng(0).integers(0, 256, (300, 40, 3), dtype=np.uint8)
+    planes = channels.from_image(Image.fromarray(pixels), "big.png")
+    np.testing.assert_array_equal(planes.pixels, pixels)
+    assert max(largest) <= 3000 + 40 * 3

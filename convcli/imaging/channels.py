@@ -86,7 +86,7 @@ def from_image(image: Image.Image, source: str) -> Planes:
     grey_depth = _GREY_DEPTHS.get("I;16" if image.mode.startswith("I;16") else image.mode)
     if grey_depth is None and image.mode not in _BANDS:
         raise ConvcliError(f"{source}: image mode {image.mode} is not supported")
-    pixels = np.asarray(image)
+    pixels = _array_of(image)
     if grey_depth is not None:
         return Planes(_native(pixels), False, "L", grey_depth, mode)
     return Planes(pixels, image.mode.endswith("A"), _BANDS[image.mode], EIGHT, mode)
@@ -145,6 +145,27 @@ def from_rows(rows) -> Planes:
     """Planes of a TIFF read a band of rows at a time (a :class:`.tiff_rows.TiffRows`)."""
     bands, alpha, depth = _ROW_MODES[rows.mode]
     return Planes(rows, alpha, bands, depth, rows.mode)
+
+
+# The bytes of an image's rows copied out of Pillow at a time.
+_COPY_BYTES = 4 << 20
+
+
+def _array_of(image: Image.Image) -> np.ndarray:
+    """``np.asarray(image)``, a band of rows at a time: Pillow's tobytes, which np.asarray
+    calls, holds a whole image's bytes twice over (its pieces, then their join) beside the
+    image itself.
+
+    >>> _array_of(Image.new("RGB", (2, 3), (1, 2, 3))).shape
+    (3, 2, 3)
+    """
+    first = np.asarray(image.crop((0, 0, image.width, 1)))
+    pixels = np.empty((image.height,) + first.shape[1:], first.dtype)
+    step = max(1, _COPY_BYTES // max(1, first.nbytes))
+    for top in range(0, image.height, step):
+        bottom = min(top + step, image.height)
+        pixels[top:bottom] = np.asarray(image.crop((0, top, image.width, bottom)))
+    return pixels
 
 
 def _native(pixels: np.ndarray) -> np.ndarray:
