@@ -76,3 +76,31 @@ def test_a_signal_during_start_up_is_one_line_not_a_traceback(name, code, noise,
         assert process.returncode == code, err.decode()
         assert err.decode().strip() == f"error: {'interrupted' if code == 130 else 'terminated'}"
         assert files_in(tmp_path) == set()
+
+
+@pytest.mark.parametrize("name, code, message", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+def test_a_signal_while_a_tiff_streams_leaves_nothing_and_stops_at_once(name, code, message, noise, tmp_path):
+    """A TIFF read and written a band at a time: its output is open from the first block on."""
+    import tifffile
+
+    source = tmp_path.parent / f"{tmp_path.name}-noise.tif"
+    tifffile.imwrite(source, np.asarray(Image.open(noise)), photometric="rgb", rowsperstrip=16, compression="zlib")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "convcli", "blur", str(source), "--sigma", "4", "-o", "out.tif"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while not writing_a_temporary(process.pid, tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert writing_a_temporary(process.pid, tmp_path), "the write never started"
+    time.sleep(0.1)  # blocks of rows on their way to the file
+    process.send_signal(getattr(signal, name))
+    sent = time.monotonic()
+    out, err = process.communicate(timeout=60)
+    assert time.monotonic() - sent < 1.5, "not stopped within a second or so"
+    assert process.returncode == code, err.decode()
+    assert out == b"" and err.decode().strip() == f"error: {message}"
+    assert files_in(tmp_path) == set()
