@@ -158,7 +158,7 @@ def test_ctrl_c_in_a_session_stops_the_engine_threads_and_the_next_call_works(py
     assert time.monotonic() - began < 0.3 + 1.0
     assert cpu_while_idle(0.5) < 0.1  # the threads were stopped, not left running
 
-    small, weights = rng.random((400, 300, 3)), rng.random((7, 9))
+    small, weights = rng.random((600, 400, 3)), rng.random((7, 9))
     assert plan_for(small.shape, weights, method="direct", dtype=np.float64, threads=2).threads == 2
     got = convcli.correlate(small, weights, method="direct", dtype=np.float64, threads=2)
     np.testing.assert_allclose(got, scipy.ndimage.correlate(small, weights[:, :, None], mode="reflect"), atol=1e-12)

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,15 +22,19 @@ from . import direct, fourier, lowrank, separable, strips
 # call per strip, the Python and ufunc overhead that dominates when a huge kernel meets a
 # small image. The FFT's own constants are in fourier.py. Only ratios matter for the choice;
 # the scale makes --verbose's estimate a time.
-SECONDS_PER_FUSED_TAP = 0.2e-9
+SECONDS_PER_FUSED_TAP = 0.1e-9
 SECONDS_PER_TAP = 0.2e-9
 SECONDS_PER_OUTPUT = 1.5e-9
-SECONDS_PER_TAP_CALL = 0.7e-6
+SECONDS_PER_TAP_CALL = 1.4e-6
+# A fused pass's setup on each strip (the strided view, einsum parsing its operands): 10 us.
+SECONDS_PER_FUSED_PASS = 10e-6
 
 # What each extra thread adds to the speed, measured on 2 cores: an FFT tile is milliseconds
-# of work with the GIL released, a shift-and-add call on a cache-sized strip is ~20 us, so
-# handing the GIL over between calls eats most of the second core there.
+# of work with the GIL released, and so is a fused pass over a strip (einsum); a shift-and-add
+# call on a cache-sized strip is ~20 us, so handing the GIL over between calls eats most of the
+# second core there.
 FFT_GAIN_PER_THREAD = 0.8
+FUSED_GAIN_PER_THREAD = 0.75
 TAP_GAIN_PER_THREAD = 0.15
 
 # Work estimated under this many seconds runs on one thread: handing strips to other threads
@@ -97,8 +102,8 @@ def make_plan(
     # 70% slower. So it is planned only where it could win: rank 2 or more (rank 1 is the
     # separable plan) and two passes cheaper than the best plan so far.
     kh, kw = kernel.shape
-    one_term, calls = _separable_seconds(np.ones(kh), np.ones(kw), out_shape)
-    lower_bound = _tap_seconds(2 * one_term, 2 * calls, out_shape, threads, best.rows)
+    one_term = _separable_passes(np.ones(kh), np.ones(kw), out_shape)
+    lower_bound = _tap_seconds(one_term + one_term, out_shape, threads, best.rows)
     if finite and rank1 is None and lower_bound < best.seconds:
         best = min(best, _lowrank(kernel, out_shape, dtype, threads), key=lambda p: p.seconds)
     return _serial_if_small(best)
@@ -128,35 +133,47 @@ def _row_bytes(out_shape, dtype) -> int:
     return math.prod(out_shape[1:]) * dtype.itemsize
 
 
-def _pass_seconds(work: direct.Work, values: int) -> float:
-    """One-core seconds of the taps of one direct pass over `values` values."""
-    return work.taps * values * (SECONDS_PER_FUSED_TAP if work.fused else SECONDS_PER_TAP)
+class _Passes(NamedTuple):
+    """The cost of direct passes on one core: seconds of taps, seconds of calls per strip,
+    and whether every pass is fused (which decides what a second thread gains)."""
+
+    taps: float
+    calls: float
+    fused: bool
+
+    def __add__(self, other):
+        return _Passes(self.taps + other.taps, self.calls + other.calls, self.fused and other.fused)
 
 
-def _separable_seconds(column: np.ndarray, row: np.ndarray, out_shape) -> tuple[float, int]:
-    """Seconds of the taps, and calls per strip, of a column pass then a row pass: the column
-    pass covers the padded width, W + kw - 1, which on a narrow image is far more than W."""
+def _passes(work: direct.Work, values: int) -> _Passes:
+    """One direct pass over `values` values."""
+    if work.fused:
+        calls = SECONDS_PER_FUSED_PASS + (work.calls - 1) * SECONDS_PER_TAP_CALL
+        return _Passes(work.taps * values * SECONDS_PER_FUSED_TAP, calls, True)
+    return _Passes(work.taps * values * SECONDS_PER_TAP, work.calls * SECONDS_PER_TAP_CALL, False)
+
+
+def _separable_passes(column: np.ndarray, row: np.ndarray, out_shape) -> _Passes:
+    """A column pass then a row pass: the column pass covers the padded width, W + kw - 1,
+    which on a narrow image is far more than W."""
     height, width = out_shape[:2]
     channels = _outputs(out_shape) // (height * width)
     down, across = direct.work(column[:, np.newaxis]), direct.work(row[np.newaxis, :])
     padded_width = width + row.size - 1
-    seconds = _pass_seconds(down, height * padded_width * channels) + _pass_seconds(across, _outputs(out_shape))
-    return seconds, down.calls + across.calls
+    return _passes(down, height * padded_width * channels) + _passes(across, _outputs(out_shape))
 
 
-def _tap_seconds(tap_seconds: float, calls_per_strip: int, out_shape, threads: int, rows: int) -> float:
+def _tap_seconds(passes: _Passes, out_shape, threads: int, rows: int) -> float:
     strips_count = math.ceil(out_shape[0] / rows)
-    one_core = (
-        tap_seconds + _outputs(out_shape) * SECONDS_PER_OUTPUT + strips_count * calls_per_strip * SECONDS_PER_TAP_CALL
-    )
-    return _on_threads(one_core, TAP_GAIN_PER_THREAD, _threads_used(threads, rows, out_shape[0]))
+    one_core = passes.taps + _outputs(out_shape) * SECONDS_PER_OUTPUT + strips_count * passes.calls
+    gain = FUSED_GAIN_PER_THREAD if passes.fused else TAP_GAIN_PER_THREAD
+    return _on_threads(one_core, gain, _threads_used(threads, rows, out_shape[0]))
 
 
-def _tap_plan(method, detail, tap_seconds, calls_per_strip, buffers, out_shape, dtype, threads, build) -> Plan:
-    """A plan of direct passes: `tap_seconds` of taps on one core, `calls_per_strip` einsum or
-    ufunc calls on each strip, which holds `buffers` row-sized arrays in the cache."""
+def _tap_plan(method, detail, passes: _Passes, buffers, out_shape, dtype, threads, build) -> Plan:
+    """A plan of direct passes whose strips each hold `buffers` row-sized arrays in the cache."""
     rows = strips.rows_for_cache(_row_bytes(out_shape, dtype), buffers, threads)
-    seconds = _tap_seconds(tap_seconds, calls_per_strip, out_shape, threads, rows)
+    seconds = _tap_seconds(passes, out_shape, threads, rows)
     return Plan(method, detail, seconds, _threads_used(threads, rows, out_shape[0]), rows, build)
 
 
@@ -165,8 +182,7 @@ def _direct(kernel, out_shape, dtype, threads) -> Plan:
     return _tap_plan(
         "direct",
         counted(work.taps, "tap") + (" fused" if work.fused else ""),
-        _pass_seconds(work, _outputs(out_shape)),
-        work.calls,
+        _passes(work, _outputs(out_shape)),
         2 if work.fused and work.calls == 1 else 3,  # the strip and the result, and a buffer for products
         out_shape,
         dtype,
@@ -187,12 +203,10 @@ def _separable(kernel, out_shape, dtype, threads) -> Plan | None:
     if factors is None:
         return None
     column, row = factors
-    seconds, calls = _separable_seconds(column, row, out_shape)
     return _tap_plan(
         "separable",
         f"column {column.size} x row {row.size}",
-        seconds,
-        calls,
+        _separable_passes(column, row, out_shape),
         4,
         out_shape,
         dtype,
@@ -205,13 +219,13 @@ def _lowrank(kernel, out_shape, dtype, threads) -> Plan:
     factors = lowrank.svd_factors(kernel, rtol=_rank_tolerance(dtype))
     # Each term after the first costs one more pass to add it in.
     adds = max(0, len(factors) - 1)
-    terms = [_separable_seconds(c, r, out_shape) for c, r in factors]
-    seconds = sum(s for s, _ in terms) + adds * _outputs(out_shape) * SECONDS_PER_TAP / 2
+    passes = _Passes(adds * _outputs(out_shape) * SECONDS_PER_TAP / 2, adds * SECONDS_PER_TAP_CALL, True)
+    for column, row in factors:
+        passes += _separable_passes(column, row, out_shape)
     return _tap_plan(
         "lowrank",
         f"rank {len(factors)}",
-        seconds,
-        sum(calls for _, calls in terms) + adds,
+        passes,
         5,
         out_shape,
         dtype,
