@@ -170,9 +170,10 @@ def _tap_seconds(passes: _Passes, out_shape, threads: int, rows: int) -> float:
     return _on_threads(one_core, gain, _threads_used(threads, rows, out_shape[0]))
 
 
-def _tap_plan(method, detail, passes: _Passes, buffers, out_shape, dtype, threads, build) -> Plan:
-    """A plan of direct passes whose strips each hold `buffers` row-sized arrays in the cache."""
-    rows = strips.rows_for_cache(_row_bytes(out_shape, dtype), buffers, threads)
+def _tap_plan(method, detail, passes: _Passes, buffers, halo, out_shape, dtype, threads, build) -> Plan:
+    """A plan of direct passes whose strips each hold `buffers` row-sized arrays in the cache
+    and read `halo` input rows beyond their own."""
+    rows = strips.rows_for_cache(_row_bytes(out_shape, dtype), buffers, threads, halo)
     seconds = _tap_seconds(passes, out_shape, threads, rows)
     return Plan(method, detail, seconds, _threads_used(threads, rows, out_shape[0]), rows, build)
 
@@ -184,6 +185,7 @@ def _direct(kernel, out_shape, dtype, threads) -> Plan:
         counted(work.taps, "tap") + (" fused" if work.fused else ""),
         _passes(work, _outputs(out_shape)),
         2 if work.fused and work.calls == 1 else 3,  # the strip and the result, and a buffer for products
+        kernel.shape[0] - 1,
         out_shape,
         dtype,
         threads,
@@ -208,6 +210,7 @@ def _separable(kernel, out_shape, dtype, threads) -> Plan | None:
         f"column {column.size} x row {row.size}",
         _separable_passes(column, row, out_shape),
         4,
+        kernel.shape[0] - 1,
         out_shape,
         dtype,
         threads,
@@ -227,6 +230,7 @@ def _lowrank(kernel, out_shape, dtype, threads) -> Plan:
         f"rank {len(factors)}",
         passes,
         5,
+        kernel.shape[0] - 1,
         out_shape,
         dtype,
         threads,
