@@ -182,7 +182,7 @@ def _direct(kernel, out_shape, dtype, threads) -> Plan:
     work = direct.work(kernel)
     return _tap_plan(
         "direct",
-        counted(work.taps, "tap") + (" fused" if work.fused else ""),
+        counted(int(np.count_nonzero(kernel)), "tap"),
         _passes(work, _outputs(out_shape)),
         2 if work.fused and work.calls == 1 else 3,  # the strip and the result, and a buffer for products
         kernel.shape[0] - 1,
