@@ -3,7 +3,8 @@
     python benchmarks/calibrate.py
 
 Prints, on a 4000x3000 RGB float32 image:
-1. shift-and-add on one thread for kernels of 9 to 225 taps, and the least-squares fit of
+1. direct passes on one thread for kernels of 9 to 225 taps, dense ones fused and sparse ones
+   a shift-and-add per tap, and the least-squares fits of SECONDS_PER_FUSED_TAP,
    SECONDS_PER_TAP and SECONDS_PER_OUTPUT;
 2. FFT tiles of 128 to 1024 cells a side on all cores, and the fit of SECONDS_PER_CELL
    (tiles whose buffers fit L2) and SECONDS_PER_CELL_DOUBLING (each doubling beyond);
@@ -23,7 +24,7 @@ from functools import partial
 import numpy as np
 
 import convcli
-from convcli.engine import fourier, planning, strips
+from convcli.engine import direct, fourier, planning, strips
 from convcli.engine.borders import Padded
 from convcli.kernels import named
 
@@ -38,18 +39,22 @@ def median_time(run, repeat: int = 5) -> float:
 
 
 def tap_model(image: np.ndarray) -> None:
+    """Dense kernels run fused (einsum), kernels under half non-zero one shift-and-add per tap."""
     rng = np.random.default_rng(0)
-    sizes = [3, 5, 7, 9, 11, 15]
-    taps, seconds = [], []
-    for size in sizes:
-        kernel = rng.uniform(0.5, 1, (size, size))
-        convcli.convolve(image, kernel, method="direct", threads=1)  # first-touch costs out of the way
-        elapsed = median_time(partial(convcli.convolve, image, kernel, method="direct", threads=1), 3)
-        taps.append(size * size)
-        seconds.append(elapsed / image.size)
-        print(f"  direct {size}x{size}: {elapsed:.3f} s = {seconds[-1] * 1e9:.2f} ns per output value")
-    per_tap, per_output = np.polyfit(taps, seconds, 1)
-    print(f"  fit: SECONDS_PER_TAP = {per_tap:.2e}, SECONDS_PER_OUTPUT = {per_output:.2e}")
+    for label, density, name in (("fused", 1.0, "SECONDS_PER_FUSED_TAP"), ("shift-and-add", 0.3, "SECONDS_PER_TAP")):
+        taps, seconds = [], []
+        for size in [3, 5, 7, 9, 11, 15]:
+            kernel = rng.uniform(0.5, 1, (size, size)) * (rng.random((size, size)) < density)
+            kernel[0, 0] = kernel[-1, -1] = 1.0  # the box stays the whole kernel
+            work = direct.work(kernel)
+            assert work.fused == (density == 1.0)
+            convcli.convolve(image, kernel, method="direct", threads=1)  # first-touch costs out of the way
+            elapsed = median_time(partial(convcli.convolve, image, kernel, method="direct", threads=1), 3)
+            taps.append(work.taps)
+            seconds.append(elapsed / image.size)
+            print(f"  {label} {size}x{size}, {work.taps} taps: {elapsed:.3f} s = {seconds[-1] * 1e9:.2f} ns per value")
+        per_tap, per_output = np.polyfit(taps, seconds, 1)
+        print(f"  fit: {name} = {per_tap:.2e}, SECONDS_PER_OUTPUT = {per_output:.2e}")
 
 
 def fft_model(image: np.ndarray) -> None:
@@ -66,7 +71,11 @@ def fft_model(image: np.ndarray) -> None:
         tile = (side, side)
         spectrum = fourier.kernel_spectrum(kernel, tile, image.dtype)
         apply = partial(fourier.correlate_valid, spectrum=spectrum, kernel_shape=kernel.shape, tile=tile)
-        elapsed = median_time(partial(strips.run, apply, padded.band, out, 30, side - 30, threads), 3)
+
+        def strip(r0: int, r1: int, apply=apply) -> None:
+            apply(padded.band(r0, r1 + 30), out=out[r0:r1])
+
+        elapsed = median_time(partial(strips.run, strip, image.shape[0], side - 30, threads), 3)
         tiles = math.ceil(image.shape[0] / (side - 30)) * math.ceil(image.shape[1] / (side - 30))
         one_core = elapsed * gain
         per_cell = (one_core - tiles * fourier.SECONDS_PER_TILE) / (tiles * channels * side * side)
@@ -107,7 +116,7 @@ def threads_and_strips(image: np.ndarray) -> None:
 
 def main() -> None:
     image = np.random.default_rng(0).random((3000, 4000, 3), dtype=np.float32)
-    print("1. shift-and-add, one thread")
+    print("1. direct passes, one thread")
     tap_model(image)
     print("2. FFT tiles, all cores, 31x31 kernel")
     fft_model(image)

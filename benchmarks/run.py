@@ -153,11 +153,14 @@ def convcli_rank(kernel: np.ndarray) -> int:
     return int(np.linalg.matrix_rank(kernel))
 
 
-def benchmark(width: int, height: int, repeat: int, threads: int) -> list[dict]:
+def benchmark(width: int, height: int, repeat: int, threads: int, only: list[str] | None = None) -> list[dict]:
     rng = np.random.default_rng(0)
     image = make_image(width, height, rng)
     rows = []
+    # Every case is made, picked or not, so that the random kernels are the same in every run.
     for case in cases(rng):
+        if only is not None and case.name not in only:
+            continue
         print(f"{width}x{height} {case.name}:", file=sys.stderr, flush=True)
         results = {}
         for tool, run in tools_for(case, image, threads).items():
@@ -330,20 +333,32 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="runs per tool and case (at least 3)")
     parser.add_argument("--threads", type=int, default=available_cores(), help="threads for convcli and OpenCV")
     parser.add_argument("--out", type=Path, default=RESULTS, help="the Markdown file to write")
+    parser.add_argument(
+        "--cases",
+        help='comma-separated case names (default all), e.g. "3x3 emboss,Sobel magnitude"; skips the memory section',
+    )
     parser.add_argument("--readme", type=Path, help="also put the summary between the bench markers of this README")
     args = parser.parse_args()
+    only = None
+    if args.cases:
+        only = [name.strip() for name in args.cases.split(",")]
+        known = [case.name for case in cases(np.random.default_rng(0))]
+        unknown = [name for name in only if name not in known]
+        if unknown:
+            parser.error(f"unknown case {unknown[0]!r}; choose from {', '.join(known)}")
     rows = []
     for size in args.sizes.split(","):
         width, height = (int(n) for n in size.lower().split("x"))
-        rows.extend(benchmark(width, height, max(3, args.repeat), args.threads))
-    memory_lines = memory(args.threads)
+        rows.extend(benchmark(width, height, max(3, args.repeat), args.threads, only))
+    memory_lines = memory(args.threads) if only is None else ["- not measured: a run of chosen --cases"]
     report = "\n".join(
         [
             "# convcli benchmark",
             "",
             f"Machine: {machine(args.threads)}.",
             "",
-            f"Command: `python benchmarks/run.py --sizes {args.sizes}`",
+            f"Command: `python benchmarks/run.py --sizes {args.sizes}"
+            + (f" --cases '{args.cases}'`" if args.cases else "`"),
             "",
             "## Summary",
             "",

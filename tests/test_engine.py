@@ -7,7 +7,7 @@ import pytest
 from scipy import ndimage, signal
 
 from convcli import convolve, correlate
-from convcli.engine import BORDER_MODES, normalize_border, plan_for
+from convcli.engine import BORDER_MODES, direct, normalize_border, plan_for
 from convcli.engine.borders import Padded
 from convcli.engine.lowrank import svd_factors
 from convcli.engine.separable import rank1_factors
@@ -168,9 +168,13 @@ def test_auto_picks_by_kernel_size_rank_sparsity_and_threads():
     assert method(rank2) == "lowrank"
     assert method(r.uniform(-1, 1, (15, 15))) == method(r.uniform(-1, 1, (31, 31))) == "fft"
     assert method(r.uniform(-1, 1, (5, 5))) == "direct"
-    # The FFT gains far more from a second thread than shift-and-add does.
-    assert method(r.uniform(-1, 1, (5, 5)), threads=2) == "fft"
-    assert method(rank2, threads=2) == "fft"
+    # A dense kernel's fused passes gain from a second thread about as much as the FFT does...
+    assert method(r.uniform(-1, 1, (5, 5)), threads=2) == "direct"
+    # ...a sparse one's shift-and-add (a cross of 25 taps in 13x13) far less.
+    cross = np.eye(13) + np.eye(13)[::-1]
+    assert direct.work(cross).fused is False
+    assert method(cross) == "direct"
+    assert method(cross, threads=2) == "fft"
     assert plan_for((5, 5), r.uniform(-1, 1, (3, 3))).method == "direct"
 
 

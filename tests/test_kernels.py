@@ -314,3 +314,43 @@ def test_kernel_refusals_in_the_library(tmp_path, monkeypatch):
     (tmp_path / "k.txt").mkdir()
     with pytest.raises(ConvcliError, match="k.txt"):
         resolve_kernel("k.txt")
+
+
+def test_sobel_magnitude_is_taken_strip_by_strip_on_threads_as_hypot_gives_it(monkeypatch):
+    """The magnitude is computed in each strip's finishing step, on the engine's threads: one-row
+    strips on three threads, an RGB image, float64, a caller's `out` and `finish` (which sees
+    the magnitude), and a 1-D signal."""
+    from convcli.engine import planning, strips
+
+    monkeypatch.setattr(planning, "SERIAL_SECONDS", 0)
+    monkeypatch.setattr(strips, "CACHE_BYTES_THREADED", 1)
+    image = np.random.default_rng(3).random((31, 17, 3))
+    planes = np.moveaxis(image, -1, 0)
+    want = np.stack(
+        [np.hypot(ndimage.sobel(p, 1, mode="mirror"), ndimage.sobel(p, 0, mode="mirror")) for p in planes], -1
+    )
+    got = sobel(image, border="mirror", dtype=np.float64, method="direct", threads=3)
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+    seen = []
+
+    def finish(values, rows):
+        seen.append(rows)
+        return values * 2
+
+    out = np.full(image.shape, -1.0, np.float32)
+    assert sobel(image, border="mirror", method="separable", threads=3, out=out, finish=finish) is out
+    np.testing.assert_allclose(out, 2 * want, rtol=1e-5, atol=1e-5)
+    assert sorted(rows.start for rows in seen) == list(range(31))
+    signal = np.array([0.0, 1.0, 4.0, 9.0, 16.0])
+    np.testing.assert_allclose(sobel(signal[np.newaxis].repeat(3, 0), border="nearest")[1], [4, 16, 32, 48, 28])
+
+
+def test_sobel_magnitude_beyond_the_squares_range_is_hypot():
+    """Where dx² + dy² overflows (float32: gradients beyond 1.8e19) or a value is NaN, the strip
+    falls back to np.hypot, which neither overflows nor turns inf and NaN into NaN."""
+    image = np.zeros((3, 4), np.float32)
+    image[:, 2:] = 1e19
+    got = sobel(image, border="nearest")
+    assert np.all(np.isfinite(got)) and got.max() == pytest.approx(4e19, rel=1e-6)
+    image[1, 0] = np.nan
+    assert np.isnan(sobel(image, border="nearest")[1, 1])

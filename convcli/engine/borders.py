@@ -48,13 +48,17 @@ class Padded:
         self.shape = (height + sum(rows), width + sum(cols)) + image.shape[2:]
         self._rows = _source_index(height, rows, mode)
         self._cols = _source_index(width, cols, mode)
+        # How many of the extended rows up to each one follow their predecessor in the image:
+        # a band is consecutive rows of the image where all of its rows do, found in O(1)
+        # per band (comparing each band's sources cost 10% of a 3x3 filter's time).
+        self._steps = np.concatenate(([0], np.cumsum(np.diff(self._rows) == 1)))
 
     def band(self, start: int, stop: int) -> np.ndarray:
         """Rows `start` to `stop` of the extended image: a view where neither an extension nor a
         conversion is needed."""
         sources = self._rows[start:stop]
         first = int(sources[0])
-        consecutive = first >= 0 and np.array_equal(sources, np.arange(first, first + len(sources)))
+        consecutive = first >= 0 and self._steps[stop - 1] - self._steps[start] == stop - 1 - start
         if consecutive and self.shape[1] == self.image.shape[1]:
             return np.asarray(self.image[first : first + len(sources)], dtype=self.dtype)
         band = np.empty((len(sources),) + self.shape[1:], dtype=self.dtype)

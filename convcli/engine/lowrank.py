@@ -22,18 +22,29 @@ def svd_factors(kernel: np.ndarray, rtol: float = 1e-6) -> list[tuple[np.ndarray
     return [(u[:, i] * s[i], vt[i].copy()) for i in range(rank)]
 
 
+class Terms:
+    """``sum(outer(c, r) for c, r in factors)`` prepared once for the strips of a run in
+    `dtype`: ``Terms(factors, dtype)(padded, out)`` is :func:`correlate_valid`."""
+
+    def __init__(self, factors: list[tuple[np.ndarray, np.ndarray]], dtype):
+        self.terms = [separable.Factors(column, row, dtype) for column, row in factors]
+
+    def __call__(self, padded: np.ndarray, out: np.ndarray) -> np.ndarray:
+        if not self.terms:
+            out.fill(0)
+            return out
+        self.terms[0](padded, out)
+        if len(self.terms) > 1:
+            term = np.empty_like(out)
+            cancelled = cancellation()  # each term is passes of its own: an interrupt is answered between two
+            for factors in self.terms[1:]:
+                if cancelled.is_set():
+                    raise Cancelled
+                factors(padded, term)
+                np.add(out, term, out=out)
+        return out
+
+
 def correlate_valid(padded: np.ndarray, factors: list[tuple[np.ndarray, np.ndarray]], out: np.ndarray) -> np.ndarray:
     """Correlate `padded` with ``sum(outer(c, r) for c, r in factors)`` into `out` (valid positions)."""
-    if not factors:
-        out.fill(0)
-        return out
-    separable.correlate_valid(padded, *factors[0], out)
-    if len(factors) > 1:
-        term = np.empty_like(out)
-        cancelled = cancellation()  # each term is passes of its own: an interrupt is answered between two
-        for column, row in factors[1:]:
-            if cancelled.is_set():
-                raise Cancelled
-            separable.correlate_valid(padded, column, row, term)
-            np.add(out, term, out=out)
-    return out
+    return Terms(factors, out.dtype)(padded, out)

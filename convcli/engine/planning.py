@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,19 +16,25 @@ from ..wording import counted
 from . import direct, fourier, lowrank, separable, strips
 
 # Seconds on one core, fitted by benchmarks/calibrate.py on a 2-core x86-64 (AVX-512) machine:
-# per value computed per tap (a multiply and an add in a cache-sized strip); per output value
-# on top (allocating and first touching the output); and per tap per strip, the Python and
-# ufunc call overhead that dominates when a huge kernel meets a small image. The FFT's own
-# constants are in fourier.py. Only ratios matter for the choice; the scale makes
-# --verbose's estimate a time.
+# per value computed per tap, fused (einsum's multiply-add, direct.py) or as a shift-and-add
+# (a multiply and an add, each a pass over a cache-sized strip); per output value on top
+# (reading the input rows into the strip, allocating and first touching the output); and per
+# call per strip, the Python and ufunc overhead that dominates when a huge kernel meets a
+# small image. The FFT's own constants are in fourier.py. Only ratios matter for the choice;
+# the scale makes --verbose's estimate a time.
+SECONDS_PER_FUSED_TAP = 0.1e-9
 SECONDS_PER_TAP = 0.2e-9
 SECONDS_PER_OUTPUT = 1.5e-9
 SECONDS_PER_TAP_CALL = 1.4e-6
+# A fused pass's setup on each strip (the strided view, einsum parsing its operands): 10 us.
+SECONDS_PER_FUSED_PASS = 10e-6
 
 # What each extra thread adds to the speed, measured on 2 cores: an FFT tile is milliseconds
-# of work with the GIL released, a shift-and-add call on a cache-sized strip is ~20 us, so
-# handing the GIL over between calls eats most of the second core there.
+# of work with the GIL released, and so is a fused pass over a strip (einsum); a shift-and-add
+# call on a cache-sized strip is ~20 us, so handing the GIL over between calls eats most of the
+# second core there.
 FFT_GAIN_PER_THREAD = 0.8
+FUSED_GAIN_PER_THREAD = 0.75
 TAP_GAIN_PER_THREAD = 0.15
 
 # Work estimated under this many seconds runs on one thread: handing strips to other threads
@@ -95,8 +102,8 @@ def make_plan(
     # 70% slower. So it is planned only where it could win: rank 2 or more (rank 1 is the
     # separable plan) and two passes cheaper than the best plan so far.
     kh, kw = kernel.shape
-    two_terms = 2 * _separable_taps(np.ones(kh), np.ones(kw), out_shape) + _outputs(out_shape)
-    lower_bound = _tap_seconds(two_terms, 2 * (kh + kw), out_shape, threads, best.rows)
+    one_term = _separable_passes(np.ones(kh), np.ones(kw), out_shape)
+    lower_bound = _tap_seconds(one_term + one_term, out_shape, threads, best.rows)
     if finite and rank1 is None and lower_bound < best.seconds:
         best = min(best, _lowrank(kernel, out_shape, dtype, threads), key=lambda p: p.seconds)
     return _serial_if_small(best)
@@ -126,45 +133,63 @@ def _row_bytes(out_shape, dtype) -> int:
     return math.prod(out_shape[1:]) * dtype.itemsize
 
 
-def _separable_taps(column: np.ndarray, row: np.ndarray, out_shape) -> int:
-    """Multiply-adds of a column pass then a row pass: the column pass covers the padded
-    width, W + kw - 1, which on a narrow image is far more than W."""
+class _Passes(NamedTuple):
+    """The cost of direct passes on one core: seconds of taps, seconds of calls per strip,
+    and whether every pass is fused (which decides what a second thread gains)."""
+
+    taps: float
+    calls: float
+    fused: bool
+
+    def __add__(self, other):
+        return _Passes(self.taps + other.taps, self.calls + other.calls, self.fused and other.fused)
+
+
+def _passes(work: direct.Work, values: int) -> _Passes:
+    """One direct pass over `values` values."""
+    if work.fused:
+        calls = SECONDS_PER_FUSED_PASS + (work.calls - 1) * SECONDS_PER_TAP_CALL
+        return _Passes(work.taps * values * SECONDS_PER_FUSED_TAP, calls, True)
+    return _Passes(work.taps * values * SECONDS_PER_TAP, work.calls * SECONDS_PER_TAP_CALL, False)
+
+
+def _separable_passes(column: np.ndarray, row: np.ndarray, out_shape) -> _Passes:
+    """A column pass then a row pass: the column pass covers the padded width, W + kw - 1,
+    which on a narrow image is far more than W."""
     height, width = out_shape[:2]
     channels = _outputs(out_shape) // (height * width)
+    down, across = direct.work(column[:, np.newaxis]), direct.work(row[np.newaxis, :])
     padded_width = width + row.size - 1
-    return np.count_nonzero(column) * height * padded_width * channels + np.count_nonzero(row) * _outputs(out_shape)
+    return _passes(down, height * padded_width * channels) + _passes(across, _outputs(out_shape))
 
 
-def _tap_seconds(tap_values: int, taps_per_strip: int, out_shape, threads: int, rows: int) -> float:
+def _tap_seconds(passes: _Passes, out_shape, threads: int, rows: int) -> float:
     strips_count = math.ceil(out_shape[0] / rows)
-    one_core = (
-        tap_values * SECONDS_PER_TAP
-        + _outputs(out_shape) * SECONDS_PER_OUTPUT
-        + strips_count * taps_per_strip * SECONDS_PER_TAP_CALL
-    )
-    return _on_threads(one_core, TAP_GAIN_PER_THREAD, _threads_used(threads, rows, out_shape[0]))
+    one_core = passes.taps + _outputs(out_shape) * SECONDS_PER_OUTPUT + strips_count * passes.calls
+    gain = FUSED_GAIN_PER_THREAD if passes.fused else TAP_GAIN_PER_THREAD
+    return _on_threads(one_core, gain, _threads_used(threads, rows, out_shape[0]))
 
 
-def _tap_plan(method, detail, tap_values, taps_per_strip, buffers, out_shape, dtype, threads, build) -> Plan:
-    """A shift-and-add plan: `tap_values` multiply-adds in all, `taps_per_strip` ufunc
-    passes over each strip, which holds `buffers` row-sized arrays in the cache."""
-    rows = strips.rows_for_cache(_row_bytes(out_shape, dtype), buffers, threads)
-    seconds = _tap_seconds(tap_values, taps_per_strip, out_shape, threads, rows)
+def _tap_plan(method, detail, passes: _Passes, buffers, halo, out_shape, dtype, threads, build) -> Plan:
+    """A plan of direct passes whose strips each hold `buffers` row-sized arrays in the cache
+    and read `halo` input rows beyond their own."""
+    rows = strips.rows_for_cache(_row_bytes(out_shape, dtype), buffers, threads, halo)
+    seconds = _tap_seconds(passes, out_shape, threads, rows)
     return Plan(method, detail, seconds, _threads_used(threads, rows, out_shape[0]), rows, build)
 
 
 def _direct(kernel, out_shape, dtype, threads) -> Plan:
-    taps = int(np.count_nonzero(kernel))
+    work = direct.work(kernel)
     return _tap_plan(
         "direct",
-        counted(taps, "tap"),
-        taps * _outputs(out_shape),
-        taps,
-        3,
+        counted(int(np.count_nonzero(kernel)), "tap"),
+        _passes(work, _outputs(out_shape)),
+        2 if work.fused and work.calls == 1 else 3,  # the strip and the result, and a buffer for products
+        kernel.shape[0] - 1,
         out_shape,
         dtype,
         threads,
-        lambda: partial(direct.correlate_valid, kernel=kernel),
+        lambda: direct.Taps(kernel, dtype),
     )
 
 
@@ -180,17 +205,16 @@ def _separable(kernel, out_shape, dtype, threads) -> Plan | None:
     if factors is None:
         return None
     column, row = factors
-    taps = np.count_nonzero(column) + np.count_nonzero(row)
     return _tap_plan(
         "separable",
         f"column {column.size} x row {row.size}",
-        _separable_taps(column, row, out_shape),
-        taps,
+        _separable_passes(column, row, out_shape),
         4,
+        kernel.shape[0] - 1,
         out_shape,
         dtype,
         threads,
-        lambda: partial(separable.correlate_valid, column=column, row=row),
+        lambda: separable.Factors(column, row, dtype),
     )
 
 
@@ -198,18 +222,19 @@ def _lowrank(kernel, out_shape, dtype, threads) -> Plan:
     factors = lowrank.svd_factors(kernel, rtol=_rank_tolerance(dtype))
     # Each term after the first costs one more pass to add it in.
     adds = max(0, len(factors) - 1)
-    tap_values = sum(_separable_taps(c, r, out_shape) for c, r in factors) + adds * _outputs(out_shape)
-    taps = sum(np.count_nonzero(c) + np.count_nonzero(r) for c, r in factors) + adds
+    passes = _Passes(adds * _outputs(out_shape) * SECONDS_PER_TAP / 2, adds * SECONDS_PER_TAP_CALL, True)
+    for column, row in factors:
+        passes += _separable_passes(column, row, out_shape)
     return _tap_plan(
         "lowrank",
         f"rank {len(factors)}",
-        tap_values,
-        taps,
+        passes,
         5,
+        kernel.shape[0] - 1,
         out_shape,
         dtype,
         threads,
-        lambda: partial(lowrank.correlate_valid, factors=factors),
+        lambda: lowrank.Terms(factors, dtype),
     )
 
 

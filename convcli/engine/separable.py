@@ -29,8 +29,20 @@ def rank1_factors(kernel: np.ndarray, rtol: float = 1e-6) -> tuple[np.ndarray, n
     return None
 
 
+class Factors:
+    """``outer(column, row)`` prepared once for the strips of a run in `dtype`:
+    ``Factors(column, row, dtype)(padded, out)`` is :func:`correlate_valid`."""
+
+    def __init__(self, column: np.ndarray, row: np.ndarray, dtype):
+        self.column = direct.Taps(np.asarray(column)[:, np.newaxis], dtype)
+        self.row = direct.Taps(np.asarray(row)[np.newaxis, :], dtype)
+
+    def __call__(self, padded: np.ndarray, out: np.ndarray) -> np.ndarray:
+        vertical = np.empty((out.shape[0],) + padded.shape[1:], dtype=out.dtype)
+        self.column(padded, vertical)
+        return self.row(vertical, out)
+
+
 def correlate_valid(padded: np.ndarray, column: np.ndarray, row: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Correlate `padded` with ``outer(column, row)`` into `out` in two 1-D passes (valid positions only)."""
-    vertical = np.empty((out.shape[0],) + padded.shape[1:], dtype=out.dtype)
-    direct.correlate_valid(padded, column[:, np.newaxis], vertical)
-    return direct.correlate_valid(vertical, row[np.newaxis, :], out)
+    return Factors(column, row, out.dtype)(padded, out)
