@@ -225,8 +225,8 @@ class BandFilter:
     (convcli's image pipeline, which treats each band's values before and after).
 
     ``band_filter(band, out=None)`` correlates `band`, rows ``r0`` to ``r1 + kh - 1`` of the
-    image extended by `rows` (above, below) and `cols` (left, right), into output rows ``r0``
-    to ``r1`` (into `out`, of `dtype`, where given). `plan` says how, with its strip height
+    image extended by `rows` (above, below) and `cols` (left, right), converted to `dtype`,
+    into output rows ``r0`` to ``r1`` (into `out`, of `dtype`, where given). `plan` says how, with its strip height
     ``plan.rows`` and its ``plan.threads``.
     """
 
@@ -242,6 +242,7 @@ class BandFilter:
         return self.plan.build()
 
     def __call__(self, band: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        band = np.asarray(band, self.dtype)  # the methods compute in the plan's dtype
         if out is None:
             kh, kw = self.kernel_shape
             out = np.empty((band.shape[0] - kh + 1, band.shape[1] - kw + 1) + band.shape[2:], self.dtype)
